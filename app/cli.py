@@ -1,0 +1,54 @@
+"""The ``bridgekeeper`` command line: with no command it starts the tray app."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from enum import IntEnum
+
+from app import __version__
+
+
+class Exit(IntEnum):
+    OK = 0
+    PROBLEM = 1
+    USAGE = 2
+
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bridgekeeper",
+        description="Desktop companion for browser extensions. With no command, starts "
+        "the tray app (or hands over to the one already running).",
+    )
+    parser.add_argument("--version", action="version", version=f"bridgekeeper {__version__}")
+    parser.set_defaults(command=_run_app)
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for register in _command_modules():
+        register(subparsers)
+    return parser
+
+
+def _command_modules() -> list[
+    Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]
+]:
+    """Each command module's ``register``; add new modules here."""
+    registrations: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+    return registrations
+
+
+def _run_app(_args: argparse.Namespace) -> int:
+    from app.main import run
+
+    return run()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    command: Command = args.command
+    return command(args)

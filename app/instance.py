@@ -1,0 +1,100 @@
+"""One app per user: the instance lock, and the command line's way to reach the running
+app (hand-over, pause, resume) over the same socket the hosts use."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import time
+from typing import Any
+
+from host import paths, protocol
+
+LOCK_NAME = "app.lock"
+
+
+class AppNotRunning(Exception):
+    """No app answers on the socket."""
+
+
+class InstanceLock:
+    """Held by the app that serves the socket; released when its process ends."""
+
+    def __init__(self) -> None:
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        runtime = paths.runtime_dir()
+        paths.ensure_private_dir(runtime)
+        fd = os.open(os.path.join(runtime, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o600)
+        if sys.platform == "win32":
+            import msvcrt
+
+            try:
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            except OSError:
+                os.close(fd)
+                return False
+        else:
+            import fcntl
+
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def control(command: str, timeout: float = 10.0, **fields: Any) -> dict[str, Any]:
+    """Send one command to the running app and return its answer.
+
+    Waits up to ``timeout`` for the socket: an app that holds the lock may still be
+    starting. Raises ``AppNotRunning`` when nothing answers by then.
+    """
+    path = paths.socket_path()
+    deadline = time.monotonic() + timeout
+    while True:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(path)
+            break
+        except OSError as error:
+            sock.close()
+            if time.monotonic() >= deadline:
+                raise AppNotRunning(f"Bridgekeeper is not running ({error})") from error
+            time.sleep(0.05)
+    with sock:
+        sock.settimeout(max(1.0, deadline - time.monotonic()))
+        hello = {"protocol": protocol.SOCKET_PROTOCOL, "role": "control", "pid": os.getpid()}
+        sock.sendall(
+            protocol.socket_frame(protocol.HELLO, 0, protocol.encode_json(hello))
+            + protocol.socket_frame(
+                protocol.REQUEST, 1, protocol.encode_json({"command": command, **fields})
+            )
+        )
+        reader = sock.makefile("rb")
+        header = reader.read(protocol.SOCKET_HEADER.size)
+        if len(header) < protocol.SOCKET_HEADER.size:
+            raise AppNotRunning("Bridgekeeper closed the connection without answering")
+        kind, _seq, length = protocol.SOCKET_HEADER.unpack(header)
+        answer: dict[str, Any] = json.loads(reader.read(length))
+        if kind == protocol.REFUSED:
+            raise AppNotRunning(f"Bridgekeeper refused the command: {answer.get('message')}")
+        return answer
+
+
+def is_running() -> bool:
+    try:
+        control("ping", timeout=0.0)
+    except (AppNotRunning, OSError, ValueError):
+        return False
+    return True

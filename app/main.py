@@ -1,0 +1,154 @@
+"""The composition root: builds the app's parts and connects them. Nothing else wires."""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import signal
+import socket
+import sys
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from PySide6.QtCore import QObject, QSocketNotifier
+from PySide6.QtWidgets import QApplication
+
+from app import __version__, paths
+from app.core.basics import StatusSource, register_basics
+from app.core.dispatch import Caller, Dispatcher
+from app.instance import AppNotRunning, InstanceLock, control
+from app.server import Connection, SocketServer
+from host import protocol
+
+log = logging.getLogger("bridgekeeper")
+
+ControlHandler = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def setup_logging() -> None:
+    """Log to the log folder and to stderr; uncaught exceptions are logged, not lost."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    root.setLevel(logging.INFO)
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    file_handler = logging.handlers.RotatingFileHandler(
+        paths.log_dir() / "bridgekeeper.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+    )
+    stderr_handler = logging.StreamHandler(sys.stderr)
+    for handler in (file_handler, stderr_handler):
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
+
+    def excepthook(
+        kind: type[BaseException], value: BaseException, tb: TracebackType | None
+    ) -> None:
+        log.critical("uncaught exception", exc_info=(kind, value, tb))
+
+    sys.excepthook = excepthook
+
+
+class Bridgekeeper(QObject):
+    """The running app: the socket, the request table and the control commands."""
+
+    def __init__(self, is_allowed: Callable[[Caller], bool] = lambda _caller: True) -> None:
+        super().__init__()
+        self.status = StatusSource()
+        self.dispatcher = Dispatcher(is_allowed)
+        register_basics(self.dispatcher, self.status)
+        self.controls: dict[str, ControlHandler] = {
+            "ping": lambda _message: {"ok": True, "version": __version__},
+        }
+        self.server = SocketServer(paths.socket_path(), self)
+        self.server.connected.connect(self._on_connected)
+
+    def start(self) -> None:
+        paths.runtime_dir()
+        self.server.listen()
+
+    def stop(self) -> None:
+        self.server.close()
+
+    def _on_connected(self, connection: Connection) -> None:
+        connection.request.connect(self._on_request)
+        connection.closed.connect(self._on_closed)
+
+    def _on_request(self, connection: Connection, seq: int, payload: bytes) -> None:
+        if connection.role == "control":
+            connection.send_reply(seq, protocol.encode_json(self._control(payload)))
+        else:
+            self.dispatcher.handle(connection, seq, payload)
+
+    def _on_closed(self, connection: Connection) -> None:
+        if connection.role == "host":
+            self.dispatcher.client_gone(connection)
+
+    def _control(self, payload: bytes) -> dict[str, Any]:
+        try:
+            message = json.loads(payload)
+            handler = self.controls[message["command"]]
+            return handler(message)
+        except (ValueError, KeyError, TypeError) as error:
+            return {"ok": False, "error": f"bad command: {error}"}
+        except Exception:
+            log.exception("control command failed")
+            return {"ok": False, "error": "the command failed; see the log"}
+
+
+class SignalWatcher(QObject):
+    """Quits the event loop on SIGTERM or SIGINT, without a polling timer."""
+
+    def __init__(self, app: QApplication) -> None:
+        super().__init__(app)
+        self._app = app
+        self._reader, self._writer = socket.socketpair()
+        self._reader.setblocking(False)
+        self._writer.setblocking(False)
+        signal.set_wakeup_fd(self._writer.fileno())
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: None)
+        self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._on_signal)
+
+    def _on_signal(self) -> None:
+        self._reader.recv(64)
+        log.info("signal received; quitting")
+        self._app.quit()
+
+    def close(self) -> None:
+        self._notifier.setEnabled(False)
+        signal.set_wakeup_fd(-1)
+        self._reader.close()
+        self._writer.close()
+
+
+def run() -> int:
+    """Start the tray app, or hand over to the one already running."""
+    setup_logging()
+    lock = InstanceLock()
+    if not lock.acquire():
+        try:
+            control("show")
+        except AppNotRunning as error:
+            log.error("another Bridgekeeper holds the lock but does not answer: %s", error)
+            return 1
+        log.info("Bridgekeeper is already running; handed over to it")
+        return 0
+    qapp = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(qapp, QApplication)
+    qapp.setApplicationName("Bridgekeeper")
+    qapp.setApplicationVersion(__version__)
+    qapp.setQuitOnLastWindowClosed(False)
+    signals = SignalWatcher(qapp)
+    bridgekeeper = Bridgekeeper()
+    bridgekeeper.start()
+    log.info("Bridgekeeper %s started", __version__)
+    try:
+        return qapp.exec()
+    finally:
+        bridgekeeper.stop()
+        signals.close()
+        lock.release()
+        log.info("Bridgekeeper stopped")

@@ -1,0 +1,1 @@
+"""bridgekeeper-host: the native messaging host browsers start; standard library only."""

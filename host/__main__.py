@@ -1,0 +1,5 @@
+import sys
+
+from host.relay import main
+
+sys.exit(main())

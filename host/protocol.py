@@ -1,0 +1,171 @@
+"""The contract between browser, host and app: framing, limits, error codes, replies.
+
+Standard library only; the app imports it, it imports nothing from the app.
+
+Browser <-> host (the WebExtension native messaging format)
+    Each message is a 4-byte unsigned length in native byte order followed by that many
+    bytes of UTF-8 JSON. Replies to the browser are at most ``MAX_REPLY_BYTES``;
+    requests from the browser at most ``MAX_REQUEST_BYTES`` (a larger declared length is
+    answered ``too_large`` and its payload skipped in chunks, never held in memory).
+    No valid request is anywhere near ``MAX_VALID_REQUEST_BYTES``: every field has a
+    length limit, so a larger frame is answered ``bad_request`` by the host itself and
+    never reaches the app.
+
+Host <-> app (the local socket; version ``SOCKET_PROTOCOL``)
+    Each frame is a 9-byte header ``kind (u8), seq (u32), length (u32)``, big-endian,
+    then ``length`` bytes of UTF-8 JSON. ``length`` is at most ``MAX_SOCKET_FRAME_BYTES``
+    in either direction; a peer that sends more is broken and the connection is closed.
+
+    1. The client opens with ``HELLO`` (seq 0): ``{"protocol": 1, "role": "host" |
+       "control", "caller": {...}, "pid": int, "browser_exe": str | null}``. The caller
+       comes from the host's argv (see ``host.caller``), never from a message. The
+       client does not wait for an answer: requests may follow at once.
+    2. ``REQUEST`` frames carry the browser's request bytes unchanged (already checked to
+       be JSON) with a ``seq`` the host picks, unique within the connection.
+    3. The app answers each request with exactly one ``REPLY`` frame with the same
+       ``seq``, carrying the reply JSON the host writes to the browser unchanged (the host
+       only replaces a reply over ``MAX_REPLY_BYTES`` with ``too_large``). Replies may
+       come in any order: a ``ping`` overtakes a ``confirm`` that waits for the user.
+    4. If the app cannot serve the client (unknown protocol version, bad hello) it sends
+       ``REFUSED`` (seq 0) with ``{"code", "message"}`` and closes.
+    5. When the browser's input ends the host sends ``END`` (seq 0, empty). The app
+       answers what this host still has pending (prompts with error ``cancelled``, their
+       dialogs close), then closes. The host writes those replies if the browser still
+       reads, and exits when the app has closed, or after ``END_GRACE_SECONDS``.
+    6. A connection closed without ``END`` (a host killed) is cancelled the same way;
+       an app that closes first leaves the host to answer whatever is outstanding with
+       ``app_unavailable``.
+
+    ``role: "control"`` connections (the ``bridgekeeper`` command line talking to the
+    running app: hand-over, pause, resume) use the same frames; their requests are
+    ``{"command": ...}`` objects instead of extension requests.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Iterator
+from typing import IO, Any, Final, NamedTuple
+
+PROTOCOL: Final = 1
+"""Version of the request/reply contract extensions see (``ping`` reports it)."""
+SOCKET_PROTOCOL: Final = 1
+"""Version of the host <-> app socket format above."""
+HOST_NAME: Final = "org.bridgekeeper.host"
+
+MAX_REPLY_BYTES: Final = 1_048_576
+MAX_REQUEST_BYTES: Final = 64 * 1024 * 1024
+MAX_VALID_REQUEST_BYTES: Final = 1_048_576
+MAX_SOCKET_FRAME_BYTES: Final = 64 * 1024 * 1024
+MAX_ID_LENGTH: Final = 128
+
+# Error codes of the contract (SPEC "Requests and replies").
+BAD_REQUEST: Final = "bad_request"
+TOO_LARGE: Final = "too_large"
+APP_UNAVAILABLE: Final = "app_unavailable"
+UNTRUSTED_EXTENSION: Final = "untrusted_extension"
+BUSY: Final = "busy"
+CANCELLED: Final = "cancelled"
+NOT_FOUND: Final = "not_found"
+KEYRING_UNAVAILABLE: Final = "keyring_unavailable"
+INTERNAL: Final = "internal"
+ERROR_CODES: Final = frozenset(
+    {
+        BAD_REQUEST,
+        TOO_LARGE,
+        APP_UNAVAILABLE,
+        UNTRUSTED_EXTENSION,
+        BUSY,
+        CANCELLED,
+        NOT_FOUND,
+        KEYRING_UNAVAILABLE,
+        INTERNAL,
+    }
+)
+
+# Socket frame kinds.
+HELLO: Final = 1
+REQUEST: Final = 2
+REPLY: Final = 3
+REFUSED: Final = 4
+END: Final = 5
+
+END_GRACE_SECONDS: Final = 0.9
+
+BROWSER_HEADER: Final = struct.Struct("=I")
+SOCKET_HEADER: Final = struct.Struct(">BII")
+
+RequestId = str | int | None
+
+
+class ProtocolError(Exception):
+    """A peer broke the framing; the connection cannot go on."""
+
+
+def request_id(message: object) -> RequestId:
+    """The ``id`` to echo for ``message``: its own when valid, else ``None``."""
+    if not isinstance(message, dict):
+        return None
+    value = message.get("id")
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) or (isinstance(value, str) and len(value) <= MAX_ID_LENGTH):
+        return value
+    return None
+
+
+def encode_json(value: object) -> bytes:
+    """Compact UTF-8 JSON, the form every frame carries."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def ok_reply(rid: RequestId, result: dict[str, Any]) -> bytes:
+    return encode_json({"id": rid, "ok": True, "result": result})
+
+
+def error_reply(rid: RequestId, code: str, message: str) -> bytes:
+    return encode_json({"id": rid, "ok": False, "error": {"code": code, "message": message}})
+
+
+def browser_frame(payload: bytes) -> bytes:
+    return BROWSER_HEADER.pack(len(payload)) + payload
+
+
+def socket_frame(kind: int, seq: int, payload: bytes) -> bytes:
+    return SOCKET_HEADER.pack(kind, seq, len(payload)) + payload
+
+
+SKIP_CHUNK: Final = 64 * 1024
+
+
+class Oversize(NamedTuple):
+    """A browser frame whose declared length is over ``MAX_REQUEST_BYTES`` (skipped)."""
+
+    length: int
+
+
+def read_browser_frames(stream: IO[bytes]) -> Iterator[list[bytes] | Oversize]:
+    """The browser's frames until end of input; a frame cut short ends them silently.
+
+    Each payload comes in a one-element list that the consumer empties, so that the
+    payload can be freed as soon as the consumer lets go of it (64 MiB requests).
+    """
+    while True:
+        header = stream.read(BROWSER_HEADER.size)
+        if len(header) < BROWSER_HEADER.size:
+            return
+        (length,) = BROWSER_HEADER.unpack(header)
+        if length > MAX_REQUEST_BYTES:
+            remaining = length
+            while remaining > 0:
+                chunk = stream.read(min(SKIP_CHUNK, remaining))
+                if not chunk:
+                    return
+                remaining -= len(chunk)
+            yield Oversize(length)
+            continue
+        box = [stream.read(length)]
+        if len(box[0]) < length:
+            return
+        yield box

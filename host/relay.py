@@ -1,0 +1,362 @@
+"""The relay: browser stdio <-> the app's local socket.
+
+One code path serves ``sendNativeMessage`` (one request, then end of input) and ports
+(many requests). The main thread reads the browser's frames and forwards them; a reader
+thread writes the app's replies back. Every request is answered exactly once: whoever
+pops it from its link's ``outstanding`` (under the lock) answers it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import sys
+import threading
+import time
+from typing import IO, Any, NoReturn
+
+from host import paths, protocol
+from host.caller import Caller, browser_executable, parse_caller
+from host.protocol import RequestId
+
+CONNECT_TIMEOUT = 10.0
+APP_COMMAND_ENV = "BRIDGEKEEPER_APP_COMMAND"
+HOW_TO_FIX = "Start it with `bridgekeeper`, or run `bridgekeeper doctor` to see what is wrong."
+
+
+def log(message: str) -> None:
+    """The host's log goes to stderr: stdout carries frames only."""
+    with contextlib.suppress(OSError):
+        os.write(2, f"bridgekeeper-host: {message}\n".encode("utf-8", "replace"))
+
+
+class AppUnavailable(Exception):
+    """The app cannot be reached; the message says why and what to do."""
+
+
+class BrowserOut:
+    """Writes framed replies to the browser, never more than ``MAX_REPLY_BYTES`` a frame."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def write(self, rid: RequestId, payload: bytes) -> None:
+        if len(payload) > protocol.MAX_REPLY_BYTES:
+            log(f"reply of {len(payload)} bytes replaced by too_large")
+            payload = protocol.error_reply(
+                rid,
+                protocol.TOO_LARGE,
+                f"the reply is {len(payload)} bytes; browsers accept at most "
+                f"{protocol.MAX_REPLY_BYTES} bytes",
+            )
+        data = protocol.browser_frame(payload)
+        with self._lock:
+            if self.closed:
+                return
+            view = memoryview(data)
+            try:
+                while view:
+                    view = view[os.write(self._fd, view) :]
+            except OSError:
+                self.closed = True  # the browser is gone; nothing left to answer to
+
+
+class AppLink:
+    """A connection to the app's socket, speaking the frames of ``host.protocol``."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._reader = sock.makefile("rb", buffering=256 * 1024)
+        self.alive = True
+        self.outstanding: dict[int, RequestId] = {}
+        """Requests sent on this link and not answered yet, in the order they were sent."""
+
+    def send(self, kind: int, seq: int, payload: bytes) -> None:
+        self._sock.sendall(protocol.socket_frame(kind, seq, payload))
+
+    def receive(self) -> tuple[int, int, bytes] | None:
+        """The next frame, or ``None`` once the app has closed the connection."""
+        header = self._reader.read(protocol.SOCKET_HEADER.size)
+        if len(header) < protocol.SOCKET_HEADER.size:
+            return None
+        kind, seq, length = protocol.SOCKET_HEADER.unpack(header)
+        if length > protocol.MAX_SOCKET_FRAME_BYTES:
+            raise protocol.ProtocolError(f"app sent a frame of {length} bytes")
+        payload = self._reader.read(length)
+        if len(payload) < length:
+            return None
+        return kind, seq, payload
+
+    def close(self) -> None:
+        self.alive = False
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+        self._sock.close()
+
+
+def connect(path: str) -> AppLink | None:
+    """A link to a listening app, or ``None`` when nothing listens at ``path``."""
+    if sys.platform == "win32":
+        raise AppUnavailable("this host build cannot reach the app on Windows yet")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+    except (FileNotFoundError, ConnectionRefusedError):
+        sock.close()
+        return None
+    except OSError as error:
+        sock.close()
+        raise AppUnavailable(f"cannot connect to {path}: {error}") from error
+    return AppLink(sock)
+
+
+def app_command() -> list[str]:
+    """How to start the app: configured, beside this executable, or this environment's."""
+    configured = os.environ.get(APP_COMMAND_ENV)
+    if configured:
+        import shlex
+
+        return shlex.split(configured)
+    here = os.path.dirname(sys.executable)
+    for name in ("bridgekeeper", "bridgekeeper.exe"):
+        candidate = os.path.join(here, name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return [candidate]
+    return [sys.executable, "-m", "app"]
+
+
+def start_app_and_connect(path: str, deadline: float) -> AppLink:
+    """Start the app (one host at a time does) and wait for its socket until ``deadline``."""
+    import subprocess
+
+    runtime = os.path.dirname(path)
+    paths.ensure_private_dir(runtime)
+    lock_fd = os.open(os.path.join(runtime, paths.LAUNCH_LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        process: subprocess.Popen[bytes] | None = None
+        if _try_lock(lock_fd):
+            link = connect(path)
+            if link is not None:
+                return link
+            command = app_command()
+            log(f"starting the app: {command}")
+            try:
+                process = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                    close_fds=True,
+                )
+            except OSError as error:
+                raise AppUnavailable(
+                    f"Bridgekeeper is not running and {command[0]!r} could not be started: "
+                    f"{error.strerror or error}. {HOW_TO_FIX}"
+                ) from error
+        while time.monotonic() < deadline:
+            link = connect(path)
+            if link is not None:
+                return link
+            if process is not None and process.poll() not in (None, 0):
+                raise AppUnavailable(
+                    f"Bridgekeeper was started but exited with status {process.returncode}. "
+                    f"{HOW_TO_FIX}"
+                )
+            time.sleep(0.02)
+        raise AppUnavailable(
+            f"Bridgekeeper did not start listening within {CONNECT_TIMEOUT:.0f} s. {HOW_TO_FIX}"
+        )
+    finally:
+        os.close(lock_fd)  # closing releases the lock
+
+
+def _try_lock(fd: int) -> bool:
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+class Relay:
+    """Relays one browser's frames to the app and the app's replies back."""
+
+    def __init__(self, caller: Caller, stdin: IO[bytes], out: BrowserOut) -> None:
+        self._caller = caller
+        self._stdin = stdin
+        self._out = out
+        self._lock = threading.Lock()
+        self._next_seq = 1
+        self._link: AppLink | None = None
+        self._reader_thread: threading.Thread | None = None
+        self._start_failure = ""
+        self._unavailable = ""
+
+    def run(self) -> int:
+        self._ensure_link()
+        try:
+            for frame in protocol.read_browser_frames(self._stdin):
+                if isinstance(frame, protocol.Oversize):
+                    self._reply_error(
+                        None,
+                        protocol.TOO_LARGE,
+                        f"the request is {frame.length} bytes; at most "
+                        f"{protocol.MAX_REQUEST_BYTES} bytes are accepted",
+                    )
+                else:
+                    self._handle(frame)
+        finally:
+            self._finish()
+        return 0
+
+    def _finish(self) -> None:
+        """End of input: let the app answer what it holds, then go (within a second)."""
+        link, reader = self._link, self._reader_thread
+        if link is not None and link.alive and reader is not None:
+            try:
+                link.send(protocol.END, 0, b"")
+                reader.join(protocol.END_GRACE_SECONDS)
+            except OSError:
+                pass
+        self._out.closed = True
+        if link is not None:
+            link.close()
+
+    def _handle(self, frame: list[bytes]) -> None:
+        """Check one request frame and forward it; ``frame`` holds the only reference."""
+        payload = frame.pop()
+        size = len(payload)
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError as error:
+            self._reply_error(None, protocol.BAD_REQUEST, f"the request is not UTF-8: {error}")
+            return
+        if size > protocol.MAX_VALID_REQUEST_BYTES:
+            del payload  # keep at most the text and the parsed value in memory
+        try:
+            message: Any = json.loads(text, parse_constant=_reject_constant)
+        except ValueError as error:
+            self._reply_error(None, protocol.BAD_REQUEST, f"the request is not valid JSON: {error}")
+            return
+        rid = protocol.request_id(message)
+        if size > protocol.MAX_VALID_REQUEST_BYTES:
+            del message, text
+            self._reply_error(
+                rid,
+                protocol.BAD_REQUEST,
+                f"the request is {size} bytes; no valid request is larger than "
+                f"{protocol.MAX_VALID_REQUEST_BYTES} bytes (check the length of its fields)",
+            )
+            return
+        self._forward(rid, payload)
+
+    def _forward(self, rid: RequestId, payload: bytes) -> None:
+        link = self._ensure_link()
+        if link is None:
+            self._reply_error(rid, protocol.APP_UNAVAILABLE, self._unavailable)
+            return
+        with self._lock:
+            seq = self._next_seq
+            self._next_seq += 1
+            if link.alive:  # else its reader has already answered what it held
+                link.outstanding[seq] = rid
+        if seq not in link.outstanding:
+            self._reply_error(rid, protocol.APP_UNAVAILABLE, self._gone_message())
+            return
+        try:
+            link.send(protocol.REQUEST, seq, payload)
+        except OSError:
+            with self._lock:
+                still_ours = link.outstanding.pop(seq, False) is not False
+            if still_ours:
+                self._reply_error(rid, protocol.APP_UNAVAILABLE, self._gone_message())
+
+    def _ensure_link(self) -> AppLink | None:
+        if self._link is not None and self._link.alive:
+            return self._link
+        try:
+            path = paths.socket_path()
+            link = connect(path)
+            if link is None and not self._start_failure:
+                try:
+                    link = start_app_and_connect(path, time.monotonic() + CONNECT_TIMEOUT)
+                except AppUnavailable as error:
+                    self._start_failure = str(error)  # a port must not wait on every request
+                    raise
+            if link is None:
+                raise AppUnavailable(self._start_failure)
+            hello = {
+                "protocol": protocol.SOCKET_PROTOCOL,
+                "role": "host",
+                "caller": self._caller,
+                "pid": os.getpid(),
+                "browser_exe": browser_executable(),
+            }
+            link.send(protocol.HELLO, 0, protocol.encode_json(hello))
+        except (AppUnavailable, paths.SocketPathError, OSError) as error:
+            self._unavailable = str(error)
+            log(self._unavailable)
+            return None
+        self._link = link
+        self._reader_thread = threading.Thread(target=self._read_replies, args=(link,), daemon=True)
+        self._reader_thread.start()
+        return link
+
+    def _read_replies(self, link: AppLink) -> None:
+        reason = self._gone_message()
+        try:
+            while (frame := link.receive()) is not None:
+                kind, seq, payload = frame
+                if kind == protocol.REPLY:
+                    with self._lock:
+                        rid = link.outstanding.pop(seq, None)
+                    self._out.write(rid, payload)
+                elif kind == protocol.REFUSED:
+                    refusal = json.loads(payload)
+                    reason = f"Bridgekeeper refused this host: {refusal.get('message')}"
+                    log(reason)
+                    break
+        except (OSError, ValueError, protocol.ProtocolError) as error:
+            log(f"lost the app: {error}")
+        with self._lock:
+            link.alive = False
+            orphans = list(link.outstanding.values())
+            link.outstanding.clear()
+        for rid in orphans:
+            self._reply_error(rid, protocol.APP_UNAVAILABLE, reason)
+
+    def _gone_message(self) -> str:
+        return f"Bridgekeeper stopped before answering. {HOW_TO_FIX}"
+
+    def _reply_error(self, rid: RequestId, code: str, message: str) -> None:
+        self._out.write(rid, protocol.error_reply(rid, code, message))
+
+
+def _take_stdout() -> int:
+    """A private copy of stdout for frames; fd 1 then points at stderr so that nothing
+    printed by accident can corrupt a frame."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        msvcrt.setmode(0, os.O_BINARY)
+        msvcrt.setmode(1, os.O_BINARY)
+    out = os.dup(1)
+    os.dup2(2, 1)
+    return out
+
+
+def main() -> int:
+    caller = parse_caller(sys.argv[1:])
+    relay = Relay(caller, sys.stdin.buffer, BrowserOut(_take_stdout()))
+    return relay.run()

@@ -1,0 +1,22 @@
+"""Fixtures shared by every suite: a private home and the real app process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.harness import AppProcess, Home, start_app, temp_home
+
+
+@pytest.fixture
+def home() -> Iterator[Home]:
+    with temp_home() as h:
+        yield h
+
+
+@pytest.fixture
+def app(home: Home) -> Iterator[AppProcess]:
+    process = start_app(home)
+    yield process
+    process.stop()

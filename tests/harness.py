@@ -1,0 +1,231 @@
+"""Real processes for tests and benchmarks: the app on its socket, hosts started the way
+browsers start them, and a short-pathed private ``BRIDGEKEEPER_HOME``.
+
+``BK_TEST_APP_CMD`` / ``BK_TEST_HOST_CMD`` point the same tests at other executables (the
+PyInstaller bundle); by default they use this environment's entry points.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+BIN = Path(sys.executable).parent
+CHROME_ID = "knldjmfmopnpolahpmmgbagdohdnhkik"
+CHROME_ARGV = [f"chrome-extension://{CHROME_ID}/"]
+FIREFOX_ID = "demo@bridgekeeper.org"
+HEADER = struct.Struct("=I")
+
+
+def app_command() -> list[str]:
+    configured = os.environ.get("BK_TEST_APP_CMD")
+    return shlex.split(configured) if configured else [str(BIN / "bridgekeeper")]
+
+
+def host_command() -> list[str]:
+    configured = os.environ.get("BK_TEST_HOST_CMD")
+    return shlex.split(configured) if configured else [str(BIN / "bridgekeeper-host")]
+
+
+@dataclass
+class Home:
+    """A private ``BRIDGEKEEPER_HOME`` (and ``HOME``) under a short /tmp path."""
+
+    root: Path
+
+    @property
+    def bk_home(self) -> Path:
+        return self.root / "bk"
+
+    @property
+    def home(self) -> Path:
+        return self.root / "home"
+
+    @property
+    def socket(self) -> Path:
+        return self.bk_home / "run" / "bk.sock"
+
+    def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            BRIDGEKEEPER_HOME=str(self.bk_home),
+            HOME=str(self.home),
+            XDG_CONFIG_HOME=str(self.home / ".config"),
+            XDG_DATA_HOME=str(self.home / ".local" / "share"),
+            XDG_STATE_HOME=str(self.home / ".local" / "state"),
+            QT_QPA_PLATFORM=os.environ.get("BK_TEST_QPA", "offscreen"),
+        )
+        env.pop("XDG_RUNTIME_DIR", None)
+        env.update(extra or {})
+        return env
+
+    def log_text(self) -> str:
+        path = self.bk_home / "log" / "bridgekeeper.log"
+        return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+@contextmanager
+def temp_home() -> Iterator[Home]:
+    root = Path(tempfile.mkdtemp(prefix="bk", dir="/tmp"))
+    (root / "home").mkdir()
+    try:
+        yield Home(root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def wait_for(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.01)
+
+
+def socket_accepts(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        try:
+            sock.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
+@dataclass
+class AppProcess:
+    """The real app, started with its own command line."""
+
+    home: Home
+    process: subprocess.Popen[bytes]
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def wait_listening(self, timeout: float = 15.0) -> None:
+        def ready() -> bool:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"app exited with {self.process.returncode}:\n{self.home.log_text()}"
+                )
+            return socket_accepts(self.home.socket)
+
+        wait_for(ready, timeout, "the app to listen")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+def start_app(home: Home, *args: str, env: Mapping[str, str] | None = None) -> AppProcess:
+    process = subprocess.Popen(
+        [*app_command(), *args],
+        env=home.env(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    app = AppProcess(home, process, dict(env or {}))
+    app.wait_listening()
+    return app
+
+
+def encode(message: object) -> bytes:
+    payload = json.dumps(message).encode("utf-8")
+    return HEADER.pack(len(payload)) + payload
+
+
+def read_frame(stream: IO[bytes]) -> Any:
+    """One framed reply from ``stream``, or ``None`` at end of output."""
+    header = stream.read(HEADER.size)
+    if len(header) < HEADER.size:
+        return None
+    (length,) = HEADER.unpack(header)
+    return json.loads(stream.read(length))
+
+
+class HostProcess:
+    """A host started as a browser starts it: argv from the browser, framed stdio."""
+
+    def __init__(
+        self,
+        home: Home,
+        argv: list[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        command: list[str] | None = None,
+    ) -> None:
+        self.process = subprocess.Popen(
+            [*(command or host_command()), *(CHROME_ARGV if argv is None else argv)],
+            env=home.env(env),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.stdin: IO[bytes] = self.process.stdin
+        self.stdout: IO[bytes] = self.process.stdout
+
+    def send(self, message: object) -> None:
+        self.send_raw(encode(message))
+
+    def send_raw(self, data: bytes) -> None:
+        self.stdin.write(data)
+        self.stdin.flush()
+
+    def read(self) -> Any:
+        return read_frame(self.stdout)
+
+    def close(self) -> None:
+        if not self.stdin.closed:
+            self.stdin.close()
+
+    def wait(self, timeout: float = 5.0) -> int:
+        self.close()
+        return self.process.wait(timeout)
+
+    def stderr_text(self) -> str:
+        assert self.process.stderr is not None
+        return self.process.stderr.read().decode("utf-8", "replace")
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def one_shot(home: Home, message: object, argv: list[str] | None = None) -> Any:
+    """Like ``runtime.sendNativeMessage``: start a host, one request, first reply, close."""
+    host = HostProcess(home, argv)
+    try:
+        host.send(message)
+        reply = host.read()
+        host.wait()
+        return reply
+    finally:
+        host.kill()

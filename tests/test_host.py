@@ -1,0 +1,413 @@
+"""The native messaging host, started as browsers start it, against the real app."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from host import protocol
+from tests.fake_app import FakeApp
+from tests.harness import (
+    CHROME_ARGV,
+    CHROME_ID,
+    FIREFOX_ID,
+    HEADER,
+    AppProcess,
+    Home,
+    HostProcess,
+    one_shot,
+    wait_for,
+)
+
+FIREFOX_ARGV_TAIL = FIREFOX_ID
+
+
+def test_host_answers_ping_one_shot(app: AppProcess) -> None:
+    reply = one_shot(app.home, {"type": "ping", "id": 7})
+    assert reply["id"] == 7
+    assert reply["ok"] is True
+    assert reply["result"]["pong"] is True
+    assert reply["result"]["protocol"] == protocol.PROTOCOL
+
+
+def test_host_answers_bare_ping_string_with_pong(app: AppProcess) -> None:
+    assert one_shot(app.home, "ping") == "pong"
+
+
+def test_host_answers_status(app: AppProcess) -> None:
+    reply = one_shot(app.home, {"type": "status", "id": "s"})
+    assert reply == {
+        "id": "s",
+        "ok": True,
+        "result": {
+            "version": reply["result"]["version"],
+            "protocol": 1,
+            "paused": False,
+            "pending": 0,
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("argv", "family", "extension"),
+    [
+        (CHROME_ARGV, "chromium", CHROME_ID),
+        ([*CHROME_ARGV, "--parent-window=4242"], "chromium", CHROME_ID),
+        (["--parent-window=0", *CHROME_ARGV], "chromium", CHROME_ID),
+        (
+            ["/home/u/.mozilla/native-messaging-hosts/org.bridgekeeper.host.json", FIREFOX_ID],
+            "firefox",
+            FIREFOX_ID,
+        ),
+    ],
+    ids=["chromium", "chromium-windows", "chromium-windows-first", "firefox"],
+)
+def test_host_passes_caller_from_argv_out_of_band(
+    app: AppProcess, argv: list[str], family: str, extension: str
+) -> None:
+    reply = one_shot(app.home, {"type": "ping", "caller": {"family": "x"}}, argv)
+    assert reply["error"]["code"] == "bad_request"  # a message cannot carry a caller
+    assert one_shot(app.home, {"type": "ping"}, argv)["ok"] is True
+    wait_for(
+        lambda: f"host for {family} extension {extension!r}" in app.home.log_text(),
+        5,
+        "the app to log the caller",
+    )
+
+
+def test_port_serves_many_requests_in_order(app: AppProcess) -> None:
+    host = HostProcess(app.home)
+    try:
+        for i in range(200):
+            host.send({"type": "ping", "id": i})
+        assert [host.read()["id"] for _ in range(200)] == list(range(200))
+        assert host.wait() == 0
+    finally:
+        host.kill()
+
+
+BAD_INPUTS: list[tuple[str, bytes, str]] = [
+    ("broken-json", b'{"type": "ping",', "bad_request"),
+    ("invalid-utf8", b'{"type": "ping", "id": "\xff\xfe"}', "bad_request"),
+    ("nan", b'{"type": "ping", "id": NaN}', "bad_request"),
+    ("not-an-object", b"[1, 2, 3]", "bad_request"),
+    ("other-string", b'"pong"', "bad_request"),
+    ("number", b"42", "bad_request"),
+    ("empty", b"", "bad_request"),
+    ("unknown-type", b'{"type": "launch-missiles"}', "bad_request"),
+    ("missing-type", b'{"id": 1}', "bad_request"),
+    ("bad-id", b'{"type": "ping", "id": {"x": 1}}', "bad_request"),
+    ("long-id", json.dumps({"type": "ping", "id": "x" * 129}).encode(), "bad_request"),
+]
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"), [(p, c) for _, p, c in BAD_INPUTS], ids=[n for n, _, _ in BAD_INPUTS]
+)
+def test_host_bad_request_is_answered_and_port_goes_on(
+    app: AppProcess, payload: bytes, code: str
+) -> None:
+    host = HostProcess(app.home)
+    try:
+        host.send_raw(HEADER.pack(len(payload)) + payload)
+        host.send({"type": "ping", "id": "after"})
+        error = host.read()
+        assert error["ok"] is False
+        assert error["error"]["code"] == code
+        assert error["error"]["message"]
+        assert host.read()["id"] == "after"
+        assert host.wait() == 0
+    finally:
+        host.kill()
+
+
+def test_host_unknown_type_error_names_the_type(app: AppProcess) -> None:
+    reply = one_shot(app.home, {"type": "launch-missiles", "id": 3})
+    assert reply["id"] == 3
+    assert "launch-missiles" in reply["error"]["message"]
+
+
+def test_host_oversize_frame_replies_too_large_and_skips_payload(app: AppProcess) -> None:
+    host = HostProcess(app.home)
+    try:
+        declared = protocol.MAX_REQUEST_BYTES + 1
+        host.send_raw(HEADER.pack(declared))
+        chunk = b" " * (1024 * 1024)
+        for _ in range(declared // len(chunk)):
+            host.send_raw(chunk)
+        host.send_raw(b" " * (declared % len(chunk)))
+        host.send({"type": "ping", "id": "after"})
+        reply = host.read()
+        assert reply["error"]["code"] == "too_large"
+        assert host.read()["id"] == "after"
+        assert host.wait() == 0
+    finally:
+        host.kill()
+
+
+def test_host_large_but_allowed_frame_is_bad_request_with_its_id(app: AppProcess) -> None:
+    message = {"type": "confirm", "id": "big", "title": "x" * (3 * 1024 * 1024)}
+    reply = one_shot(app.home, message)
+    assert reply["id"] == "big"
+    assert reply["error"]["code"] == "bad_request"
+
+
+def test_host_frame_cut_short_exits_without_writing(app: AppProcess) -> None:
+    host = HostProcess(app.home)
+    try:
+        host.send_raw(HEADER.pack(100) + b'{"type": "ping"')
+        started = time.monotonic()
+        assert host.wait() == 0
+        assert time.monotonic() - started < 1.0
+        assert host.stdout.read() == b""
+    finally:
+        host.kill()
+
+
+def test_host_truncated_header_exits_without_writing(app: AppProcess) -> None:
+    host = HostProcess(app.home)
+    try:
+        host.send_raw(b"\x05\x00")
+        assert host.wait() == 0
+        assert host.stdout.read() == b""
+    finally:
+        host.kill()
+
+
+def test_stdout_carries_frames_only(app: AppProcess) -> None:
+    host = HostProcess(app.home)
+    try:
+        host.send_raw(HEADER.pack(3) + b"{x}")
+        host.send({"type": "ping", "id": 1})
+        host.close()
+        data = host.stdout.read()
+        frames = []
+        while data:
+            (length,) = struct.unpack("=I", data[:4])
+            frames.append(json.loads(data[4 : 4 + length]))
+            data = data[4 + length :]
+        assert [f["id"] for f in frames] == [None, 1]
+    finally:
+        host.kill()
+
+
+def test_host_exits_quickly_after_end_of_input(app: AppProcess) -> None:
+    host = HostProcess(app.home)
+    try:
+        host.send({"type": "ping"})
+        assert host.read()["ok"] is True
+        started = time.monotonic()
+        host.wait()
+        assert time.monotonic() - started < 1.0
+    finally:
+        host.kill()
+
+
+def test_app_not_running_is_started_by_the_host(home: Home) -> None:
+    reply = one_shot(home, {"type": "ping", "id": 1})
+    try:
+        assert reply["ok"] is True
+    finally:
+        os.kill(_app_pid(home), signal.SIGTERM)
+
+
+def test_stale_socket_file_is_replaced(home: Home) -> None:
+    home.socket.parent.mkdir(parents=True, mode=0o700)
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(str(home.socket))
+    stale.close()  # leaves the file behind, nothing listening: a crashed app's socket
+    reply = one_shot(home, {"type": "ping", "id": 1})
+    try:
+        assert reply["ok"] is True
+    finally:
+        os.kill(_app_pid(home), signal.SIGTERM)
+
+
+def test_unstartable_app_gets_app_unavailable_not_a_hang(home: Home) -> None:
+    host = HostProcess(home, env={"BRIDGEKEEPER_APP_COMMAND": "/nonexistent/bridgekeeper"})
+    try:
+        host.send({"type": "ping", "id": 1})
+        host.send({"type": "status", "id": 2})
+        first, second = host.read(), host.read()
+        assert (first["id"], second["id"]) == (1, 2)
+        for reply in (first, second):
+            assert reply["error"]["code"] == "app_unavailable"
+            assert "bridgekeeper doctor" in reply["error"]["message"]
+        assert host.wait() == 0
+    finally:
+        host.kill()
+
+
+def test_app_that_exits_at_start_gets_app_unavailable(home: Home) -> None:
+    host = HostProcess(home, env={"BRIDGEKEEPER_APP_COMMAND": "/bin/false"})
+    try:
+        started = time.monotonic()
+        host.send({"type": "ping", "id": 1})
+        reply = host.read()
+        assert reply["error"]["code"] == "app_unavailable"
+        assert "exited with status 1" in reply["error"]["message"]
+        assert time.monotonic() - started < 5
+    finally:
+        host.kill()
+
+
+def test_fifty_hosts_at_once_are_all_answered(app: AppProcess) -> None:
+    with ThreadPoolExecutor(50) as pool:
+        replies = list(pool.map(lambda i: one_shot(app.home, {"type": "ping", "id": i}), range(50)))
+    assert [r["id"] for r in replies] == list(range(50))
+    assert all(r["ok"] for r in replies)
+
+
+def test_fifty_hosts_at_once_start_one_app(home: Home) -> None:
+    with ThreadPoolExecutor(50) as pool:
+        replies = list(pool.map(lambda i: one_shot(home, {"type": "ping", "id": i}), range(50)))
+    try:
+        assert all(r["ok"] for r in replies), replies
+        assert len(_app_pids(home)) == 1
+    finally:
+        os.kill(_app_pid(home), signal.SIGTERM)
+
+
+def test_port_outlives_a_killed_app_by_starting_it_again(app: AppProcess) -> None:
+    host = HostProcess(app.home)
+    try:
+        host.send({"type": "ping", "id": 0})
+        assert host.read()["id"] == 0
+        app.kill()
+        host.send({"type": "ping", "id": 1})
+        reply = host.read()
+        assert reply["id"] == 1
+        assert reply["ok"] is True
+        os.kill(_app_pid(app.home), signal.SIGTERM)
+    finally:
+        host.kill()
+
+
+# The real app answers ping at once; holding requests and then vanishing, or replying
+# over the browser's limit, needs the scripted FAKE app.
+
+
+def test_app_gone_with_requests_outstanding_answers_each_in_order(home: Home) -> None:
+    held: list[int] = []
+    fake = FakeApp(home.socket, lambda _conn, seq, _req: held.append(seq))
+    host = HostProcess(home)
+    try:
+        for i in range(5):
+            host.send({"type": "confirm", "id": i, "title": "t"})
+        wait_for(lambda: len(held) == 5, 5, "the fake app to hold five requests")
+        fake.crash()
+        replies = [host.read() for _ in range(5)]
+        assert [r["id"] for r in replies] == list(range(5))
+        assert {r["error"]["code"] for r in replies} == {"app_unavailable"}
+        assert host.wait() == 0
+    finally:
+        host.kill()
+
+
+def test_host_replaces_reply_over_one_mib_with_too_large(home: Home) -> None:
+    def big(conn: socket.socket, seq: int, request: Any) -> None:
+        value = "x" * (protocol.MAX_REPLY_BYTES + 1)
+        FakeApp.reply(conn, seq, protocol.ok_reply(request.get("id"), {"value": value}))
+
+    FakeApp(home.socket, big)
+    reply = one_shot(home, {"type": "secret.get", "id": "s", "name": "n"})
+    assert reply == {
+        "id": "s",
+        "ok": False,
+        "error": {"code": "too_large", "message": reply["error"]["message"]},
+    }
+
+
+def test_reply_of_exactly_one_mib_passes(home: Home) -> None:
+    def exact(conn: socket.socket, seq: int, request: Any) -> None:
+        overhead = len(protocol.ok_reply(request.get("id"), {"value": ""}))
+        value = "x" * (protocol.MAX_REPLY_BYTES - overhead)
+        FakeApp.reply(conn, seq, protocol.ok_reply(request.get("id"), {"value": value}))
+
+    FakeApp(home.socket, exact)
+    reply = one_shot(home, {"type": "secret.get", "id": "s", "name": "n"})
+    assert len(reply["result"]["value"]) > 1_000_000
+
+
+def test_host_tells_app_at_end_of_input_and_exits_within_a_second(home: Home) -> None:
+    fake = FakeApp(home.socket, lambda _conn, _seq, _req: None)
+    host = HostProcess(home)
+    try:
+        host.send({"type": "confirm", "id": 1, "title": "t"})
+        wait_for(lambda: fake.hellos, 5, "the hello")
+        time.sleep(0.1)
+        started = time.monotonic()
+        assert host.wait() == 0
+        assert time.monotonic() - started < 1.0
+        assert fake.ended.is_set()
+    finally:
+        host.kill()
+
+
+def test_host_imports_only_the_standard_library(home: Home) -> None:
+    probe = (
+        "import sys, sysconfig\n"
+        "before = set(sys.modules)\n"
+        "from host.relay import main\n"
+        "sys.argv = ['bridgekeeper-host', 'chrome-extension://x/']\n"
+        "main()\n"
+        "stdlib = (sysconfig.get_paths()['stdlib'], sysconfig.get_paths()['platstdlib'])\n"
+        "for name in sorted(set(sys.modules) - before):\n"
+        "    origin = getattr(sys.modules[name], '__file__', None) or 'built-in'\n"
+        "    print(name, origin, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=home.env({"BRIDGEKEEPER_APP_COMMAND": "/bin/false"}),
+        input=b"",
+        capture_output=True,
+        timeout=30,
+        check=True,
+    )
+    import sysconfig
+
+    stdlib = (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"])
+    package = str(Path(protocol.__file__).parent)
+    lines = [line.split(" ", 1) for line in done.stderr.decode().splitlines()]
+    loaded = {name: origin for name, origin in lines if not name.startswith("bridgekeeper-")}
+    assert "host.relay" in loaded
+    foreign = {
+        name: origin
+        for name, origin in loaded.items()
+        if origin != "built-in" and not origin.startswith((*stdlib, package))
+    }
+    assert foreign == {}
+
+
+def _app_pids(home: Home) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if (
+            f"BRIDGEKEEPER_HOME={home.bk_home}".encode() in environ
+            and b"bridgekeeper-host" not in cmdline
+        ):
+            pids.append(int(entry.name))
+    return pids
+
+
+def _app_pid(home: Home) -> int:
+    wait_for(lambda: len(_app_pids(home)) == 1, 5, "exactly one app process")
+    return _app_pids(home)[0]
