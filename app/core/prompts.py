@@ -64,6 +64,9 @@ class Answer:
     choice: str | None = None
     value: str | None = None
     remember: bool = False
+    closed: bool = False
+    """The user closed the window (title bar, Alt+F4) instead of pressing a button: the
+    decision is then "deny"/"cancel" and the reply's reason is ``closed``, not ``user``."""
 
 
 AnswerCallback = Callable[[int, Answer], None]
