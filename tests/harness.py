@@ -73,6 +73,10 @@ class Home:
         env.update(extra or {})
         return env
 
+    def app_stderr(self) -> str:
+        path = self.root / "app.stderr"
+        return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+
     def log_text(self) -> str:
         path = self.bk_home / "log" / "bridgekeeper.log"
         return path.read_text(encoding="utf-8") if path.exists() else ""
@@ -139,14 +143,15 @@ class AppProcess:
 
 
 def start_app(home: Home, *args: str, env: Mapping[str, str] | None = None) -> AppProcess:
-    process = subprocess.Popen(
-        [*app_command(), *args],
-        env=home.env(env),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    with open(home.root / "app.stderr", "ab") as stderr:
+        process = subprocess.Popen(
+            [*app_command(), *args],
+            env=home.env(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+        )
     app = AppProcess(home, process, dict(env or {}))
     app.wait_listening()
     return app
