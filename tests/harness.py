@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 BIN = Path(sys.executable).parent
-CHROME_ID = "knldjmfmopnpolahpmmgbagdohdnhkik"
+CHROME_ID = "jkdnicfhmapgokpkghnoknfplbgkmjan"
 CHROME_ARGV = [f"chrome-extension://{CHROME_ID}/"]
 FIREFOX_ID = "demo@bridgekeeper.org"
 HEADER = struct.Struct("=I")
@@ -82,10 +82,25 @@ class Home:
         return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
+def allow_test_callers(home: Home) -> None:
+    """Allow CHROME_ID and FIREFOX_ID, as ``bridgekeeper install --extension`` would: the
+    app answers any other caller with untrusted_extension."""
+    from app import settings
+
+    config = settings.Settings(
+        [
+            settings.Extension(settings.CHROMIUM, CHROME_ID),
+            settings.Extension(settings.FIREFOX, FIREFOX_ID),
+        ]
+    )
+    settings.save(config, settings.settings_file(home.bk_home / "config"))
+
+
 @contextmanager
 def temp_home() -> Iterator[Home]:
     root = Path(tempfile.mkdtemp(prefix="bk", dir="/tmp"))
     (root / "home").mkdir()
+    allow_test_callers(Home(root))
     try:
         yield Home(root)
     finally:

@@ -1,0 +1,532 @@
+"""Which browsers exist, how to find them and where each looks for host manifests, on
+Linux, macOS and Windows: one table of data (``BROWSERS``), read by a few small functions.
+
+Chromium family: the manifest lists ``allowed_origins``; Firefox family:
+``allowed_extensions``. On Windows the manifest file may live anywhere; the browser finds it
+through the default value of ``HKCU\\Software\\<vendor>\\NativeMessagingHosts\\<name>``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+HOST_NAME = "org.bridgekeeper.host"
+MANIFEST_NAME = f"{HOST_NAME}.json"
+CHROMIUM = "chromium"
+FIREFOX = "firefox"
+LINUX, MACOS, WINDOWS = "linux", "darwin", "win32"
+_MOZ = "native-messaging-hosts"  # Firefox family on Linux
+_NMH = "NativeMessagingHosts"
+_MAC_SUPPORT = "Library/Application Support"
+
+
+@dataclass(frozen=True)
+class OnLinux:
+    executables: tuple[str, ...]
+    """Names looked up on PATH, or absolute paths."""
+    user_dir: str
+    """The user-level manifest folder, relative to the browser's home (see ``homes``)."""
+    system_dirs: tuple[str, ...] = ()
+    homes: tuple[str, ...] = ("",)
+    """Folders, relative to HOME, that the browser uses as its home: HOME itself, except
+    for self-contained installs (Tor Browser), which are detected by this folder."""
+    flatpak: str = ""
+    snap: str = ""
+
+
+@dataclass(frozen=True)
+class OnMacOS:
+    apps: tuple[str, ...]
+    """Application bundles looked for in /Applications and ~/Applications."""
+    user_dir: str
+    """Relative to HOME."""
+    system_dirs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OnWindows:
+    executables: tuple[str, ...]
+    """Relative to %ProgramFiles%, %ProgramFiles(x86)% or %LOCALAPPDATA% (``\\``-separated)."""
+    vendor: str
+    """The vendor path in ``HKCU\\Software\\<vendor>\\NativeMessagingHosts``. Channels of one
+    browser share it (so they share one registration)."""
+
+
+@dataclass(frozen=True)
+class Browser:
+    name: str
+    label: str
+    family: str
+    linux: OnLinux | None = None
+    macos: OnMacOS | None = None
+    windows: OnWindows | None = None
+
+    def on(self, platform: str) -> OnLinux | OnMacOS | OnWindows | None:
+        return {LINUX: self.linux, MACOS: self.macos, WINDOWS: self.windows}.get(platform)
+
+
+def _chromium(
+    name: str,
+    label: str,
+    *,
+    linux_exe: tuple[str, ...],
+    linux_config: str | None,
+    linux_system: tuple[str, ...] = (),
+    flatpak: str = "",
+    snap: str = "",
+    mac_app: str | None,
+    mac_data: str = "",
+    mac_system: tuple[str, ...] = (),
+    win_exe: tuple[str, ...] = (),
+    win_vendor: str | None = None,
+) -> Browser:
+    """A Chromium-family row: the user-level folder is ``<user data dir>/NativeMessagingHosts``."""
+    return Browser(
+        name,
+        label,
+        CHROMIUM,
+        linux=OnLinux(
+            linux_exe, f".config/{linux_config}/{_NMH}", linux_system, ("",), flatpak, snap
+        )
+        if linux_config
+        else None,
+        macos=OnMacOS((mac_app,), f"{_MAC_SUPPORT}/{mac_data}/{_NMH}", mac_system)
+        if mac_app
+        else None,
+        windows=OnWindows(win_exe, win_vendor) if win_vendor else None,
+    )
+
+
+def _firefox(
+    name: str,
+    label: str,
+    *,
+    linux_exe: tuple[str, ...],
+    linux_dir: str,
+    linux_system: tuple[str, ...] = (),
+    homes: tuple[str, ...] = ("",),
+    flatpak: str = "",
+    snap: str = "",
+    mac_app: str,
+    mac_dir: str,
+    mac_system: tuple[str, ...] = (),
+    win_exe: tuple[str, ...],
+    win_vendor: str,
+) -> Browser:
+    return Browser(
+        name,
+        label,
+        FIREFOX,
+        linux=OnLinux(linux_exe, linux_dir, linux_system, homes, flatpak, snap),
+        macos=OnMacOS((mac_app,), mac_dir, mac_system),
+        windows=OnWindows(win_exe, win_vendor),
+    )
+
+
+BROWSERS: tuple[Browser, ...] = (
+    _firefox(
+        "firefox",
+        "Firefox",
+        linux_exe=("firefox", "firefox-esr"),
+        linux_dir=f".mozilla/{_MOZ}",
+        linux_system=(f"/usr/lib/mozilla/{_MOZ}", f"/usr/lib64/mozilla/{_MOZ}"),
+        flatpak="org.mozilla.firefox",
+        snap="firefox",
+        mac_app="Firefox.app",
+        mac_dir=f"{_MAC_SUPPORT}/Mozilla/{_NMH}",
+        mac_system=(f"/{_MAC_SUPPORT}/Mozilla/{_NMH}",),
+        win_exe=(r"Mozilla Firefox\firefox.exe",),
+        win_vendor="Mozilla",
+    ),
+    _firefox(
+        "librewolf",
+        "LibreWolf",
+        linux_exe=("librewolf",),
+        linux_dir=f".librewolf/{_MOZ}",
+        linux_system=(f"/usr/lib/librewolf/{_MOZ}",),
+        flatpak="io.gitlab.librewolf-community",
+        mac_app="LibreWolf.app",
+        mac_dir=f"{_MAC_SUPPORT}/LibreWolf/{_NMH}",
+        win_exe=(r"LibreWolf\librewolf.exe",),
+        win_vendor="LibreWolf",
+    ),
+    _firefox(
+        "waterfox",
+        "Waterfox",
+        linux_exe=("waterfox", "waterfox-g"),
+        linux_dir=f".waterfox/{_MOZ}",
+        flatpak="net.waterfox.waterfox",
+        mac_app="Waterfox.app",
+        mac_dir=f"{_MAC_SUPPORT}/Waterfox/{_NMH}",
+        win_exe=(r"Waterfox\waterfox.exe",),
+        win_vendor="Waterfox",
+    ),
+    # Tor Browser is self-contained: its launcher makes <install>/Browser its HOME.
+    _firefox(
+        "tor-browser",
+        "Tor Browser",
+        linux_exe=(),
+        linux_dir=f".mozilla/{_MOZ}",
+        homes=(
+            "tor-browser/Browser",
+            ".local/share/torbrowser/tbb/x86_64/tor-browser/Browser",
+        ),
+        flatpak="org.torproject.torbrowser-launcher",
+        mac_app="Tor Browser.app",
+        mac_dir=f"{_MAC_SUPPORT}/TorBrowser-Data/Browser/Mozilla/{_NMH}",
+        win_exe=(r"Tor Browser\Browser\firefox.exe",),
+        win_vendor="Mozilla",
+    ),
+    _chromium(
+        "chrome",
+        "Google Chrome",
+        linux_exe=("google-chrome", "google-chrome-stable"),
+        linux_config="google-chrome",
+        linux_system=("/etc/opt/chrome/native-messaging-hosts",),
+        flatpak="com.google.Chrome",
+        mac_app="Google Chrome.app",
+        mac_data="Google/Chrome",
+        mac_system=(f"/Library/Google/Chrome/{_NMH}",),
+        win_exe=(r"Google\Chrome\Application\chrome.exe",),
+        win_vendor=r"Google\Chrome",
+    ),
+    _chromium(
+        "chrome-beta",
+        "Google Chrome Beta",
+        linux_exe=("google-chrome-beta",),
+        linux_config="google-chrome-beta",
+        linux_system=("/etc/opt/chrome/native-messaging-hosts",),
+        mac_app="Google Chrome Beta.app",
+        mac_data="Google/Chrome Beta",
+        mac_system=(f"/Library/Google/Chrome/{_NMH}",),
+        win_exe=(r"Google\Chrome Beta\Application\chrome.exe",),
+        win_vendor=r"Google\Chrome",
+    ),
+    _chromium(
+        "chrome-dev",
+        "Google Chrome Dev",
+        linux_exe=("google-chrome-unstable",),
+        linux_config="google-chrome-unstable",
+        linux_system=("/etc/opt/chrome/native-messaging-hosts",),
+        mac_app="Google Chrome Dev.app",
+        mac_data="Google/Chrome Dev",
+        mac_system=(f"/Library/Google/Chrome/{_NMH}",),
+        win_exe=(r"Google\Chrome Dev\Application\chrome.exe",),
+        win_vendor=r"Google\Chrome",
+    ),
+    _chromium(
+        "chrome-canary",
+        "Google Chrome Canary",
+        linux_exe=("google-chrome-canary",),
+        linux_config="google-chrome-canary",
+        mac_app="Google Chrome Canary.app",
+        mac_data="Google/Chrome Canary",
+        win_exe=(r"Google\Chrome SxS\Application\chrome.exe",),
+        win_vendor=r"Google\Chrome",
+    ),
+    _chromium(
+        "chromium",
+        "Chromium",
+        linux_exe=("chromium", "chromium-browser"),
+        linux_config="chromium",
+        linux_system=("/etc/chromium/native-messaging-hosts",),
+        flatpak="org.chromium.Chromium",
+        snap="chromium",
+        mac_app="Chromium.app",
+        mac_data="Chromium",
+        mac_system=(f"/{_MAC_SUPPORT}/Chromium/{_NMH}",),
+        win_exe=(r"Chromium\Application\chrome.exe",),
+        win_vendor="Chromium",
+    ),
+    _chromium(
+        "edge",
+        "Microsoft Edge",
+        linux_exe=("microsoft-edge", "microsoft-edge-stable"),
+        linux_config="microsoft-edge",
+        linux_system=("/etc/opt/edge/native-messaging-hosts",),
+        flatpak="com.microsoft.Edge",
+        mac_app="Microsoft Edge.app",
+        mac_data="Microsoft Edge",
+        win_exe=(r"Microsoft\Edge\Application\msedge.exe",),
+        win_vendor=r"Microsoft\Edge",
+    ),
+    _chromium(
+        "brave",
+        "Brave",
+        linux_exe=("brave-browser", "brave"),
+        linux_config="BraveSoftware/Brave-Browser",
+        flatpak="com.brave.Browser",
+        snap="brave",
+        mac_app="Brave Browser.app",
+        mac_data="BraveSoftware/Brave-Browser",
+        win_exe=(r"BraveSoftware\Brave-Browser\Application\brave.exe",),
+        win_vendor=r"BraveSoftware\Brave-Browser",
+    ),
+    _chromium(
+        "vivaldi",
+        "Vivaldi",
+        linux_exe=("vivaldi", "vivaldi-stable"),
+        linux_config="vivaldi",
+        flatpak="com.vivaldi.Vivaldi",
+        snap="vivaldi",
+        mac_app="Vivaldi.app",
+        mac_data="Vivaldi",
+        win_exe=(r"Vivaldi\Application\vivaldi.exe",),
+        win_vendor="Vivaldi",
+    ),
+    _chromium(
+        "opera",
+        "Opera",
+        linux_exe=("opera",),
+        linux_config="opera",
+        flatpak="com.opera.Opera",
+        snap="opera",
+        mac_app="Opera.app",
+        mac_data="com.operasoftware.Opera",
+        win_exe=(r"Programs\Opera\opera.exe", r"Opera\opera.exe"),
+        win_vendor=r"Opera Software\Opera Stable",
+    ),
+)
+
+BY_NAME: dict[str, Browser] = {browser.name: browser for browser in BROWSERS}
+
+
+class Registry(Protocol):
+    """The default values of ``HKEY_CURRENT_USER`` keys (only Windows has a real one)."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def set(self, key: str, value: str) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+class WindowsRegistry:
+    """``HKEY_CURRENT_USER`` through ``winreg``."""
+
+    def get(self, key: str) -> str | None:
+        if sys.platform != "win32":
+            raise OSError("the Windows registry exists only on Windows")
+        import winreg
+
+        try:
+            with winreg.OpenKey(winreg.HKEY_CURRENT_USER, key) as handle:
+                value = winreg.QueryValue(handle, None)
+        except OSError:
+            return None
+        return str(value)
+
+    def set(self, key: str, value: str) -> None:
+        if sys.platform != "win32":
+            raise OSError("the Windows registry exists only on Windows")
+        import winreg
+
+        with winreg.CreateKey(winreg.HKEY_CURRENT_USER, key) as handle:
+            winreg.SetValue(handle, "", winreg.REG_SZ, value)
+
+    def delete(self, key: str) -> None:
+        if sys.platform != "win32":
+            raise OSError("the Windows registry exists only on Windows")
+        import winreg
+
+        with contextlib.suppress(FileNotFoundError):
+            winreg.DeleteKey(winreg.HKEY_CURRENT_USER, key)
+
+
+def registry_key(vendor: str) -> str:
+    """The key (under HKCU) whose default value is the manifest path."""
+    return rf"Software\{vendor}\NativeMessagingHosts\{HOST_NAME}"
+
+
+@dataclass(frozen=True)
+class System:
+    """The machine being integrated with: its platform, HOME, environment and root folder.
+    Tests describe macOS or Windows machines with temporary folders and a fake registry."""
+
+    platform: str
+    home: Path
+    environ: Mapping[str, str] = field(default_factory=dict)
+    root: Path = Path("/")
+    """Prefix for absolute paths in the table (``/etc``, ``/Applications``, ``/snap``)."""
+    registry: Registry | None = None
+    manifests_dir: Path | None = None
+    """Windows: the folder our manifest files live in (the registry points at them)."""
+
+    @classmethod
+    def current(cls, manifests_dir: Path | None = None) -> System:
+        platform = sys.platform
+        if platform not in (MACOS, WINDOWS):
+            platform = LINUX  # BSDs use the Linux folders
+        return cls(
+            platform=platform,
+            home=Path(os.path.expanduser("~")),
+            environ=dict(os.environ),
+            registry=WindowsRegistry() if platform == WINDOWS else None,
+            manifests_dir=manifests_dir,
+        )
+
+    def absolute(self, path: str) -> Path:
+        return self.root / path.lstrip("/")
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    kind: str
+    """"flatpak" or "snap"."""
+    ident: str
+
+    def advice(self, browser: Browser) -> str:
+        if self.kind == "snap" and browser.family == FIREFOX:
+            return (
+                f"{browser.label} is a Snap ({self.ident}): it reaches native hosts only "
+                "through the WebExtensions portal. Run `bridgekeeper install --browser "
+                f"{browser.name}` and allow the request when the desktop asks; if it never "
+                f"asks, install {browser.label} from a .deb or tarball instead."
+            )
+        return (
+            f"{browser.label} is a {self.kind.capitalize()} ({self.ident}): its sandbox "
+            "cannot start programs outside it, so it cannot reach Bridgekeeper. Install "
+            f"{browser.label} from your distribution or the vendor's package, then run "
+            f"`bridgekeeper install --browser {browser.name}`."
+        )
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What was found of one browser on this machine."""
+
+    browser: Browser
+    executable: Path | None
+    """A native (unsandboxed) install, or None."""
+    sandboxes: tuple[Sandbox, ...] = ()
+
+    @property
+    def found(self) -> bool:
+        return self.executable is not None or bool(self.sandboxes)
+
+
+def _which(name: str, system: System) -> Path | None:
+    if name.startswith("/"):
+        path = system.absolute(name)
+        return path if os.access(path, os.X_OK) else None
+    found = shutil.which(name, path=system.environ.get("PATH", os.defpath))
+    return Path(found) if found else None
+
+
+def browser_home(browser: Browser, system: System) -> Path | None:
+    """The folder the browser treats as HOME on Linux (None: not installed there)."""
+    linux = browser.linux
+    if linux is None:
+        return None
+    for relative in linux.homes:
+        folder = system.home / relative if relative else system.home
+        if folder.is_dir():
+            return folder
+    return None
+
+
+def detect(browser: Browser, system: System) -> Detection:
+    """Look for ``browser`` on ``system``: an executable, an app bundle, a sandboxed install."""
+    executable: Path | None = None
+    sandboxes: list[Sandbox] = []
+    if system.platform == LINUX and browser.linux is not None:
+        linux = browser.linux
+        for name in linux.executables:
+            executable = executable or _which(name, system)
+        if not linux.executables and linux.homes != ("",):
+            home = browser_home(browser, system)
+            executable = home.parent if home is not None else None
+        if linux.flatpak and any(
+            folder.is_dir()
+            for folder in (
+                system.absolute(f"/var/lib/flatpak/app/{linux.flatpak}"),
+                system.home / ".local/share/flatpak/app" / linux.flatpak,
+            )
+        ):
+            sandboxes.append(Sandbox("flatpak", linux.flatpak))
+        if linux.snap and system.absolute(f"/snap/{linux.snap}").is_dir():
+            sandboxes.append(Sandbox("snap", linux.snap))
+            if executable is not None and executable.name == linux.snap:
+                # Ubuntu's /usr/bin/<name> only hands over to the snap.
+                snap_bin = system.absolute(f"/snap/bin/{linux.snap}")
+                if snap_bin.exists() or "snap" in _read_head(executable):
+                    executable = None
+    elif system.platform == MACOS and browser.macos is not None:
+        for app in browser.macos.apps:
+            for folder in (system.absolute("/Applications"), system.home / "Applications"):
+                if (folder / app).is_dir():
+                    executable = executable or folder / app
+    elif system.platform == WINDOWS and browser.windows is not None:
+        bases = [
+            system.environ.get(var, "")
+            for var in ("ProgramFiles", "ProgramFiles(x86)", "LOCALAPPDATA", "USERPROFILE")
+        ]
+        for relative in browser.windows.executables:
+            for base in filter(None, bases):
+                candidate = Path(base, *relative.split("\\"))
+                if candidate.is_file():
+                    executable = executable or candidate
+    return Detection(browser, executable, tuple(sandboxes))
+
+
+def _read_head(path: Path) -> str:
+    try:
+        with open(path, "rb") as stream:
+            return stream.read(4096).decode("latin-1")
+    except OSError:
+        return ""
+
+
+@dataclass(frozen=True)
+class ManifestLocation:
+    """Where one browser looks for our manifest (and, on Windows, the registry key)."""
+
+    browser: Browser
+    path: Path
+    registry_key: str | None = None
+    scope: str = "user"
+    """"user", "system" (read-only for us) or "profile" (a --user-data-dir)."""
+
+
+def user_location(browser: Browser, system: System) -> ManifestLocation | None:
+    """The user-level manifest location of ``browser`` on ``system`` (None: not there)."""
+    if system.platform == LINUX and browser.linux is not None:
+        home = browser_home(browser, system)
+        if home is None:
+            home = system.home / browser.linux.homes[0]
+        return ManifestLocation(browser, home / browser.linux.user_dir / MANIFEST_NAME)
+    if system.platform == MACOS and browser.macos is not None:
+        return ManifestLocation(browser, system.home / browser.macos.user_dir / MANIFEST_NAME)
+    if system.platform == WINDOWS and browser.windows is not None:
+        if system.manifests_dir is None:
+            raise ValueError("on Windows the manifests folder must be given")
+        # One file per registry key: channels sharing a key share the file too.
+        slug = browser.windows.vendor.replace("\\", "-").replace(" ", "-").lower()
+        folder = system.manifests_dir / f"{slug}-{browser.family}"
+        return ManifestLocation(
+            browser, folder / MANIFEST_NAME, registry_key(browser.windows.vendor)
+        )
+    return None
+
+
+def system_locations(browser: Browser, system: System) -> list[Path]:
+    """System-wide manifest files the browser may read (install never writes these)."""
+    rows = browser.on(system.platform)
+    dirs = rows.system_dirs if isinstance(rows, OnLinux | OnMacOS) else ()
+    return [system.absolute(folder) / MANIFEST_NAME for folder in dirs]
+
+
+def profile_location(user_data_dir: Path, browser: Browser | None = None) -> ManifestLocation:
+    """A Chromium-family browser started with ``--user-data-dir=DIR`` reads DIR's folder."""
+    return ManifestLocation(
+        browser or BY_NAME["chromium"],
+        user_data_dir.absolute() / _NMH / MANIFEST_NAME,
+        scope="profile",
+    )

@@ -1,0 +1,383 @@
+"""Browser integration on Linux with a temporary HOME and real files: the settings file,
+``bridgekeeper install``/``uninstall``/``status`` run as real commands, the launcher the
+manifests name, start-up repair, and the app refusing extensions not allowed."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from app import settings
+from app.core.dispatch import Caller
+from app.integration import manifests
+from app.integration.browsers import BROWSERS, BY_NAME, CHROMIUM, FIREFOX, HOST_NAME
+from app.settings import AllowList, BadExtension, Extension, SettingsError
+from tests.harness import (
+    BIN,
+    CHROME_ID,
+    FIREFOX_ID,
+    AppProcess,
+    Home,
+    HostProcess,
+    one_shot,
+    start_app,
+    wait_for,
+)
+
+OTHER_CHROME_ID = "abcdefghijklmnopabcdefghijklmnop"
+CHROMIUM_MANIFEST = Path(".config/chromium/NativeMessagingHosts") / f"{HOST_NAME}.json"
+FIREFOX_MANIFEST = Path(".mozilla/native-messaging-hosts") / f"{HOST_NAME}.json"
+BRAVE_MANIFEST = Path(".config/BraveSoftware/Brave-Browser/NativeMessagingHosts") / (
+    f"{HOST_NAME}.json"
+)
+
+
+def fake_browsers(home: Home, *names: str) -> dict[str, str]:
+    """A PATH holding only executables named like browsers: detection sees exactly these."""
+    folder = home.root / "fakebin"
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        exe = folder / name
+        exe.write_text("#!/bin/sh\nexit 0\n")
+        exe.chmod(0o755)
+    return {"PATH": str(folder)}
+
+
+def bk(
+    home: Home, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "bridgekeeper"), *args],
+        env=home.env(env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def read_json(path: Path) -> dict[str, object]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def launcher(home: Home) -> Path:
+    return home.bk_home / "data" / "bridgekeeper-host"
+
+
+# --- settings ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (CHROME_ID, Extension(CHROMIUM, CHROME_ID)),
+        (f"chrome-extension://{CHROME_ID}/", Extension(CHROMIUM, CHROME_ID)),
+        (f"chrome-extension://{CHROME_ID}", Extension(CHROMIUM, CHROME_ID)),
+        (f"{CHROME_ID}=My Wallet", Extension(CHROMIUM, CHROME_ID, "My Wallet")),
+        (FIREFOX_ID, Extension(FIREFOX, FIREFOX_ID)),
+        (f"{FIREFOX_ID}=Demo", Extension(FIREFOX, FIREFOX_ID, "Demo")),
+        (
+            "{12345678-abcd-ef00-1234-1234567890ab}",
+            Extension(FIREFOX, "{12345678-abcd-ef00-1234-1234567890ab}"),
+        ),
+    ],
+)
+def test_extension_argument_infers_family_and_name(text: str, expected: Extension) -> None:
+    assert settings.parse_extension(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "chrome-extension://tooshort/", "has space@x.org", 'quote"@x.org', "=Name"],
+)
+def test_extension_argument_rejects_bad_ids(text: str) -> None:
+    with pytest.raises(BadExtension):
+        settings.parse_extension(text)
+
+
+def test_settings_round_trip_keeps_unknown_keys_and_writes_private_file(tmp_path: Path) -> None:
+    path = tmp_path / "config" / "settings.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"version": 1, "start_at_login": True, "extensions": []}))
+    loaded = settings.load(path)
+    assert loaded.allow(Extension(CHROMIUM, CHROME_ID, "Demo"))
+    assert not loaded.allow(Extension(CHROMIUM, CHROME_ID))  # already there, name kept
+    assert loaded.allow(Extension(CHROMIUM, CHROME_ID, "Renamed"))
+    settings.save(loaded, path)
+    data = read_json(path)
+    assert data["start_at_login"] is True
+    assert data["extensions"] == [{"family": CHROMIUM, "id": CHROME_ID, "name": "Renamed"}]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert sorted(p.name for p in path.parent.iterdir()) == ["settings.json"]  # no temp left
+
+
+def test_settings_from_a_newer_version_are_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"version": 99, "extensions": []}))
+    with pytest.raises(SettingsError, match=r"newer Bridgekeeper \(settings version 99"):
+        settings.load(path)
+
+
+@pytest.mark.parametrize("text", ["{not json", "[]", '{"version": 1, "extensions": [{"id": 1}]}'])
+def test_broken_settings_are_refused_with_the_file_named(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(text)
+    with pytest.raises(SettingsError, match=str(path)):
+        settings.load(path)
+
+
+def test_allow_list_follows_the_file_and_fails_closed(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    policy = AllowList(path)
+    chrome = Caller(CHROMIUM, CHROME_ID)
+    assert not policy.is_allowed(chrome)
+    settings.save(settings.Settings([Extension(CHROMIUM, CHROME_ID, "Demo")]), path)
+    assert policy.is_allowed(chrome)
+    assert policy.names(chrome) == "Demo"
+    assert not policy.is_allowed(Caller(FIREFOX, CHROME_ID))  # the family counts too
+    assert policy.names(Caller(CHROMIUM, OTHER_CHROME_ID)) == ""
+    path.write_text('{"version": 2}')
+    assert not policy.is_allowed(chrome)
+
+
+# --- the launcher the manifests name -------------------------------------------------
+
+
+def test_launcher_uses_this_interpreter_with_one_flag_argument() -> None:
+    text = manifests.launcher_text("/opt/venv/bin/python", "/src")
+    first, *rest = text.splitlines()
+    assert first == "#!/opt/venv/bin/python -SI"
+    assert "sys.path.insert(0, '/src')" in rest
+    assert "from host.relay import main" in rest
+
+
+def test_launcher_with_spaces_in_the_interpreter_path_answers_ping(
+    app: AppProcess, tmp_path: Path
+) -> None:
+    import sys
+
+    folder = tmp_path / "my python"
+    folder.mkdir()
+    interpreter = folder / "python"
+    interpreter.symlink_to(sys.executable)
+    script = tmp_path / "host launcher"
+    script.write_text(manifests.launcher_text(str(interpreter), str(manifests.host_package_root())))
+    script.chmod(0o755)
+    assert script.read_text().startswith("#!/bin/sh\n")
+    host = HostProcess(app.home, command=[str(script)])
+    try:
+        host.send({"type": "ping", "id": 1})
+        assert host.read()["result"]["pong"] is True
+        assert host.wait() == 0
+    finally:
+        host.kill()
+
+
+# --- install / uninstall on Linux, real files ---------------------------------------
+
+
+def test_install_writes_a_manifest_for_every_detected_browser(home: Home) -> None:
+    env = fake_browsers(home, "chromium", "firefox-esr", "brave-browser")
+    done = bk(home, "install", "--extension", f"{OTHER_CHROME_ID}=Wallet", env=env)
+    assert done.returncode == 0, done.stderr
+    chromium = read_json(home.home / CHROMIUM_MANIFEST)
+    assert chromium == {
+        "name": HOST_NAME,
+        "description": manifests.DESCRIPTION,
+        "path": str(launcher(home)),
+        "type": "stdio",
+        "allowed_origins": [
+            f"chrome-extension://{CHROME_ID}/",
+            f"chrome-extension://{OTHER_CHROME_ID}/",
+        ],
+    }
+    assert read_json(home.home / BRAVE_MANIFEST)["allowed_origins"] == chromium["allowed_origins"]
+    firefox = read_json(home.home / FIREFOX_MANIFEST)
+    assert firefox["allowed_extensions"] == [FIREFOX_ID]
+    assert "allowed_origins" not in firefox
+    assert not (home.home / ".config/google-chrome").exists()  # not detected, not written
+    for path in (CHROMIUM_MANIFEST, FIREFOX_MANIFEST, BRAVE_MANIFEST):
+        assert "wrote      " in done.stdout
+        assert str(home.home / path) in done.stdout
+    assert "allowed: chromium abcdefghijklmnopabcdefghijklmnop (Wallet)" in done.stdout
+    saved = settings.load(home.bk_home / "config" / "settings.json")
+    assert Extension(CHROMIUM, OTHER_CHROME_ID, "Wallet") in saved.extensions
+    # The launcher: this environment's interpreter, -SI as one argument, executable.
+    interpreter = (BIN / "bridgekeeper").read_text().splitlines()[0].removeprefix("#!")
+    assert launcher(home).read_text().splitlines()[0] == f"#!{interpreter} -SI"
+    assert os.access(launcher(home), os.X_OK)
+
+
+def test_install_is_idempotent(home: Home) -> None:
+    env = fake_browsers(home, "chromium")
+    assert bk(home, "install", env=env).returncode == 0
+    manifest = home.home / CHROMIUM_MANIFEST
+    before = manifest.stat()
+    again = bk(home, "install", "--extension", CHROME_ID, env=env)
+    assert again.returncode == 0, again.stderr
+    assert "unchanged  chromium" in again.stdout
+    after = manifest.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_install_with_a_new_extension_updates_manifests_written_before(home: Home) -> None:
+    env = fake_browsers(home, "chromium", "brave-browser")
+    assert bk(home, "install", "--browser", "brave", env=env).returncode == 0
+    done = bk(home, "install", "--browser", "chromium", "--extension", OTHER_CHROME_ID, env=env)
+    assert done.returncode == 0, done.stderr
+    brave = read_json(home.home / BRAVE_MANIFEST)
+    assert f"chrome-extension://{OTHER_CHROME_ID}/" in brave["allowed_origins"]  # type: ignore[operator]
+    assert "repaired   brave" in done.stdout
+
+
+def test_uninstall_removes_only_what_install_wrote(home: Home) -> None:
+    env = fake_browsers(home, "chromium", "firefox")
+    assert bk(home, "install", env=env).returncode == 0
+    folder = (home.home / CHROMIUM_MANIFEST).parent
+    other = folder / "org.other.host.json"
+    other.write_text(json.dumps({"name": "org.other.host", "path": "/x", "type": "stdio"}))
+    done = bk(home, "uninstall", "--browser", "chromium", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "removed    chromium" in done.stdout
+    assert not (home.home / CHROMIUM_MANIFEST).exists()
+    assert other.exists()  # another host's file stays
+    assert (home.home / FIREFOX_MANIFEST).exists()  # another browser's stays
+    assert bk(home, "uninstall", env=env).returncode == 0
+    assert not (home.home / FIREFOX_MANIFEST).exists()
+    assert other.exists()
+
+
+def test_uninstall_leaves_a_foreign_file_with_our_file_name(home: Home) -> None:
+    path = home.home / CHROMIUM_MANIFEST
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"name": "com.someone.else", "path": "/x", "type": "stdio"}))
+    done = bk(home, "uninstall", "--browser", "chromium", env=fake_browsers(home, "chromium"))
+    assert done.returncode == 0
+    assert "absent" in done.stdout
+    assert path.exists()
+
+
+def test_install_into_a_user_data_dir_and_uninstall_it(home: Home) -> None:
+    profile = home.root / "profile"
+    done = bk(home, "install", "--user-data-dir", str(profile), env=fake_browsers(home))
+    assert done.returncode == 0, done.stderr
+    manifest = profile / "NativeMessagingHosts" / f"{HOST_NAME}.json"
+    assert read_json(manifest)["allowed_origins"] == [f"chrome-extension://{CHROME_ID}/"]
+    assert str(profile) in settings.load(home.bk_home / "config" / "settings.json").user_data_dirs
+    assert bk(home, "uninstall", env=fake_browsers(home)).returncode == 0
+    assert not manifest.exists()
+    assert settings.load(home.bk_home / "config" / "settings.json").user_data_dirs == []
+
+
+def test_user_data_dir_with_a_firefox_browser_is_bad_usage(home: Home) -> None:
+    done = bk(home, "install", "--browser", "firefox", "--user-data-dir", str(home.root / "p"))
+    assert done.returncode == 2
+    assert "--user-data-dir is for Chromium-family browsers, not firefox" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["install", "--browser", "netscape"], "unknown browser netscape; known: firefox"),
+        (["uninstall", "--browser", "mosaic"], "unknown browser mosaic"),
+        (["install", "--extension", "not an id"], "neither a Chromium extension id"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_clear_message(
+    home: Home, args: list[str], message: str
+) -> None:
+    done = bk(home, *args)
+    assert done.returncode == 2
+    assert message in done.stderr
+
+
+def test_install_with_no_browser_found_says_how_to_name_one(home: Home) -> None:
+    done = bk(home, "install", env=fake_browsers(home))
+    assert done.returncode == 1
+    assert "No browser found to register with. Name one with --browser NAME" in done.stderr
+
+
+def test_install_refuses_settings_from_a_newer_version_and_loses_nothing(home: Home) -> None:
+    path = home.bk_home / "config" / "settings.json"
+    path.write_text('{"version": 7, "extensions": []}')
+    done = bk(home, "install", "--extension", OTHER_CHROME_ID, env=fake_browsers(home, "chromium"))
+    assert done.returncode == 1
+    assert "newer Bridgekeeper" in done.stderr
+    assert path.read_text() == '{"version": 7, "extensions": []}'
+    assert not (home.home / CHROMIUM_MANIFEST).exists()
+
+
+def test_sandboxed_browsers_are_reported_with_advice(home: Home) -> None:
+    flatpak = home.home / ".local/share/flatpak/app/org.chromium.Chromium"
+    flatpak.mkdir(parents=True)
+    done = bk(home, "install", env=fake_browsers(home, "firefox"))
+    assert done.returncode == 0, done.stderr
+    assert "skipped    chromium" in done.stdout
+    assert "Flatpak (org.chromium.Chromium): its sandbox cannot start programs" in done.stdout
+    assert not (home.home / CHROMIUM_MANIFEST).exists()
+    status = bk(home, "status", env=fake_browsers(home, "firefox"))
+    assert "[FAIL] chromium      browser found      only sandboxed installs" in status.stdout
+    assert "flatpak" in status.stdout
+
+
+def test_status_lists_browsers_manifests_app_and_allowed(home: Home) -> None:
+    env = fake_browsers(home, "chromium")
+    assert bk(home, "install", env=env).returncode == 0
+    done = bk(home, "status", env=env)
+    assert done.returncode == 0
+    lines = done.stdout.splitlines()
+    assert f"[ ok ] chromium      manifest present   {home.home / CHROMIUM_MANIFEST}" in lines
+    assert "[ -- ] opera         browser found      not installed" in lines
+    assert f"[ ok ] settings      allowed            firefox: {FIREFOX_ID}" in lines
+    assert any(line.startswith("[FAIL] app           running") for line in lines)
+
+
+def test_every_spec_browser_name_is_in_the_table() -> None:
+    spec = "firefox librewolf waterfox tor-browser chrome chrome-beta chrome-dev chromium edge"
+    for name in [*spec.split(), "brave", "vivaldi", "opera", "chrome-canary"]:
+        assert name in BY_NAME
+    for browser in BROWSERS:
+        assert browser.family in (CHROMIUM, FIREFOX)
+        assert browser.linux is not None, browser.name
+        assert browser.macos is not None, browser.name
+        assert browser.windows is not None, browser.name
+
+
+# --- the app: allowed list, untrusted callers, start-up repair -----------------------
+
+
+def test_app_answers_an_unlisted_extension_with_untrusted_extension(app: AppProcess) -> None:
+    argv = [f"chrome-extension://{OTHER_CHROME_ID}/"]
+    reply = one_shot(app.home, {"type": "ping", "id": 1}, argv)
+    assert reply["ok"] is False
+    assert reply["error"]["code"] == "untrusted_extension"
+    assert f"bridgekeeper install --extension {OTHER_CHROME_ID}" in reply["error"]["message"]
+    firefox = one_shot(app.home, {"type": "ping", "id": 2}, ["/m.json", "evil@example.org"])
+    assert firefox["error"]["code"] == "untrusted_extension"
+    # Allowing it takes effect in the running app, without a restart.
+    done = bk(app.home, "install", "--extension", OTHER_CHROME_ID, env=fake_browsers(app.home))
+    assert done.returncode == 1  # no browser to write to, but the extension is allowed
+    assert one_shot(app.home, {"type": "ping", "id": 3}, argv)["ok"] is True
+
+
+def test_app_repairs_a_stale_manifest_path_at_start(home: Home) -> None:
+    env = fake_browsers(home, "chromium")
+    assert bk(home, "install", env=env).returncode == 0
+    manifest = home.home / CHROMIUM_MANIFEST
+    data = read_json(manifest)
+    data["path"] = "/opt/old-bundle/bridgekeeper-host"
+    manifest.write_text(json.dumps(data))
+    app = start_app(home, env=env)
+    try:
+        wait_for(lambda: "repaired the Chromium manifest" in home.log_text(), 10, "the repair")
+        assert read_json(manifest)["path"] == str(launcher(home))
+        assert "host was /opt/old-bundle/bridgekeeper-host" in home.log_text()
+    finally:
+        app.stop()
