@@ -142,8 +142,13 @@ def run() -> int:
     qapp.setApplicationVersion(__version__)
     qapp.setQuitOnLastWindowClosed(False)
     signals = SignalWatcher(qapp)
-    bridgekeeper = Bridgekeeper()
+    from app.integration.install import repair_at_start
+    from app.settings import AllowList
+
+    allow_list = AllowList()  # callers not in the settings get untrusted_extension
+    bridgekeeper = Bridgekeeper(is_allowed=allow_list.is_allowed)
     bridgekeeper.start()
+    repair_at_start()  # a few ms; after listen(), so hosts started meanwhile get through
     log.info("Bridgekeeper %s started", __version__)
     try:
         return qapp.exec()
