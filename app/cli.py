@@ -37,10 +37,11 @@ def _command_modules() -> list[
     Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]
 ]:
     """Each command module's ``register``; add new modules here."""
-    from app.commands import integration
+    from app.commands import decisions, integration
 
     registrations: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
         integration.register,
+        decisions.register,
     ]
     return registrations
 

@@ -16,9 +16,15 @@ from PySide6.QtCore import QObject, QSocketNotifier
 from PySide6.QtWidgets import QApplication
 
 from app import __version__, paths
+from app.commands.decisions import control_handlers as prompt_controls
+from app.core.activity import ActivityLog
 from app.core.basics import StatusSource, register_basics
+from app.core.decisions import DecisionStore
 from app.core.dispatch import Caller, Dispatcher
+from app.core.prompts import Presenter
+from app.core.queue import PromptQueue, UnattendedPresenter, register_prompts
 from app.instance import AppNotRunning, InstanceLock, control
+from app.qt_scheduler import QtScheduler
 from app.server import Connection, SocketServer
 from host import protocol
 
@@ -53,18 +59,42 @@ def setup_logging() -> None:
 class Bridgekeeper(QObject):
     """The running app: the socket, the request table and the control commands."""
 
-    def __init__(self, is_allowed: Callable[[Caller], bool] = lambda _caller: True) -> None:
+    def __init__(
+        self,
+        is_allowed: Callable[[Caller], bool] = lambda _caller: True,
+        presenter: Presenter | None = None,
+        notify: Callable[[str, str], bool] = lambda _title, _message: False,
+        names: Callable[[Caller], str] = lambda _caller: "",
+    ) -> None:
+        """``presenter`` shows the dialogs and answers through ``self.queue.answer`` (build
+        it with ``lambda key, answer: bridgekeeper.queue.answer(key, answer)``); without
+        one, prompts wait for their timeout. ``notify(title, message)`` shows a tray
+        notification; ``names(caller)`` is the extension's install-time name."""
         super().__init__()
         self.status = StatusSource()
         self.dispatcher = Dispatcher(is_allowed)
         register_basics(self.dispatcher, self.status)
+        self.decisions = DecisionStore(paths.data_dir())
+        self.activity = ActivityLog()
+        self.queue = PromptQueue(
+            presenter or UnattendedPresenter(),
+            QtScheduler(self),
+            self.decisions,
+            self.activity,
+            names=names,
+        )
+        register_prompts(self.dispatcher, self.queue, self.activity, notify, names)
+        self.status.paused = lambda: self.queue.paused
+        self.status.pending = lambda: self.queue.pending
         self.controls: dict[str, ControlHandler] = {
             "ping": lambda _message: {"ok": True, "version": __version__},
+            **prompt_controls(self.queue, self.decisions),
         }
         self.server = SocketServer(paths.socket_path(), self)
         self.server.connected.connect(self._on_connected)
 
     def start(self) -> None:
+        self.decisions.load()
         paths.runtime_dir()
         self.server.listen()
 

@@ -1,0 +1,63 @@
+"""The recent requests and how each ended, in memory only, for the tray's Activity window.
+
+Entries carry who asked, the request type, its title and the outcome; never a value the
+user typed or a secret: callers pass only the fields below.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+ACTIVITY_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class ActivityEntry:
+    time: float
+    """Unix time the request ended."""
+    browser: str
+    extension_id: str
+    extension_name: str
+    type: str
+    title: str
+    outcome: str
+    """What happened: ``allow``, ``deny``, ``submit``, ``cancel``, ``cancelled``, ``busy``,
+    ``shown``, ``not shown``."""
+    reason: str = ""
+    """Why (``user``, ``remembered``, ``timeout``, ``paused``, ``closed``), or ""."""
+
+
+class ActivityLog:
+    """The last ``limit`` entries, oldest first."""
+
+    def __init__(self, limit: int = ACTIVITY_LIMIT) -> None:
+        self._entries: deque[ActivityEntry] = deque(maxlen=limit)
+        self._listeners: list[Callable[[ActivityEntry], None]] = []
+
+    def on_entry(self, listener: Callable[[ActivityEntry], None]) -> None:
+        self._listeners.append(listener)
+
+    def record(
+        self,
+        *,
+        browser: str,
+        extension_id: str,
+        extension_name: str,
+        type: str,
+        title: str,
+        outcome: str,
+        reason: str = "",
+    ) -> ActivityEntry:
+        entry = ActivityEntry(
+            time.time(), browser, extension_id, extension_name, type, title, outcome, reason
+        )
+        self._entries.append(entry)
+        for listener in self._listeners:
+            listener(entry)
+        return entry
+
+    def entries(self) -> list[ActivityEntry]:
+        return list(self._entries)

@@ -1,0 +1,228 @@
+"""Remembered decisions: what the user chose with "Remember this decision", by key
+(browser family, extension id, type, action, site origin), kept in ``decisions.json``.
+
+The file carries a ``version`` and is written atomically (temp file, fsync, replace), so a
+crash leaves either the old or the new file. A file that cannot be read (corrupt,
+truncated, or written by a newer Bridgekeeper) is moved aside, never overwritten, and
+reported to the log and to the ``on_problem`` listeners (the tray shows it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "decisions.json"
+VERSION = 1
+REMEMBERED_DECISIONS = ("allow", "deny")
+_KEY_FIELDS = ("family", "extension", "type", "action", "site")
+
+
+@dataclass(frozen=True)
+class DecisionKey:
+    """What a remembered decision applies to. ``type`` is the request type (``confirm``,
+    ``secret.get``, ...); ``site`` the origin, or "" for requests without one."""
+
+    family: str
+    extension: str
+    type: str
+    action: str
+    site: str = ""
+
+    @property
+    def short_id(self) -> str:
+        """A stable printable name for ``bridgekeeper decisions forget KEY``."""
+        joined = "\x1f".join(getattr(self, name) for name in _KEY_FIELDS)
+        return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Remembered:
+    key: DecisionKey
+    decision: str
+    """``allow`` or ``deny``."""
+    created: float
+    """Unix time it was remembered."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.key.short_id,
+            **asdict(self.key),
+            "decision": self.decision,
+            "created": self.created,
+        }
+
+
+class DecisionsFileError(Exception):
+    """The decisions file cannot be used; the message says why and what was done."""
+
+
+def _parse(text: str) -> dict[DecisionKey, Remembered]:
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        raise DecisionsFileError(f"it is not valid JSON ({error})") from error
+    if not isinstance(document, dict) or not isinstance(document.get("version"), int):
+        raise DecisionsFileError('it has no "version" number')
+    version = document["version"]
+    if version > VERSION:
+        raise DecisionsFileError(
+            f"it was written by a newer Bridgekeeper (file version {version}, this one "
+            f"understands {VERSION})"
+        )
+    entries = document.get("decisions")
+    if version < 1 or not isinstance(entries, list):
+        raise DecisionsFileError('it has no "decisions" list')
+    found: dict[DecisionKey, Remembered] = {}
+    for index, entry in enumerate(entries):
+        try:
+            key = DecisionKey(**{name: entry[name] for name in _KEY_FIELDS})
+            decision = entry["decision"]
+            created = entry.get("created", 0.0)
+        except (KeyError, TypeError) as error:
+            raise DecisionsFileError(f"entry {index} is incomplete ({error})") from error
+        if not all(isinstance(getattr(key, name), str) for name in _KEY_FIELDS) or (
+            decision not in REMEMBERED_DECISIONS
+            or isinstance(created, bool)
+            or not isinstance(created, int | float)
+        ):
+            raise DecisionsFileError(f"entry {index} is not valid")
+        found[key] = Remembered(key, decision, float(created))
+    return found
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that a crash at any point leaves the old file or
+    the new one, never a mix (temp file in the same folder, fsync, ``os.replace``)."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    # The rename itself must reach the disk too, or a power cut can bring the old one back.
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+class DecisionStore:
+    """The remembered decisions, in memory and in ``folder/decisions.json``.
+
+    Only one process writes the file: the running app, or the command line when the app
+    is not running (it then goes through the app).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / FILE_NAME
+        self._decisions: dict[DecisionKey, Remembered] = {}
+        self._problem_listeners: list[Callable[[str], None]] = []
+        self._change_listeners: list[Callable[[], None]] = []
+        self.problem = ""
+        """The last problem with the file, or "" (for a status line)."""
+
+    def on_problem(self, listener: Callable[[str], None]) -> None:
+        """``listener(message)`` when the file had to be moved aside or cannot be written."""
+        self._problem_listeners.append(listener)
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        self._change_listeners.append(listener)
+
+    def load(self, move_aside: bool = True) -> None:
+        """Read the file. A bad one is moved aside (``move_aside``) and reported, and the
+        store starts empty; without ``move_aside`` it raises ``DecisionsFileError``."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            self._decisions = {}
+            return
+        except (OSError, UnicodeDecodeError) as error:
+            problem = DecisionsFileError(f"it cannot be read ({error})")
+        else:
+            try:
+                self._decisions = _parse(text)
+                return
+            except DecisionsFileError as error:
+                problem = error
+        if not move_aside:
+            raise DecisionsFileError(
+                f"The remembered decisions file {self.path} is unusable: {problem}"
+            )
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{FILE_NAME}.unreadable-{stamp}")
+        counter = 1
+        while aside.exists():
+            counter += 1
+            aside = self.path.with_name(f"{FILE_NAME}.unreadable-{stamp}-{counter}")
+        try:
+            os.replace(self.path, aside)
+            done = f"it was kept as {aside}; remembered decisions start empty"
+        except OSError as error:
+            done = f"it could not be moved aside ({error}); remembered decisions start empty"
+        self._decisions = {}
+        self._report(f"The remembered decisions file {self.path} is unusable: {problem}; {done}.")
+
+    def lookup(self, key: DecisionKey) -> str | None:
+        """The remembered decision (``allow``/``deny``) for ``key``, if any."""
+        found = self._decisions.get(key)
+        return found.decision if found else None
+
+    def all(self) -> list[Remembered]:
+        return sorted(self._decisions.values(), key=lambda r: (r.created, r.key.short_id))
+
+    def remember(self, key: DecisionKey, decision: str) -> None:
+        if decision not in REMEMBERED_DECISIONS:
+            raise ValueError(f"cannot remember decision {decision!r}")
+        self._decisions[key] = Remembered(key, decision, time.time())
+        self._save()
+
+    def forget(self, short_id: str) -> bool:
+        """Forget the decision with that ``short_id``; False when there is none."""
+        for key in list(self._decisions):
+            if key.short_id == short_id:
+                del self._decisions[key]
+                self._save()
+                return True
+        return False
+
+    def forget_all(self) -> int:
+        count = len(self._decisions)
+        self._decisions.clear()
+        self._save()
+        return count
+
+    def _save(self) -> None:
+        document = {"version": VERSION, "decisions": [r.to_json() for r in self.all()]}
+        data = json.dumps(document, indent=1, ensure_ascii=False).encode("utf-8")
+        try:
+            write_atomically(self.path, data)
+        except OSError as error:
+            # Kept in memory for this session; the user hears that it will not last.
+            self._report(f"Remembered decisions could not be saved to {self.path}: {error}")
+        for listener in self._change_listeners:
+            listener()
+
+    def _report(self, message: str) -> None:
+        log.error("%s", message)
+        self.problem = message
+        for listener in self._problem_listeners:
+            listener(message)

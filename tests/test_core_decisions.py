@@ -1,0 +1,180 @@
+"""Remembered decisions on disk: round trips, bad files kept aside and reported, and a
+writer killed with SIGKILL mid-write never leaving an unreadable file."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from app.core.decisions import FILE_NAME, DecisionKey, DecisionsFileError, DecisionStore
+
+KEY = DecisionKey("chromium", "a" * 32, "confirm", "open-tab", "https://example.com")
+OTHER = DecisionKey("firefox", "demo@example.org", "secret.get", "token", "")
+
+
+def loaded(folder: Path) -> DecisionStore:
+    store = DecisionStore(folder)
+    store.load()
+    return store
+
+
+def test_decisions_survive_a_restart_in_a_versioned_file(tmp_path: Path) -> None:
+    store = loaded(tmp_path)
+    store.remember(KEY, "allow")
+    store.remember(OTHER, "deny")
+    again = loaded(tmp_path)
+    assert (again.lookup(KEY), again.lookup(OTHER)) == ("allow", "deny")
+    document = json.loads((tmp_path / FILE_NAME).read_text())
+    assert document["version"] == 1
+    assert [d["id"] for d in document["decisions"]] == [KEY.short_id, OTHER.short_id]
+    assert [p.name for p in tmp_path.iterdir()] == [FILE_NAME]  # no temp file left behind
+
+
+def test_short_id_is_stable_and_distinct() -> None:
+    assert (
+        KEY.short_id
+        == DecisionKey(
+            *("chromium", "a" * 32, "confirm", "open-tab", "https://example.com")
+        ).short_id
+    )
+    assert len(KEY.short_id) == 12
+    # The separator keeps ("ab", "c") and ("a", "bc") apart.
+    assert DecisionKey("ab", "c", "t", "x").short_id != DecisionKey("a", "bc", "t", "x").short_id
+
+
+def test_forget_one_and_all(tmp_path: Path) -> None:
+    store = loaded(tmp_path)
+    store.remember(KEY, "allow")
+    store.remember(OTHER, "allow")
+    assert store.forget("nope") is False
+    assert store.forget(KEY.short_id) is True
+    assert loaded(tmp_path).lookup(KEY) is None
+    assert loaded(tmp_path).lookup(OTHER) == "allow"
+    assert store.forget_all() == 1
+    assert loaded(tmp_path).all() == []
+
+
+VALID = json.dumps(
+    {
+        "version": 1,
+        "decisions": [
+            {
+                "family": "chromium",
+                "extension": "e",
+                "type": "confirm",
+                "action": "a",
+                "site": "",
+                "decision": "allow",
+                "created": 1.0,
+            }
+        ],
+    }
+)
+BAD_FILES = {
+    "truncated": VALID[: len(VALID) // 2],
+    "garbage": "\x00\x17not json at all",
+    "empty": "",
+    "newer-version": json.dumps({"version": 2, "decisions": []}),
+    "no-version": json.dumps({"decisions": []}),
+    "bad-entry": json.dumps({"version": 1, "decisions": [{"family": "x"}]}),
+    "bad-decision": VALID.replace('"allow"', '"maybe"'),
+}
+
+
+@pytest.mark.parametrize("content", BAD_FILES.values(), ids=BAD_FILES.keys())
+def test_unusable_file_is_moved_aside_and_reported(tmp_path: Path, content: str) -> None:
+    path = tmp_path / FILE_NAME
+    path.write_text(content, encoding="utf-8")
+    problems: list[str] = []
+    store = DecisionStore(tmp_path)
+    store.on_problem(problems.append)
+    store.load()
+    assert store.all() == []
+    [aside] = [p for p in tmp_path.iterdir() if p.name != FILE_NAME]
+    assert aside.name.startswith(f"{FILE_NAME}.unreadable-")
+    assert aside.read_text(encoding="utf-8") == content  # kept, byte for byte
+    assert not path.exists()
+    [problem] = problems
+    assert str(path) in problem
+    assert str(aside) in problem
+    assert store.problem == problem
+    if "newer" in content or '"version": 2' in content:
+        assert "newer Bridgekeeper" in problem
+    # New decisions go to a fresh file; the kept one is never overwritten.
+    store.remember(KEY, "deny")
+    assert aside.read_text(encoding="utf-8") == content
+    assert loaded(tmp_path).lookup(KEY) == "deny"
+
+
+def test_second_bad_file_gets_its_own_aside_name(tmp_path: Path) -> None:
+    for _ in range(2):
+        (tmp_path / FILE_NAME).write_text("garbage")
+        loaded(tmp_path)
+    assert len([p for p in tmp_path.iterdir() if "unreadable" in p.name]) == 2
+
+
+def test_without_move_aside_a_bad_file_raises_and_stays(tmp_path: Path) -> None:
+    (tmp_path / FILE_NAME).write_text('{"version": 9}')
+    with pytest.raises(DecisionsFileError, match="newer Bridgekeeper"):
+        DecisionStore(tmp_path).load(move_aside=False)
+    assert (tmp_path / FILE_NAME).read_text() == '{"version": 9}'
+
+
+def test_write_failure_on_a_full_folder_is_reported(tmp_path: Path) -> None:
+    # (Permissions would not stop root, who runs these tests: the folder vanishes instead.)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    store = loaded(folder)
+    problems: list[str] = []
+    store.on_problem(problems.append)
+    folder.rmdir()
+    store.remember(KEY, "allow")
+    assert store.lookup(KEY) == "allow"
+    assert "could not be saved" in problems[0]
+
+
+WRITER = """
+import sys, time
+from pathlib import Path
+from app.core.decisions import DecisionKey, DecisionStore
+store = DecisionStore(Path(sys.argv[1]))
+store.load(move_aside=False)
+print("ready", flush=True)
+for i in range(50):
+    # Growing files make each write take longer, so kills land mid-write more often.
+    store.remember(DecisionKey("chromium", "e" * 32, "confirm", f"action-{i}", "x" * 2000), "allow")
+"""
+
+
+def test_sigkill_during_50_writes_always_leaves_a_readable_file(tmp_path: Path) -> None:
+    delays = [0.0, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.08]
+    counts: list[int] = []
+    for round_, delay in enumerate(delays):
+        folder = tmp_path / str(round_)
+        folder.mkdir()
+        writer = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(folder)],
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
+        )
+        assert writer.stdout is not None
+        assert writer.stdout.readline() == b"ready\n"
+        time.sleep(delay)  # a subprocess's timing, not Qt: no event loop to wait on
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        writer.stdout.close()
+        store = DecisionStore(folder)
+        store.load(move_aside=False)  # raises if the file were unreadable
+        counts.append(len(store.all()))
+        assert sorted(r.key.action for r in store.all()) == sorted(
+            f"action-{i}" for i in range(counts[-1])
+        )
+    # The kills landed at different points: before, during and after the writes.
+    assert len(set(counts)) > 2, counts

@@ -1,0 +1,596 @@
+"""The prompt queue without widgets: the real Dispatcher and queue, a recording presenter
+(the dialogs' interface) and a manual clock in place of Qt's timers."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.core.activity import ActivityLog
+from app.core.basics import StatusSource, register_basics
+from app.core.decisions import DecisionKey, DecisionStore
+from app.core.dispatch import Caller, Dispatcher, Request
+from app.core.prompts import Answer, Prompt
+from app.core.queue import Outcome, PromptQueue, register_prompts
+
+CHROME = Caller("chromium", "a" * 32, "Chromium")
+OTHER = Caller("chromium", "b" * 32, "Chromium")
+FIREFOX = Caller("firefox", "demo@example.org", "Firefox")
+_client_ids = itertools.count(1)
+
+
+class ManualScheduler:
+    """A fake clock for the queue: time moves only when the test calls ``advance``."""
+
+    def __init__(self) -> None:
+        self.time = 1000.0
+        self._heap: list[tuple[float, int, ManualHandle]] = []
+        self._order = itertools.count()
+
+    def now(self) -> float:
+        return self.time
+
+    def call_later(self, seconds: float, fn: Callable[[], None]) -> ManualHandle:
+        handle = ManualHandle(fn)
+        heapq.heappush(self._heap, (self.time + seconds, next(self._order), handle))
+        return handle
+
+    def advance(self, seconds: float) -> None:
+        end = self.time + seconds
+        while self._heap and self._heap[0][0] <= end:
+            when, _, handle = heapq.heappop(self._heap)
+            self.time = when
+            if not handle.cancelled:
+                handle.cancelled = True
+                handle.fn()
+        self.time = end
+
+    @property
+    def scheduled(self) -> int:
+        return sum(1 for _, _, h in self._heap if not h.cancelled)
+
+
+@dataclass
+class ManualHandle:
+    fn: Callable[[], None]
+    cancelled: bool = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+@dataclass
+class RecordingPresenter:
+    """Stands in for the dialogs: records what the queue asks; the test answers."""
+
+    shown: list[Prompt] = field(default_factory=list)
+    closed: list[int] = field(default_factory=list)
+    waiting: list[int] = field(default_factory=list)
+    raise_ok: bool = True
+    current: Prompt | None = None
+
+    def show(self, prompt: Prompt, waiting: int) -> None:
+        assert self.current is None, "a second dialog while one is shown"
+        self.shown.append(prompt)
+        self.waiting.append(waiting)
+        self.current = prompt
+
+    def set_waiting(self, waiting: int) -> None:
+        self.waiting.append(waiting)
+
+    def close(self, key: int) -> None:
+        assert self.current is not None
+        assert self.current.key == key
+        self.closed.append(key)
+        self.current = None
+
+    def bring_forward(self) -> bool:
+        return self.current is not None and self.raise_ok
+
+
+@dataclass
+class FakeClient:
+    """A host connection as the dispatcher sees it; records the replies it is sent."""
+
+    caller: Caller = CHROME
+    client_id: int = field(default_factory=lambda: next(_client_ids))
+    replies: dict[int, Any] = field(default_factory=dict)
+
+    def send_reply(self, seq: int, payload: bytes) -> None:
+        assert seq not in self.replies, f"request {seq} answered twice"
+        self.replies[seq] = json.loads(payload)
+
+
+@dataclass
+class Rig:
+    dispatcher: Dispatcher
+    queue: PromptQueue
+    presenter: RecordingPresenter
+    clock: ManualScheduler
+    decisions: DecisionStore
+    activity: ActivityLog
+    notified: list[tuple[str, str]]
+    status: StatusSource
+    _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def send(self, client: FakeClient, message: dict[str, Any]) -> int:
+        seq = next(self._seq)
+        self.dispatcher.handle(client, seq, json.dumps(message).encode())
+        return seq
+
+    def answer(self, answer: Answer) -> None:
+        assert self.presenter.current is not None
+        self.queue.answer(self.presenter.current.key, answer)
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Rig:
+    presenter = RecordingPresenter()
+    clock = ManualScheduler()
+    decisions = DecisionStore(tmp_path)
+    decisions.load()
+    activity = ActivityLog()
+    notified: list[tuple[str, str]] = []
+    status = StatusSource()
+    dispatcher = Dispatcher(lambda _caller: True)
+    register_basics(dispatcher, status)
+
+    def names(caller: Caller) -> str:
+        return "Demo" if caller == CHROME else ""
+
+    queue = PromptQueue(presenter, clock, decisions, activity, names=names)
+    status.paused = lambda: queue.paused
+    status.pending = lambda: queue.pending
+
+    def notify(title: str, message: str) -> bool:
+        notified.append((title, message))
+        return True
+
+    register_prompts(dispatcher, queue, activity, notify, names)
+    return Rig(dispatcher, queue, presenter, clock, decisions, activity, notified, status)
+
+
+def confirm(rid: object = 1, **fields: Any) -> dict[str, Any]:
+    return {"type": "confirm", "id": rid, "title": "Allow it?", **fields}
+
+
+OPTIONS = [{"id": "a", "label": "Apple"}, {"id": "b", "label": "Banana"}]
+
+
+def test_confirm_shows_dialog_with_host_identity_and_user_allow_replies(rig: Rig) -> None:
+    client = FakeClient()
+    seq = rig.send(client, confirm(site="https://Example.com:443/path?q=1", message="<b>hi</b>"))
+    prompt = rig.presenter.current
+    assert prompt is not None
+    assert (prompt.kind, prompt.browser, prompt.extension_id, prompt.extension_name) == (
+        "confirm",
+        "Chromium",
+        CHROME.extension,
+        "Demo",
+    )
+    assert prompt.site == "https://example.com"
+    assert prompt.message == "<b>hi</b>"  # kept as text; the dialog shows it literally
+    assert prompt.deadline == rig.clock.now() + 60
+    assert client.replies == {}
+    rig.answer(Answer("allow"))
+    assert client.replies[seq] == {
+        "id": 1,
+        "ok": True,
+        "result": {"decision": "allow", "reason": "user", "remembered": False},
+    }
+    assert rig.presenter.closed == [prompt.key]
+    assert rig.queue.pending == 0
+    assert rig.clock.scheduled == 0  # the timeout was cancelled
+
+
+def test_closed_window_answers_deny_with_reason_closed_and_cancel_for_choose(rig: Rig) -> None:
+    client = FakeClient()
+    first = rig.send(client, confirm())
+    second = rig.send(client, {"type": "choose", "id": 2, "title": "Pick", "options": OPTIONS})
+    rig.answer(Answer("deny", closed=True, remember=True))
+    rig.answer(Answer("cancel", closed=True))
+    assert client.replies[first]["result"] == {
+        "decision": "deny",
+        "reason": "closed",
+        "remembered": False,
+    }
+    assert client.replies[second]["result"] == {
+        "decision": "cancel",
+        "choice": None,
+        "reason": "closed",
+    }
+
+
+def test_choose_and_prompt_submit_results(rig: Rig) -> None:
+    client = FakeClient()
+    chosen = rig.send(
+        client, {"type": "choose", "id": "c", "title": "Pick", "options": OPTIONS, "default": "b"}
+    )
+    shown = rig.presenter.current
+    assert shown is not None
+    assert shown.default == "b"
+    assert [o.label for o in shown.options] == ["Apple", "Banana"]
+    rig.answer(Answer("submit", choice="a"))
+    typed = rig.send(
+        client, {"type": "prompt", "id": "p", "title": "Name?", "secret": True, "max_length": 5}
+    )
+    asked = rig.presenter.current
+    assert asked is not None
+    assert (asked.secret, asked.max_length) == (True, 5)
+    rig.answer(Answer("submit", value="hello"))
+    assert client.replies[chosen]["result"] == {
+        "decision": "submit",
+        "choice": "a",
+        "reason": "user",
+    }
+    assert client.replies[typed]["result"] == {
+        "decision": "submit",
+        "value": "hello",
+        "reason": "user",
+    }
+
+
+@pytest.mark.parametrize(
+    ("message", "answer"),
+    [
+        ({"type": "choose", "title": "t", "options": OPTIONS}, Answer("submit", choice="zzz")),
+        ({"type": "prompt", "title": "t", "max_length": 3}, Answer("submit", value="toolong")),
+        ({"type": "confirm", "title": "t"}, Answer("submit")),
+    ],
+    ids=["choice-not-an-option", "value-too-long", "wrong-decision-kind"],
+)
+def test_answer_the_request_cannot_have_is_ignored_and_dialog_stays(
+    rig: Rig, message: dict[str, Any], answer: Answer
+) -> None:
+    client = FakeClient()
+    rig.send(client, message)
+    rig.answer(answer)
+    assert client.replies == {}
+    assert rig.presenter.current is not None
+    assert rig.queue.pending == 1
+
+
+def test_one_dialog_at_a_time_first_come_first_served_across_hosts(rig: Rig) -> None:
+    one, two, three = FakeClient(), FakeClient(FIREFOX), FakeClient(OTHER)
+    s1 = rig.send(one, confirm(title="one"))
+    s2 = rig.send(two, confirm(title="two"))
+    s3 = rig.send(three, confirm(title="three"))
+    assert [p.title for p in rig.presenter.shown] == ["one"]
+    assert rig.presenter.waiting == [0, 1, 2]
+    assert rig.status.pending() == 3
+    rig.answer(Answer("deny"))
+    assert [p.title for p in rig.presenter.shown] == ["one", "two"]
+    assert rig.presenter.waiting[-1] == 1  # "1 of 2": one more waits behind it
+    rig.answer(Answer("allow"))
+    rig.answer(Answer("allow"))
+    assert [p.title for p in rig.presenter.shown] == ["one", "two", "three"]
+    assert one.replies[s1]["result"]["decision"] == "deny"
+    assert two.replies[s2]["result"]["decision"] == "allow"
+    assert three.replies[s3]["result"]["decision"] == "allow"
+    assert rig.presenter.current is None
+
+
+def test_timeout_counts_from_arrival_and_answers_each_kind(rig: Rig) -> None:
+    client = FakeClient()
+    first = rig.send(client, confirm(timeout=10))
+    rig.clock.advance(4)
+    second = rig.send(
+        client, {"type": "choose", "id": 2, "title": "t", "options": OPTIONS, "timeout": 8}
+    )
+    third = rig.send(client, {"type": "prompt", "id": 3, "title": "t", "timeout": 5})
+    queued = rig.queue.prompts()
+    assert [p.deadline - 1000 for p in queued] == [10, 12, 9]
+    rig.clock.advance(5)  # t=9: the prompt, never shown, times out
+    assert client.replies[third]["result"] == {
+        "decision": "cancel",
+        "value": None,
+        "reason": "timeout",
+    }
+    rig.clock.advance(1)  # t=10: the shown confirm times out, its dialog closes
+    assert client.replies[first]["result"] == {
+        "decision": "deny",
+        "reason": "timeout",
+        "remembered": False,
+    }
+    assert rig.presenter.closed == [rig.presenter.shown[0].key]
+    assert rig.presenter.current is not None
+    assert rig.presenter.current.kind == "choose"
+    rig.clock.advance(1.9)
+    assert second not in client.replies
+    rig.clock.advance(0.1)
+    assert client.replies[second]["result"] == {
+        "decision": "cancel",
+        "choice": None,
+        "reason": "timeout",
+    }
+    assert rig.presenter.current is None
+
+
+def test_answer_after_timeout_is_ignored(rig: Rig) -> None:
+    client = FakeClient()
+    seq = rig.send(client, confirm(timeout=5))
+    key = rig.presenter.shown[0].key
+    rig.clock.advance(5)
+    rig.queue.answer(key, Answer("allow"))
+    assert client.replies[seq]["result"]["reason"] == "timeout"
+
+
+def test_busy_at_21_pending_from_one_extension_while_others_still_queue(rig: Rig) -> None:
+    client = FakeClient()
+    seqs = [rig.send(client, confirm(rid=i)) for i in range(21)]
+    assert client.replies == {
+        seqs[20]: {
+            "id": 20,
+            "ok": False,
+            "error": {
+                "code": "busy",
+                "message": "20 requests from this extension already wait for the user (at most "
+                "20); try again later",
+            },
+        }
+    }
+    other = FakeClient(OTHER)
+    other_seq = rig.send(other, confirm())
+    assert other.replies == {}
+    # Another connection of the same extension counts towards the same limit.
+    again = FakeClient(CHROME)
+    again_seq = rig.send(again, confirm())
+    assert again.replies[again_seq]["error"]["code"] == "busy"
+    assert rig.queue.pending == 21
+    assert other_seq not in other.replies
+    assert [e.outcome for e in rig.activity.entries()] == ["busy", "busy"]
+
+
+def test_busy_at_200_pending_in_all(tmp_path: Path) -> None:
+    presenter, clock, store = RecordingPresenter(), ManualScheduler(), DecisionStore(tmp_path)
+    queue = PromptQueue(presenter, clock, store, ActivityLog(), overall_limit=200)
+    dispatcher = Dispatcher(lambda _c: True)
+    register_prompts(dispatcher, queue, ActivityLog(), lambda _t, _m: False)
+    clients = [FakeClient(Caller("chromium", f"{i:032d}")) for i in range(201)]
+    for index, client in enumerate(clients):
+        dispatcher.handle(client, 1, json.dumps(confirm(rid=index)).encode())
+    assert [c for c in clients if c.replies] == [clients[200]]
+    assert clients[200].replies[1]["error"]["code"] == "busy"
+    clock.advance(60)
+    assert all(c.replies[1]["ok"] for c in clients[:200])
+
+
+def test_cancel_answers_target_with_cancelled_and_shows_next(rig: Rig) -> None:
+    client = FakeClient()
+    target = rig.send(client, confirm(rid="t"))
+    behind = rig.send(client, confirm(rid="u", title="behind"))
+    cancel = rig.send(client, {"type": "cancel", "id": "c", "target": "t"})
+    assert client.replies[target] == {
+        "id": "t",
+        "ok": False,
+        "error": {"code": "cancelled", "message": "cancelled by a cancel request"},
+    }
+    assert client.replies[cancel] == {"id": "c", "ok": True, "result": {"cancelled": True}}
+    assert rig.presenter.current is not None
+    assert rig.presenter.current.title == "behind"
+    assert behind not in client.replies
+    assert rig.clock.scheduled == 1
+
+
+def test_cancel_unknown_id_or_other_hosts_request_is_false(rig: Rig) -> None:
+    mine, theirs = FakeClient(), FakeClient()
+    theirs_seq = rig.send(theirs, confirm(rid=5))
+    unknown = rig.send(mine, {"type": "cancel", "id": 1, "target": "nope"})
+    foreign = rig.send(mine, {"type": "cancel", "id": 2, "target": 5})
+    wrong_type = rig.send(theirs, {"type": "cancel", "id": 3, "target": "5"})
+    for seq, client in ((unknown, mine), (foreign, mine), (wrong_type, theirs)):
+        assert client.replies[seq]["result"] == {"cancelled": False}
+    assert theirs_seq not in theirs.replies
+    assert rig.queue.pending == 1
+
+
+def test_client_gone_cancels_all_its_requests_and_closes_the_shown_dialog(rig: Rig) -> None:
+    leaving, staying = FakeClient(), FakeClient(FIREFOX)
+    a = rig.send(leaving, confirm(rid="a"))
+    s = rig.send(staying, confirm(rid="s", title="stays"))
+    b = rig.send(leaving, confirm(rid="b"))
+    shown_key = rig.presenter.shown[0].key
+    rig.dispatcher.client_gone(leaving)
+    assert {seq: r["error"]["code"] for seq, r in leaving.replies.items()} == {
+        a: "cancelled",
+        b: "cancelled",
+    }
+    assert rig.presenter.closed == [shown_key]
+    assert rig.presenter.current is not None
+    assert rig.presenter.current.title == "stays"
+    assert s not in staying.replies
+    assert rig.queue.pending == 1
+    assert rig.clock.scheduled == 1
+
+
+def test_paused_denies_confirm_cancels_choose_prompt_without_dialog(rig: Rig) -> None:
+    changes: list[tuple[bool, int]] = []
+    rig.queue.on_change(lambda: changes.append((rig.queue.paused, rig.queue.pending)))
+    client = FakeClient()
+    waiting = rig.send(client, confirm(rid="w"))
+    rig.queue.set_paused(True)  # what was waiting is answered too; its dialog closes
+    assert client.replies[waiting]["result"] == {
+        "decision": "deny",
+        "reason": "paused",
+        "remembered": False,
+    }
+    assert rig.presenter.current is None
+    c = rig.send(client, confirm())
+    ch = rig.send(client, {"type": "choose", "title": "t", "options": OPTIONS})
+    p = rig.send(client, {"type": "prompt", "title": "t"})
+    n = rig.send(client, {"type": "notify", "title": "t"})
+    st = rig.send(client, {"type": "status"})
+    assert client.replies[c]["result"]["reason"] == "paused"
+    assert client.replies[ch]["result"] == {
+        "decision": "cancel",
+        "choice": None,
+        "reason": "paused",
+    }
+    assert client.replies[p]["result"] == {"decision": "cancel", "value": None, "reason": "paused"}
+    assert client.replies[n]["result"] == {"shown": False}
+    assert client.replies[st]["result"]["paused"] is True
+    assert len(rig.presenter.shown) == 1
+    assert rig.notified == []
+    rig.queue.set_paused(False)
+    rig.send(client, confirm())
+    assert len(rig.presenter.shown) == 2
+    assert changes == [(False, 1), (True, 0), (True, 0), (False, 0), (False, 1)]
+
+
+def test_remembered_decision_is_stored_and_answers_next_request_at_once(rig: Rig) -> None:
+    client = FakeClient()
+    first = rig.send(client, confirm(action="open-tab", site="https://example.com/a"))
+    assert rig.presenter.current is not None
+    assert rig.presenter.current.can_remember
+    rig.answer(Answer("allow", remember=True))
+    assert client.replies[first]["result"] == {
+        "decision": "allow",
+        "reason": "user",
+        "remembered": True,
+    }
+    again = rig.send(client, confirm(rid=2, action="open-tab", site="https://EXAMPLE.com/b"))
+    assert client.replies[again]["result"] == {
+        "decision": "allow",
+        "reason": "remembered",
+        "remembered": True,
+    }
+    assert len(rig.presenter.shown) == 1
+    # Any other part of the key differs: asked again.
+    rig.send(client, confirm(rid=3, action="open-tab", site="https://other.example"))
+    rig.send(client, confirm(rid=4, action="open-tab"))
+    rig.send(FakeClient(OTHER), confirm(rid=5, action="open-tab", site="https://example.com"))
+    assert rig.queue.pending == 3
+    reloaded = DecisionStore(rig.decisions.path.parent)
+    reloaded.load()
+    assert (
+        reloaded.lookup(
+            DecisionKey("chromium", CHROME.extension, "confirm", "open-tab", "https://example.com")
+        )
+        == "allow"
+    )
+
+
+def test_remember_without_action_or_on_close_stores_nothing(rig: Rig) -> None:
+    client = FakeClient()
+    rig.send(client, confirm())
+    assert rig.presenter.current is not None
+    assert not rig.presenter.current.can_remember
+    rig.answer(Answer("allow", remember=True))
+    rig.send(client, confirm(action="x"))
+    rig.answer(Answer("deny", remember=True, closed=True))
+    assert rig.decisions.all() == []
+
+
+def test_secret_confirmation_api_remembers_under_its_own_type(rig: Rig) -> None:
+    client = FakeClient()
+    outcomes: list[Outcome] = []
+
+    def ask() -> None:
+        request = Request(client, 99, "s", "secret.get", {"name": "token"})
+        rig.queue.confirm(
+            request,
+            outcomes.append,
+            title="Read secret “token”?",
+            type="secret.get",
+            action="token",
+            danger=True,
+        )
+
+    ask()
+    prompt = rig.presenter.current
+    assert prompt is not None
+    assert (prompt.title, prompt.danger, prompt.can_remember) == (
+        "Read secret “token”?",
+        True,
+        True,
+    )
+    rig.answer(Answer("allow", remember=True))
+    ask()
+    assert outcomes == [
+        Outcome("allow", "user", remembered=True),
+        Outcome("allow", "remembered", remembered=True),
+    ]
+    assert client.replies == {}  # the caller's callback replies, not the queue
+    assert [r.key for r in rig.decisions.all()] == [
+        DecisionKey("chromium", CHROME.extension, "secret.get", "token", "")
+    ]
+    assert [e.type for e in rig.activity.entries()] == ["secret.get", "secret.get"]
+
+
+def test_outcome_callback_failure_answers_internal(rig: Rig) -> None:
+    client = FakeClient()
+
+    def broken(_outcome: Outcome) -> None:
+        raise RuntimeError("boom")
+
+    rig.queue.confirm(Request(client, 7, 1, "secret.set", {}), broken, title="t")
+    rig.answer(Answer("allow"))
+    assert client.replies[7]["error"]["code"] == "internal"
+
+
+def test_notify_shows_through_the_notifier(rig: Rig) -> None:
+    client = FakeClient()
+    seq = rig.send(client, {"type": "notify", "id": 1, "title": "Done", "message": "<i>x</i>"})
+    assert client.replies[seq]["result"] == {"shown": True}
+    assert rig.notified == [("Done", "<i>x</i>")]
+    assert rig.presenter.shown == []
+
+
+def test_bring_forward_only_when_a_dialog_is_shown(rig: Rig) -> None:
+    assert rig.queue.bring_forward() is False
+    rig.send(FakeClient(), confirm())
+    assert rig.queue.bring_forward() is True
+    rig.presenter.raise_ok = False
+    assert rig.queue.bring_forward() is False
+
+
+def test_activity_records_outcomes_without_values(rig: Rig) -> None:
+    client = FakeClient()
+    rig.send(client, {"type": "prompt", "title": "Password?", "secret": True})
+    rig.answer(Answer("submit", value="hunter2"))
+    rig.send(client, confirm(rid="x", title="Go?"))
+    rig.send(client, {"type": "cancel", "target": "x"})
+    entries = rig.activity.entries()
+    assert [(e.type, e.title, e.outcome, e.reason, e.extension_name) for e in entries] == [
+        ("prompt", "Password?", "submit", "user", "Demo"),
+        ("confirm", "Go?", "cancelled", "", "Demo"),
+    ]
+    assert "hunter2" not in repr(entries)
+
+
+def test_activity_keeps_the_last_200() -> None:
+    log = ActivityLog()
+    for i in range(250):
+        log.record(
+            browser="b",
+            extension_id="e",
+            extension_name="",
+            type="confirm",
+            title=str(i),
+            outcome="allow",
+        )
+    titles = [e.title for e in log.entries()]
+    assert (len(titles), titles[0], titles[-1]) == (200, "50", "249")
+
+
+class FailingPresenter(RecordingPresenter):
+    def show(self, prompt: Prompt, waiting: int) -> None:
+        raise RuntimeError("no screen")
+
+
+def test_broken_presenter_loses_nothing(tmp_path: Path) -> None:
+    clock = ManualScheduler()
+    queue = PromptQueue(FailingPresenter(), clock, DecisionStore(tmp_path), ActivityLog())
+    dispatcher = Dispatcher(lambda _c: True)
+    register_prompts(dispatcher, queue, ActivityLog(), lambda _t, _m: False)
+    client = FakeClient()
+    dispatcher.handle(client, 1, json.dumps(confirm(timeout=5)).encode())
+    clock.advance(5)
+    assert client.replies[1]["result"]["reason"] == "timeout"

@@ -1,0 +1,331 @@
+"""Prompts end to end: the real app process, hosts started as browsers start them, and the
+``bridgekeeper`` command line. These cover everything that needs no click in a dialog:
+pause, remembered decisions, limits, cancellation, disconnects, timeouts, a killed app."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from app.core.decisions import FILE_NAME, DecisionKey, DecisionStore
+from tests.harness import (
+    CHROME_ID,
+    FIREFOX_ID,
+    AppProcess,
+    Home,
+    HostProcess,
+    app_command,
+    one_shot,
+    start_app,
+    wait_for,
+)
+
+SITE = "https://example.com"
+KEY = DecisionKey("chromium", CHROME_ID, "confirm", "open-tab", SITE)
+FIREFOX_ARGV = ["/home/u/.mozilla/native-messaging-hosts/org.bridgekeeper.host.json", FIREFOX_ID]
+
+
+def cli(home: Home, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*app_command(), *args],
+        env=home.env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def status(home: Home) -> dict[str, Any]:
+    reply = one_shot(home, {"type": "status"})
+    result: dict[str, Any] = reply["result"]
+    return result
+
+
+def seed(home: Home, *decisions: tuple[DecisionKey, str]) -> Path:
+    folder = home.bk_home / "data"
+    folder.mkdir(parents=True, mode=0o700, exist_ok=True)
+    store = DecisionStore(folder)
+    store.load()
+    for key, decision in decisions:
+        store.remember(key, decision)
+    return folder / FILE_NAME
+
+
+def read_replies(host: HostProcess, count: int) -> dict[Any, Any]:
+    replies = {}
+    for _ in range(count):
+        reply = host.read()
+        assert reply is not None, "the host ended before all replies came"
+        replies[reply["id"]] = reply
+    return replies
+
+
+def test_pause_from_cli_answers_without_dialog_until_resumed(app: AppProcess) -> None:
+    home = app.home
+    done = cli(home, "pause")
+    assert (done.returncode, done.stdout) == (0, "Prompts paused.\n")
+    assert status(home)["paused"] is True
+    replies = [
+        one_shot(home, {"type": "confirm", "id": 1, "title": "Allow?"}),
+        one_shot(
+            home,
+            {
+                "type": "choose",
+                "id": 2,
+                "title": "Pick",
+                "options": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}],
+            },
+        ),
+        one_shot(home, {"type": "prompt", "id": 3, "title": "Name?"}, FIREFOX_ARGV),
+    ]
+    assert [r["result"] for r in replies] == [
+        {"decision": "deny", "reason": "paused", "remembered": False},
+        {"decision": "cancel", "choice": None, "reason": "paused"},
+        {"decision": "cancel", "value": None, "reason": "paused"},
+    ]
+    assert cli(home, "resume").returncode == 0
+    assert status(home) | {"version": None} == {
+        "version": None,
+        "protocol": 1,
+        "paused": False,
+        "pending": 0,
+    }
+
+
+def test_pause_without_running_app_fails_with_exit_1(home: Home) -> None:
+    done = cli(home, "pause")
+    assert done.returncode == 1
+    assert "not running" in done.stderr
+
+
+def test_remembered_decision_answers_at_once_through_the_host(home: Home) -> None:
+    seed(home, (KEY, "allow"))
+    app = start_app(home)
+    try:
+        reply = one_shot(
+            home,
+            {
+                "type": "confirm",
+                "id": "r",
+                "title": "Open a tab?",
+                "action": "open-tab",
+                "site": "https://example.com/some/page",
+            },
+        )
+        assert reply == {
+            "id": "r",
+            "ok": True,
+            "result": {"decision": "allow", "reason": "remembered", "remembered": True},
+        }
+        # Another extension, same action and site: its own key, not remembered.
+        host = HostProcess(home, FIREFOX_ARGV)
+        try:
+            host.send(
+                {"type": "confirm", "id": 1, "title": "t", "action": "open-tab", "site": SITE}
+            )
+            wait_for(lambda: status(home)["pending"] == 1, 5, "the confirm to wait")
+        finally:
+            host.kill()
+    finally:
+        app.stop()
+
+
+def test_21st_pending_from_one_extension_is_busy_and_end_cancels_the_20(
+    app: AppProcess,
+) -> None:
+    host = HostProcess(app.home)
+    try:
+        for i in range(21):
+            host.send({"type": "confirm", "id": i, "title": f"#{i}", "timeout": 600})
+        assert host.read() == {
+            "id": 20,
+            "ok": False,
+            "error": {
+                "code": "busy",
+                "message": "20 requests from this extension already wait for the user "
+                "(at most 20); try again later",
+            },
+        }
+        assert status(app.home)["pending"] == 20
+        # Another extension still gets in.
+        other = HostProcess(app.home, FIREFOX_ARGV)
+        other.send({"type": "confirm", "id": "f", "title": "other", "timeout": 600})
+        wait_for(lambda: status(app.home)["pending"] == 21, 5, "the other extension's confirm")
+        other.kill()
+        # The browser's input ends: every pending request is answered `cancelled`.
+        started = time.monotonic()
+        host.close()
+        replies = read_replies(host, 20)
+        assert host.process.wait(5) == 0
+        assert time.monotonic() - started < 1.0
+        assert {r["error"]["code"] for r in replies.values()} == {"cancelled"}
+        assert sorted(replies) == list(range(20))
+        assert status(app.home)["pending"] == 0
+    finally:
+        host.kill()
+
+
+def test_cancel_unknown_id_is_false_and_cancel_pending_answers_it(app: AppProcess) -> None:
+    host = HostProcess(app.home)
+    try:
+        host.send({"type": "cancel", "id": "c0", "target": "nothing-with-this-id"})
+        assert host.read() == {"id": "c0", "ok": True, "result": {"cancelled": False}}
+        host.send(
+            {
+                "type": "confirm",
+                "id": "t",
+                "title": "<b>HTML</b> <script>x()</script>",
+                "message": "<img src=x onerror=alert(1)>",
+                "timeout": 600,
+            }
+        )
+        host.send({"type": "cancel", "id": "c1", "target": "t"})
+        replies = read_replies(host, 2)
+        assert replies["t"]["error"]["code"] == "cancelled"
+        assert replies["c1"]["result"] == {"cancelled": True}
+        assert status(app.home)["pending"] == 0
+    finally:
+        host.kill()
+
+
+def test_killed_host_cancels_its_pending_request_within_a_second(app: AppProcess) -> None:
+    host = HostProcess(app.home)
+    host.send({"type": "confirm", "id": 1, "title": "Waiting", "timeout": 600})
+    wait_for(lambda: status(app.home)["pending"] == 1, 5, "the confirm to wait")
+    host.kill()
+    wait_for(lambda: status(app.home)["pending"] == 0, 1.0, "the request to be dropped")
+    assert "the presenter failed" not in app.home.log_text()
+
+
+def test_each_kind_times_out_from_its_arrival(app: AppProcess) -> None:
+    host = HostProcess(app.home)
+    try:
+        started = time.monotonic()
+        host.send({"type": "confirm", "id": "c", "title": "t", "timeout": 5})
+        host.send(
+            {
+                "type": "choose",
+                "id": "h",
+                "title": "t",
+                "timeout": 5,
+                "options": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}],
+            }
+        )
+        host.send({"type": "prompt", "id": "p", "title": "t", "timeout": 5})
+        replies = read_replies(host, 3)
+        elapsed = time.monotonic() - started
+        assert 5.0 <= elapsed < 6.5
+        assert {k: r["result"] for k, r in replies.items()} == {
+            "c": {"decision": "deny", "reason": "timeout", "remembered": False},
+            "h": {"decision": "cancel", "choice": None, "reason": "timeout"},
+            "p": {"decision": "cancel", "value": None, "reason": "timeout"},
+        }
+    finally:
+        host.kill()
+
+
+def test_app_killed_while_confirm_waits_gives_app_unavailable(app: AppProcess) -> None:
+    host = HostProcess(app.home)
+    try:
+        host.send({"type": "confirm", "id": 9, "title": "t", "timeout": 600})
+        wait_for(lambda: status(app.home)["pending"] == 1, 5, "the confirm to wait")
+        app.kill()
+        reply = host.read()
+        assert reply["id"] == 9
+        assert reply["error"]["code"] == "app_unavailable"
+    finally:
+        host.kill()
+
+
+def test_long_title_is_bad_request_naming_title(app: AppProcess) -> None:
+    reply = one_shot(app.home, {"type": "confirm", "id": 1, "title": "x" * 10_000})
+    assert reply["error"]["code"] == "bad_request"
+    assert "'title'" in reply["error"]["message"]
+
+
+def test_notify_answers_at_once(app: AppProcess) -> None:
+    reply = one_shot(app.home, {"type": "notify", "id": 1, "title": "Done", "message": "<b>x"})
+    assert reply["ok"] is True
+    assert isinstance(reply["result"]["shown"], bool)
+
+
+def test_decisions_list_and_forget_go_through_the_running_app(home: Home) -> None:
+    other = DecisionKey("firefox", FIREFOX_ID, "secret.get", "token", "")
+    path = seed(home, (KEY, "allow"), (other, "deny"))
+    app = start_app(home)
+    try:
+        listing = cli(home, "decisions", "list")
+        assert listing.returncode == 0
+        lines = listing.stdout.splitlines()
+        assert lines[0].startswith("KEY")
+        assert [line.split()[:5] for line in lines[1:]] == [
+            [KEY.short_id, "allow", "chromium", CHROME_ID, "confirm"],
+            [other.short_id, "deny", "firefox", FIREFOX_ID, "secret.get"],
+        ]
+        assert cli(home, "decisions", "forget", KEY.short_id).returncode == 0
+        assert [d["id"] for d in json.loads(path.read_text())["decisions"]] == [other.short_id]
+        # The running app forgot it too: the same request now waits for the user.
+        host = HostProcess(home)
+        try:
+            host.send(
+                {"type": "confirm", "id": 1, "title": "t", "action": "open-tab", "site": SITE}
+            )
+            wait_for(lambda: status(home)["pending"] == 1, 5, "the confirm to wait")
+        finally:
+            host.kill()
+        unknown = cli(home, "decisions", "forget", KEY.short_id)
+        assert unknown.returncode == 1
+        assert "no remembered decision" in unknown.stderr
+        assert cli(home, "decisions", "forget", "--all").returncode == 0
+        assert json.loads(path.read_text())["decisions"] == []
+        assert cli(home, "decisions", "list").stdout == "No remembered decisions.\n"
+    finally:
+        app.stop()
+
+
+def test_decisions_cli_without_app_edits_the_file(home: Home) -> None:
+    path = seed(home, (KEY, "deny"))
+    assert KEY.short_id in cli(home, "decisions", "list").stdout
+    assert cli(home, "decisions", "forget", "--all", KEY.short_id).returncode == 2
+    assert cli(home, "decisions", "forget").returncode == 2
+    assert cli(home, "decisions").returncode == 2
+    assert cli(home, "decisions", "forget", "nope").returncode == 1
+    done = cli(home, "decisions", "forget", KEY.short_id)
+    assert (done.returncode, done.stdout) == (0, "Forgot 1 remembered decision.\n")
+    assert json.loads(path.read_text()) == {"version": 1, "decisions": []}
+
+
+def test_decisions_cli_without_app_reports_a_bad_file_and_leaves_it(home: Home) -> None:
+    path = seed(home)
+    path.write_text('{"version": 7, "decisions": []}')
+    for args in (("list",), ("forget", "--all")):
+        done = cli(home, "decisions", *args)
+        assert done.returncode == 1
+        assert "newer Bridgekeeper" in done.stderr
+    assert path.read_text() == '{"version": 7, "decisions": []}'
+
+
+def test_app_with_truncated_decisions_file_keeps_it_aside_and_serves(home: Home) -> None:
+    path = seed(home, (KEY, "allow"))
+    content = path.read_text()[:40]
+    path.write_text(content)
+    app = start_app(home)
+    try:
+        assert one_shot(home, {"type": "ping"})["ok"] is True
+        [aside] = list(path.parent.glob(f"{FILE_NAME}.unreadable-*"))
+        assert aside.read_text() == content
+        assert "remembered decisions file" in home.log_text()
+        assert str(aside) in home.log_text()
+        assert "kept" in cli(home, "decisions", "list").stderr
+    finally:
+        app.stop()
+
+
+def test_second_start_hands_over_and_exits_0(app: AppProcess) -> None:
+    done = cli(app.home)
+    assert done.returncode == 0
+    assert app.process.poll() is None
