@@ -103,6 +103,79 @@ class Desktop:
                 raise TimeoutError(f"window {name!r} still visible after {timeout} s")
             time.sleep(0.05)
 
+    def answer_dialog(
+        self,
+        action: str,
+        *,
+        text: str | None = None,
+        keys: str | None = None,
+        screenshot: str | None = None,
+        timeout: float = 15.0,
+    ) -> str:
+        """Answer the Bridgekeeper prompt dialog the way a user does, with the keyboard.
+
+        Waits (up to ``timeout``) for the visible window titled exactly "Bridgekeeper",
+        gives it the keyboard focus and presses: ``"allow"`` Alt+A, ``"submit"`` Alt+S
+        (both after the dialog's 1-second arming delay), ``"deny"`` or ``"cancel"``
+        Escape. ``text`` is typed first (a ``prompt`` dialog's line edit has the focus);
+        ``keys`` are then pressed (``xdotool key`` names, e.g. ``"Down Down"`` to move a
+        ``choose`` dialog's selection). ``screenshot`` names a screenshot
+        taken once the dialog is up, before any key. Returns the dialog's window id
+        once the window has gone; raises ``TimeoutError`` when it does not appear or
+        does not close. Custom ``allow_label``s have no mnemonic: use Tab in that case.
+        """
+        answers = {"allow": "alt+a", "submit": "alt+s", "deny": "Escape", "cancel": "Escape"}
+        if action not in answers:
+            raise ValueError(f"action must be one of {sorted(answers)}, not {action!r}")
+        window = self.wait_for_dialog(timeout)
+        appeared = time.monotonic()
+        self.xdotool("windowfocus", "--sync", window)
+        if screenshot:
+            self.screenshot(screenshot)
+        if text:
+            self.xdotool("type", "--delay", "20", text)
+        if keys:
+            self.xdotool("key", "--clearmodifiers", *keys.split())
+        if action in ("allow", "submit"):
+            time.sleep(max(0.0, appeared + 1.3 - time.monotonic()))  # the arming delay
+        deadline = time.monotonic() + timeout
+        while window in self.find_dialogs():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the dialog {window} did not close after {answers[action]}")
+            self.xdotool("windowfocus", "--sync", window)
+            self.xdotool("key", "--clearmodifiers", answers[action])
+            self._wait_gone(window, 1.0)
+        return window
+
+    def _wait_gone(self, window: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while window in self.find_dialogs() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def window_geometry(self, window: str) -> tuple[int, int, int, int]:
+        """``(x, y, width, height)`` of ``window`` (zeros when it is gone)."""
+        shell = self.xdotool("getwindowgeometry", "--shell", window)
+        values = dict(line.split("=", 1) for line in shell.splitlines() if "=" in line)
+        return tuple(int(values.get(k, 0)) for k in ("X", "Y", "WIDTH", "HEIGHT"))  # type: ignore[return-value]
+
+    def find_dialogs(self) -> list[str]:
+        """Visible Bridgekeeper prompt dialogs (titled "Bridgekeeper", like the tray icon's
+        own small window, which is left out by its size)."""
+        return [
+            window
+            for window in self.find_windows("^Bridgekeeper$")
+            if self.window_geometry(window)[2] > 100
+        ]
+
+    def wait_for_dialog(self, timeout: float = 10.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.find_dialogs()
+            if found:
+                return found[-1]
+            time.sleep(0.05)
+        raise TimeoutError(f"no Bridgekeeper dialog within {timeout} s")
+
     def screenshot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"

@@ -181,7 +181,7 @@ def test_caller_comes_from_host_data(open_dialog: Callable[..., PromptDialog]) -
     caller = dialog.extension_label.text().replace(ZERO_WIDTH_SPACE, "")
     assert "Demo Extension" in caller
     assert "knldjmfmopnpolahpmmgbagdohdnhkik" in caller
-    assert "Chromium" in caller
+    assert dialog.browser_label.text() == "Browser: Chromium"
     assert dialog.site_label.text() == "Site: https://example.com"
 
 

@@ -174,11 +174,15 @@ class PromptDialog(QDialog):
         box.setStyleSheet("QFrame#caller { background: palette(alternate-base); }")
         grid = QVBoxLayout(box)
         grid.setSpacing(2)
-        name = prompt.extension_name or "an extension without a name"
+        self.browser_label = plain_label(f"Browser: {prompt.browser}", multiline=False)
+        grid.addWidget(self.browser_label)
+        who = (
+            f"{prompt.extension_name} ({prompt.extension_id})"
+            if prompt.extension_name
+            else prompt.extension_id
+        )
         self.extension_label = plain_label(
-            f"Extension: {name} ({prompt.extension_id}) in {prompt.browser}",
-            multiline=False,
-            every=CALLER_BREAK_EVERY,
+            f"Extension: {who}", multiline=False, every=CALLER_BREAK_EVERY
         )
         grid.addWidget(self.extension_label)
         self.site_label = plain_label(

@@ -1,0 +1,140 @@
+"""Each dialog kind shown by the real app process on a real X server (Xvfb, with trayer's
+system tray), asked for by a real host subprocess and answered with xdotool keys.
+
+Screenshots land in ``BK_SCREENSHOTS`` (default /tmp/bk-screenshots).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.desktop import Desktop
+from tests.harness import AppProcess, Home, HostProcess, start_app
+
+pytestmark = pytest.mark.xvfb
+
+
+@pytest.fixture(scope="module")
+def desktop() -> Iterator[Desktop]:
+    started = Desktop.start()
+    yield started
+    started.stop()
+
+
+def x_env(desktop: Desktop) -> dict[str, str]:
+    return {"DISPLAY": desktop.display, "QT_QPA_PLATFORM": "xcb"}
+
+
+@pytest.fixture
+def gui_app(home: Home, desktop: Desktop) -> Iterator[AppProcess]:
+    process = start_app(home, env=x_env(desktop))
+    yield process
+    assert process.stop() == 0
+
+
+@pytest.fixture
+def host(home: Home, gui_app: AppProcess) -> Iterator[HostProcess]:
+    started = HostProcess(home)
+    yield started
+    started.kill()
+
+
+def ask(host: HostProcess, **request: Any) -> None:
+    host.send({"id": 1, "timeout": 30, **request})
+
+
+def test_confirm_allow(desktop: Desktop, host: HostProcess) -> None:
+    ask(
+        host,
+        type="confirm",
+        title="Allow access to your clipboard?",
+        message="example.com wants to read what you copied.\n<b>this is not bold</b>",
+        details="Requested by the page's copy button.",
+        site="https://example.com",
+        action="clipboard.read",
+        danger=True,
+    )
+    desktop.answer_dialog("allow", screenshot="xvfb-confirm")
+    assert host.read() == {
+        "id": 1,
+        "ok": True,
+        "result": {"decision": "allow", "reason": "user", "remembered": False},
+    }
+
+
+def test_confirm_deny_with_escape(desktop: Desktop, host: HostProcess) -> None:
+    ask(host, type="confirm", title="Open invoice\u202egnp.exe?", message="a\x1bb")
+    desktop.answer_dialog("deny", screenshot="xvfb-confirm-bidi")
+    reply = host.read()
+    assert reply["result"]["decision"] == "deny"
+    assert reply["result"]["reason"] == "user"
+
+
+def test_confirm_times_out_and_its_dialog_closes(desktop: Desktop, host: HostProcess) -> None:
+    ask(host, type="confirm", title="Nobody answers this", timeout=5)
+    window = desktop.wait_for_dialog()
+    started = time.monotonic()
+    reply = host.read()
+    assert reply["result"] == {"decision": "deny", "reason": "timeout", "remembered": False}
+    assert 3.5 < time.monotonic() - started < 7
+    desktop._wait_gone(window, 3)
+    assert window not in desktop.find_dialogs()
+
+
+def test_choose_submit_moves_the_selection(desktop: Desktop, host: HostProcess) -> None:
+    ask(
+        host,
+        type="choose",
+        title="Which account?",
+        message="Pick the account to sign in with.",
+        options=[{"id": f"a{i}", "label": f"Account {i}"} for i in range(3)],
+        default="a0",
+    )
+    desktop.answer_dialog("submit", keys="Down", screenshot="xvfb-choose")
+    reply = host.read()
+    assert reply["result"]["decision"] == "submit"
+    assert reply["result"]["choice"] == "a1"
+
+
+def test_prompt_submit_typed_text(desktop: Desktop, host: HostProcess) -> None:
+    ask(host, type="prompt", title="Name this tab group", placeholder="Group name")
+    desktop.answer_dialog("submit", text="Research", screenshot="xvfb-prompt")
+    reply = host.read()
+    assert reply["result"] == {"decision": "submit", "value": "Research", "reason": "user"}
+
+
+def test_prompt_cancel(desktop: Desktop, host: HostProcess) -> None:
+    ask(host, type="prompt", title="Your passphrase", secret=True)
+    desktop.answer_dialog("cancel", text="hunter2", screenshot="xvfb-prompt-secret")
+    reply = host.read()
+    assert reply["result"] == {"decision": "cancel", "value": None, "reason": "user"}
+
+
+def test_long_text_dialog_fits_the_screen(desktop: Desktop, host: HostProcess) -> None:
+    ask(
+        host,
+        type="confirm",
+        title="T" * 200,
+        message=(("lorem ipsum " * 30 + "x" * 300 + "\n") * 11)[:4000],  # the SPEC's limit
+    )
+    window = desktop.wait_for_dialog()
+    desktop.screenshot("xvfb-long")
+    _x, _y, width, height = desktop.window_geometry(window)
+    assert width <= 1280
+    assert 0 < height <= 800
+    desktop.answer_dialog("deny")
+    assert host.read()["result"]["decision"] == "deny"
+
+
+def test_host_gone_closes_its_dialog(desktop: Desktop, host: HostProcess) -> None:
+    ask(host, type="confirm", title="The tab closes before you answer")
+    window = desktop.wait_for_dialog()
+    gone = time.monotonic()
+    host.close()
+    desktop._wait_gone(window, 3)
+    assert window not in desktop.find_dialogs()
+    assert time.monotonic() - gone < 1.5
