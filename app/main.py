@@ -21,7 +21,7 @@ from app.core.activity import ActivityLog
 from app.core.basics import StatusSource, register_basics
 from app.core.decisions import DecisionStore
 from app.core.dispatch import Caller, Dispatcher
-from app.core.prompts import Presenter
+from app.core.prompts import Answer, Presenter
 from app.core.queue import PromptQueue, UnattendedPresenter, register_prompts
 from app.instance import AppNotRunning, InstanceLock, control
 from app.qt_scheduler import QtScheduler
@@ -172,17 +172,39 @@ def run() -> int:
     qapp.setApplicationVersion(__version__)
     qapp.setQuitOnLastWindowClosed(False)
     signals = SignalWatcher(qapp)
+    from app import autostart
     from app.integration.install import repair_at_start
     from app.settings import AllowList
+    from app.ui.dialogs import DialogPresenter
+    from app.ui.tray import Tray
 
     allow_list = AllowList()  # callers not in the settings get untrusted_extension
-    bridgekeeper = Bridgekeeper(is_allowed=allow_list.is_allowed)
+    tray: Tray | None = None
+
+    def notify(title: str, message: str) -> bool:
+        return tray is not None and tray.notify(title, message)
+
+    def answer(key: int, choice: Answer) -> None:  # the queue exists once Bridgekeeper does
+        bridgekeeper.queue.answer(key, choice)
+
+    def report(problem: str) -> None:
+        notify("Remembered decisions", problem)
+
+    presenter = DialogPresenter(answer, notify)
+    bridgekeeper = Bridgekeeper(
+        is_allowed=allow_list.is_allowed, presenter=presenter, notify=notify, names=allow_list.names
+    )
+    tray = Tray(
+        bridgekeeper.queue, bridgekeeper.decisions, bridgekeeper.activity, autostart.for_platform()
+    )
+    bridgekeeper.decisions.on_problem(report)
     bridgekeeper.start()
     repair_at_start()  # a few ms; after listen(), so hosts started meanwhile get through
     log.info("Bridgekeeper %s started", __version__)
     try:
         return qapp.exec()
     finally:
+        tray.close()
         bridgekeeper.stop()
         signals.close()
         lock.release()
