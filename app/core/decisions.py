@@ -150,6 +150,8 @@ class DecisionStore:
     def load(self, move_aside: bool = True) -> None:
         """Read the file. A bad one is moved aside (``move_aside``) and reported, and the
         store starts empty; without ``move_aside`` it raises ``DecisionsFileError``."""
+        if move_aside:
+            self._remove_stale_temp_files()
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -180,6 +182,13 @@ class DecisionStore:
             done = f"it could not be moved aside ({error}); remembered decisions start empty"
         self._decisions = {}
         self._report(f"The remembered decisions file {self.path} is unusable: {problem}; {done}.")
+
+    def _remove_stale_temp_files(self) -> None:
+        # A writer killed between mkstemp and os.replace leaves its temp file behind; the
+        # app loads before anything writes, so any temp file there now is stale.
+        for temp in self.path.parent.glob(f".{FILE_NAME}.*.tmp"):
+            with contextlib.suppress(OSError):
+                temp.unlink()
 
     def lookup(self, key: DecisionKey) -> str | None:
         """The remembered decision (``allow``/``deny``) for ``key``, if any."""
