@@ -7,10 +7,14 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from app.core.decisions import FILE_NAME, DecisionKey, DecisionStore
+from tests.desktop import Desktop
 from tests.harness import (
     CHROME_ID,
     FIREFOX_ID,
@@ -329,3 +333,78 @@ def test_second_start_hands_over_and_exits_0(app: AppProcess) -> None:
     done = cli(app.home)
     assert done.returncode == 0
     assert app.process.poll() is None
+
+
+@pytest.fixture(scope="module")
+def desktop() -> Iterator[Desktop]:
+    started = Desktop.start()
+    yield started
+    started.stop()
+
+
+def start_gui_app(home: Home, desktop: Desktop) -> AppProcess:
+    return start_app(home, env={"DISPLAY": desktop.display, "QT_QPA_PLATFORM": "xcb"})
+
+
+@pytest.mark.xvfb
+def test_remember_ticked_in_the_dialog_answers_later_requests_across_restarts(
+    home: Home, desktop: Desktop
+) -> None:
+    request = {
+        "type": "confirm",
+        "title": "Open a tab?",
+        "action": "open-tab",
+        "site": "https://example.com/page",
+        "timeout": 30,
+    }
+    app = start_gui_app(home, desktop)
+    try:
+        host = HostProcess(home)
+        try:
+            host.send({**request, "id": 1})
+            desktop.answer_dialog("allow", keys="alt+r", screenshot="e2e-remember-ticked")
+            assert host.read()["result"] == {
+                "decision": "allow",
+                "reason": "user",
+                "remembered": True,
+            }
+            host.send({**request, "id": 2})
+            assert host.read()["result"] == {
+                "decision": "allow",
+                "reason": "remembered",
+                "remembered": True,
+            }
+            assert not desktop.find_dialogs()
+        finally:
+            host.kill()
+    finally:
+        assert app.stop() == 0
+    app = start_gui_app(home, desktop)
+    try:
+        assert one_shot(home, {**request, "id": 3})["result"]["reason"] == "remembered"
+        assert KEY.short_id in cli(home, "decisions", "list").stdout
+    finally:
+        assert app.stop() == 0
+
+
+@pytest.mark.xvfb
+def test_dialogs_come_one_at_a_time_in_arrival_order_across_hosts(
+    home: Home, desktop: Desktop
+) -> None:
+    app = start_gui_app(home, desktop)
+    first, second = HostProcess(home), HostProcess(home, FIREFOX_ARGV)
+    try:
+        first.send({"type": "confirm", "id": "a", "title": "First come", "timeout": 30})
+        wait_for(lambda: status(home)["pending"] == 1, 5, "the first confirm")
+        second.send({"type": "confirm", "id": "b", "title": "Second", "timeout": 30})
+        wait_for(lambda: status(home)["pending"] == 2, 5, "the second confirm")
+        desktop.answer_dialog("deny", screenshot="e2e-first-of-two")
+        assert first.read()["result"]["decision"] == "deny"
+        assert len(desktop.find_dialogs()) <= 1
+        desktop.answer_dialog("allow", screenshot="e2e-second-of-two")
+        assert second.read()["result"]["decision"] == "allow"
+        assert status(home)["pending"] == 0
+    finally:
+        first.kill()
+        second.kill()
+        assert app.stop() == 0
