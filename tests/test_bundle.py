@@ -1,0 +1,522 @@
+"""The desktop bundle, built by ``packaging/build`` once per commit, tested as users get it:
+the bundled app and host, the host suite against the bundle, what the bundle holds, the
+single-user .tar.gz install and the .deb in a temporary dpkg root.
+
+The build (about a minute here) is cached in ``build/bundle-cache/<hash of the inputs>``;
+``BK_TEST_BUNDLE=DIR`` tests a build made elsewhere (``DIR`` as given to ``--out``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from app import __version__
+from tests.harness import (
+    CHROME_ARGV,
+    CHROME_ID,
+    FIREFOX_ID,
+    Home,
+    HostProcess,
+    one_shot,
+    start_app,
+    temp_home,
+    wait_for,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD_INPUTS = ("app", "host", "assets", "packaging", "pyproject.toml")
+HOST_NAME = "org.bridgekeeper.host.json"
+
+# A build on a busy 2-core machine takes minutes; it happens once, in the first test.
+pytestmark = [
+    pytest.mark.timeout(900),
+    pytest.mark.skipif(sys.platform != "linux", reason="the Linux bundle is built on Linux"),
+]
+
+
+@dataclass(frozen=True)
+class Bundle:
+    out: Path
+
+    @property
+    def folder(self) -> Path:
+        return self.out / "dist" / "bridgekeeper"
+
+    @property
+    def app(self) -> Path:
+        return self.folder / "bridgekeeper"
+
+    @property
+    def host(self) -> Path:
+        return self.folder / "bridgekeeper-host"
+
+    @property
+    def tarball(self) -> Path:
+        return next(self.out.glob("bridgekeeper-*-linux-*.tar.gz"))
+
+    @property
+    def deb(self) -> Path:
+        return next(self.out.glob("bridgekeeper_*.deb"))
+
+    def files(self) -> list[str]:
+        """Every file and link in the folder, relative to it."""
+        return sorted(
+            str(path.relative_to(self.folder))
+            for path in self.folder.rglob("*")
+            if path.is_file() or path.is_symlink()
+        )
+
+
+def inputs_hash() -> str:
+    """What the build depends on: the sources, assets, packaging, and this interpreter."""
+    digest = hashlib.sha256(sys.version.encode())
+    for name in BUILD_INPUTS:
+        base = ROOT / name
+        paths = sorted(base.rglob("*")) if base.is_dir() else [base]
+        for path in paths:
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(ROOT)).encode() + b"\0")
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@pytest.fixture(scope="session")
+def bundle() -> Bundle:
+    configured = os.environ.get("BK_TEST_BUNDLE")
+    if configured:
+        return Bundle(Path(configured))
+    cache = ROOT / "build" / "bundle-cache"
+    out = cache / inputs_hash()
+    if not (out / "complete").exists():
+        if cache.is_dir():  # one build is kept: the disk is shared
+            for old in cache.iterdir():
+                shutil.rmtree(old, ignore_errors=True)
+        done = subprocess.run(
+            [str(ROOT / "packaging" / "build"), "--out", str(out), "--python", sys.executable],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=840,
+        )
+        assert done.returncode == 0, f"packaging/build failed:\n{done.stderr[-4000:]}"
+        (out / "complete").touch()
+    return Bundle(out)
+
+
+@pytest.fixture
+def bundled(bundle: Bundle, monkeypatch: pytest.MonkeyPatch) -> Bundle:
+    """The harness starts the bundle's executables instead of this environment's."""
+    monkeypatch.setenv("BK_TEST_APP_CMD", str(bundle.app))
+    monkeypatch.setenv("BK_TEST_HOST_CMD", str(bundle.host))
+    monkeypatch.delenv("BRIDGEKEEPER_APP_COMMAND", raising=False)
+    return bundle
+
+
+def archive_modules(executable: Path) -> list[str]:
+    """The modules in an executable's embedded PYZ archive (PyInstaller's own reader)."""
+    probe = (
+        "import json, sys\n"
+        "from PyInstaller.archive.readers import CArchiveReader\n"
+        "reader = CArchiveReader(sys.argv[1])\n"
+        "name = next(n for n in reader.toc if n.endswith('.pyz'))\n"
+        "print(json.dumps(sorted(reader.open_embedded_archive(name).toc)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(executable)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    modules: list[str] = json.loads(done.stdout)
+    return modules
+
+
+def files_under(root: Path) -> set[str]:
+    return {
+        str(path.relative_to(root))
+        for path in root.rglob("*")
+        if path.is_file() or path.is_symlink()
+    }
+
+
+# What the bundle holds
+
+
+def test_bundle_has_both_executables_and_the_assets(bundle: Bundle) -> None:
+    for executable in (bundle.app, bundle.host):
+        assert os.access(executable, os.X_OK), executable
+    files = bundle.files()
+    assert "_internal/assets/icons/bridgekeeper.svg" in files
+    assert "_internal/assets/extension/manifest.json" in files
+    assert not [name for name in files if name.startswith("_internal/assets/") and ".py" in name]
+
+
+@pytest.mark.parametrize(
+    "unwanted",
+    [
+        "WebEngine",
+        "Qml",
+        "Quick",
+        "Multimedia",
+        "Pdf",
+        "Qt6OpenGL",
+        "Wayland",
+        "EglFS",
+        "/translations/",
+        "platformthemes",
+        "gtk",
+        "xcbglintegrations",
+        "plugins/tls",
+        "networkinformation",
+        "sqldrivers",
+        "keyrings",
+        "libssl",
+        "libcrypto.so",
+        "tkinter",
+        "libtk",
+        "pip/",
+        "setuptools",
+    ],
+)
+def test_bundle_holds_nothing_the_app_does_not_use(bundle: Bundle, unwanted: str) -> None:
+    assert [name for name in bundle.files() if unwanted.lower() in name.lower()] == []
+
+
+def test_bundle_qt_plugins_are_exactly_the_kept_ones(bundle: Bundle) -> None:
+    plugins = {name.split("plugins/", 1)[1] for name in bundle.files() if "/plugins/" in name}
+    assert plugins == {
+        "platforms/libqoffscreen.so",
+        "platforms/libqxcb.so",
+        "imageformats/libqsvg.so",
+        "imageformats/libqico.so",
+        "iconengines/libqsvgicon.so",
+        "platforminputcontexts/libcomposeplatforminputcontextplugin.so",
+        "platforminputcontexts/libibusplatforminputcontextplugin.so",
+    }
+
+
+def test_bundle_has_no_dangling_links(bundle: Bundle) -> None:
+    links = [p for p in bundle.folder.rglob("*") if p.is_symlink()]
+    assert [str(p) for p in links if not p.exists()] == []
+
+
+def test_bundled_app_holds_keyring_backends_and_platformdirs(bundle: Bundle) -> None:
+    modules = set(archive_modules(bundle.app))
+    for needed in (
+        "keyring.backends.SecretService",
+        "secretstorage",
+        "jeepney.io.blocking",
+        "platformdirs",
+        "app.cli",
+        "app.main",
+        "app.commands.integration",
+        "host.protocol",
+    ):
+        assert needed in modules
+    assert not [name for name in modules if name.startswith("keyrings")]
+    # keyring finds its backends through entry points: its metadata must travel along.
+    entry_points = bundle.folder.glob("_internal/keyring-*.dist-info/entry_points.txt")
+    assert "SecretService" in next(entry_points).read_text()
+
+
+def test_bundled_host_holds_only_the_standard_library(bundle: Bundle) -> None:
+    modules = archive_modules(bundle.host)
+    assert "host.relay" in modules
+    foreign = [
+        name
+        for name in modules
+        if name.split(".")[0] not in sys.stdlib_module_names and name.split(".")[0] != "host"
+    ]
+    assert foreign == []
+
+
+def test_build_refuses_packages_other_than_the_pinned_ones(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [str(ROOT / "packaging" / "build"), "--out", str(tmp_path), "--python", "/usr/bin/python3"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "does not match packaging/constraints.txt" in done.stderr
+    assert "PySide6-Essentials: pinned" in done.stderr
+    assert not (tmp_path / "dist").exists()
+
+
+# The bundle running
+
+
+def test_bundled_app_starts_offscreen_and_bundled_host_answers_ping(
+    bundled: Bundle, home: Home
+) -> None:
+    app = start_app(home)
+    try:
+        reply = one_shot(home, {"type": "ping", "id": "b"})
+        assert reply == {
+            "id": "b",
+            "ok": True,
+            "result": {"pong": True, "version": __version__, "protocol": 1},
+        }
+        assert os.readlink(f"/proc/{app.process.pid}/exe") == str(bundled.app.resolve())
+    finally:
+        assert app.stop() == 0
+
+
+def test_bundled_host_starts_the_bundled_app_beside_it(bundled: Bundle, home: Home) -> None:
+    reply = one_shot(home, {"type": "ping", "id": 1})
+    assert reply["ok"] is True
+    pids = _processes_running(bundled.app)
+    try:
+        assert len(pids) == 1
+    finally:
+        for pid in pids:
+            os.kill(pid, 15)
+        wait_for(lambda: not _processes_running(bundled.app), 10, "the bundled app to stop")
+
+
+def test_bundled_install_writes_manifests_naming_the_bundled_host(
+    bundled: Bundle, home: Home
+) -> None:
+    done = subprocess.run(
+        [
+            str(bundled.app),
+            "install",
+            "--browser",
+            "chromium",
+            "--browser",
+            "firefox",
+            "--extension",
+            CHROME_ID,
+            "--extension",
+            FIREFOX_ID,
+        ],
+        env=home.env(),
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    chromium = home.home / ".config/chromium/NativeMessagingHosts" / HOST_NAME
+    firefox = home.home / ".mozilla/native-messaging-hosts" / HOST_NAME
+    for manifest in (chromium, firefox):
+        assert json.loads(manifest.read_text())["path"] == str(bundled.host)
+    # The path the browser would start answers (and starts the bundled app).
+    host = HostProcess(home, command=[json.loads(chromium.read_text())["path"]])
+    try:
+        host.send({"type": "ping", "id": 2})
+        assert host.read()["ok"] is True
+        assert host.wait() == 0
+    finally:
+        host.kill()
+        for pid in _processes_running(bundled.app):
+            os.kill(pid, 15)
+
+
+def test_host_end_to_end_suite_passes_against_the_bundle(bundle: Bundle) -> None:
+    env = dict(os.environ, BK_TEST_APP_CMD=str(bundle.app), BK_TEST_HOST_CMD=str(bundle.host))
+    env.pop("BRIDGEKEEPER_APP_COMMAND", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_host.py"],
+        cwd=ROOT,
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-6000:]
+    assert " passed" in done.stdout
+
+
+def _processes_running(executable: Path) -> list[int]:
+    target = str(executable.resolve())
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.readlink(entry / "exe") == target:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+# Linux packages
+
+
+@pytest.fixture
+def unpacked(bundle: Bundle, tmp_path: Path) -> Path:
+    subprocess.run(["tar", "-xzf", str(bundle.tarball), "-C", str(tmp_path)], check=True)
+    (folder,) = tmp_path.iterdir()
+    return folder
+
+
+@pytest.fixture
+def user_home() -> Iterator[Home]:
+    with temp_home() as home:
+        yield home
+
+
+def test_tarball_holds_install_scripts_and_the_folder(bundle: Bundle, unpacked: Path) -> None:
+    assert unpacked.name == f"bridgekeeper-{__version__}-linux-{os.uname().machine}"
+    assert sorted(p.name for p in unpacked.iterdir()) == ["bridgekeeper", "install", "uninstall"]
+    assert files_under(unpacked / "bridgekeeper") == set(bundle.files())
+
+
+def test_tarball_install_and_uninstall_for_one_user(unpacked: Path, user_home: Home) -> None:
+    env = user_home.env({"PATH": f"{user_home.home / '.local/bin'}:{os.environ['PATH']}"})
+    env.pop("BRIDGEKEEPER_HOME")  # installed as a user would: platform folders under HOME
+    home = user_home.home
+    installed = subprocess.run(
+        [str(unpacked / "install"), "--autostart"],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert installed.returncode == 0, installed.stderr
+    dest = home / ".local/share/bridgekeeper/app"
+    assert (home / ".local/bin/bridgekeeper").resolve() == (dest / "bridgekeeper").resolve()
+    for entry in (
+        home / ".local/share/applications/bridgekeeper.desktop",
+        home / ".config/autostart/bridgekeeper.desktop",
+    ):
+        text = entry.read_text()
+        assert f'Exec="{dest}/bridgekeeper"' in text
+        assert "Icon=bridgekeeper" in text
+    assert (home / ".local/share/icons/hicolor/scalable/apps/bridgekeeper.svg").is_file()
+    assert (home / ".local/share/icons/hicolor/48x48/apps/bridgekeeper.png").is_file()
+    # chromium and firefox-esr are installed here, so both are detected and registered.
+    for manifest in (
+        home / ".config/chromium/NativeMessagingHosts" / HOST_NAME,
+        home / ".mozilla/native-messaging-hosts" / HOST_NAME,
+    ):
+        assert json.loads(manifest.read_text())["path"] == str(dest / "bridgekeeper-host")
+    version = subprocess.run(
+        ["bridgekeeper", "--version"],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert version.stdout.strip() == f"bridgekeeper {__version__}"
+
+    removed = subprocess.run(
+        [str(dest / "uninstall"), "--purge"],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert removed.returncode == 0, removed.stderr
+    assert files_under(home) == set()
+
+
+def test_tarball_install_without_a_terminal_does_not_start_at_login(
+    unpacked: Path, user_home: Home
+) -> None:
+    env = user_home.env()
+    env.pop("BRIDGEKEEPER_HOME")
+    done = subprocess.run(
+        [str(unpacked / "install"), "--no-browsers"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert not (user_home.home / ".config/autostart").exists()
+    assert not (user_home.home / ".mozilla").exists()
+    assert "is not on your PATH" in done.stdout
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("dpkg"), reason="needs root and dpkg")
+def test_deb_installs_and_purges_leaving_nothing(bundle: Bundle, tmp_path: Path) -> None:
+    fields = subprocess.run(
+        ["dpkg-deb", "-f", str(bundle.deb), "Package", "Version", "Depends"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert f"Version: {__version__}" in fields
+    for dependency in ("libgl1", "libegl1", "fontconfig-config", "fonts-dejavu-core"):
+        assert dependency in fields
+    # A temporary root, so that the machine's own browsers and tests see no system
+    # manifests. Its dpkg database is empty: the Depends are this machine's packages.
+    root = tmp_path / "root"
+    admin = root / "var/lib/dpkg"
+    for folder in ("info", "updates", "triggers"):
+        (admin / folder).mkdir(parents=True)
+    (admin / "status").touch()
+    (admin / "available").touch()
+    before = files_under(root)
+
+    def dpkg(*args: str) -> None:
+        done = subprocess.run(
+            ["dpkg", f"--root={root}", "--force-depends", *args],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    dpkg("-i", str(bundle.deb))
+    opt = root / "opt/bridgekeeper"
+    assert files_under(opt) == set(bundle.files())
+    assert os.readlink(root / "usr/bin/bridgekeeper") == "/opt/bridgekeeper/bridgekeeper"
+    assert (
+        "Exec=/usr/bin/bridgekeeper"
+        in (root / "usr/share/applications/bridgekeeper.desktop").read_text()
+    )
+    assert (root / "usr/share/icons/hicolor/scalable/apps/bridgekeeper.svg").is_file()
+    manifests = {
+        "etc/chromium/native-messaging-hosts": ("allowed_origins", CHROME_ARGV[0]),
+        "etc/opt/chrome/native-messaging-hosts": ("allowed_origins", CHROME_ARGV[0]),
+        "usr/lib/mozilla/native-messaging-hosts": ("allowed_extensions", FIREFOX_ID),
+    }
+    for folder, (key, allowed) in manifests.items():
+        manifest = json.loads((root / folder / HOST_NAME).read_text())
+        assert manifest["path"] == "/opt/bridgekeeper/bridgekeeper-host"
+        assert manifest["name"] == "org.bridgekeeper.host"
+        assert manifest[key] == [allowed]
+    version = subprocess.run(
+        [str(opt / "bridgekeeper"), "--version"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert version.stdout.strip() == f"bridgekeeper {__version__}"
+
+    dpkg("--remove", "bridgekeeper")
+    # Conffiles stay until purge, as Debian policy wants.
+    assert (root / "etc/chromium/native-messaging-hosts" / HOST_NAME).is_file()
+    assert not opt.exists()
+    dpkg("--purge", "bridgekeeper")
+    left = {
+        name
+        for name in files_under(root) - before
+        if not name.startswith("var/lib/dpkg/")  # dpkg's own database and logs
+    }
+    assert left == set()
+    assert not (root / "opt/bridgekeeper").exists()
+    assert not (root / "etc/chromium/native-messaging-hosts").exists()
