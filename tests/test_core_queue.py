@@ -6,18 +6,21 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.core.activity import ActivityLog
 from app.core.basics import StatusSource, register_basics
 from app.core.decisions import DecisionKey, DecisionStore
 from app.core.dispatch import Caller, Dispatcher, Request
-from app.core.prompts import Answer, Prompt
+from app.core.prompts import Answer, Decision, Prompt
 from app.core.queue import Outcome, PromptQueue, register_prompts
 
 CHROME = Caller("chromium", "a" * 32, "Chromium")
@@ -128,6 +131,34 @@ class Rig:
     def answer(self, answer: Answer) -> None:
         assert self.presenter.current is not None
         self.queue.answer(self.presenter.current.key, answer)
+
+
+class ErrorRecords(logging.Handler):
+    """Errors the queue logged: a presenter assertion or a double answer is caught and
+    logged by the code under test, so the tests look here for them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+        self.allowed: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture(autouse=True)
+def logged_errors() -> Iterator[ErrorRecords]:
+    """Fails a test in which the queue or dispatcher logged an error the test did not
+    declare in ``allowed`` (message prefixes)."""
+    handler = ErrorRecords()
+    logger = logging.getLogger("app")
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+    unexpected = [m for m in handler.messages if not m.startswith(tuple(handler.allowed))]
+    assert unexpected == []
 
 
 @pytest.fixture
@@ -247,8 +278,9 @@ def test_choose_and_prompt_submit_results(rig: Rig) -> None:
     ids=["choice-not-an-option", "value-too-long", "wrong-decision-kind"],
 )
 def test_answer_the_request_cannot_have_is_ignored_and_dialog_stays(
-    rig: Rig, message: dict[str, Any], answer: Answer
+    rig: Rig, message: dict[str, Any], answer: Answer, logged_errors: ErrorRecords
 ) -> None:
+    logged_errors.allowed.append("presenter answered prompt")
     client = FakeClient()
     rig.send(client, message)
     rig.answer(answer)
@@ -524,7 +556,8 @@ def test_secret_confirmation_api_remembers_under_its_own_type(rig: Rig) -> None:
     assert [e.type for e in rig.activity.entries()] == ["secret.get", "secret.get"]
 
 
-def test_outcome_callback_failure_answers_internal(rig: Rig) -> None:
+def test_outcome_callback_failure_answers_internal(rig: Rig, logged_errors: ErrorRecords) -> None:
+    logged_errors.allowed.append("handling the outcome of secret.set failed")
     client = FakeClient()
 
     def broken(_outcome: Outcome) -> None:
@@ -584,8 +617,12 @@ class FailingPresenter(RecordingPresenter):
     def show(self, prompt: Prompt, waiting: int) -> None:
         raise RuntimeError("no screen")
 
+    def close(self, key: int) -> None:
+        raise RuntimeError("no screen")
 
-def test_broken_presenter_loses_nothing(tmp_path: Path) -> None:
+
+def test_broken_presenter_loses_nothing(tmp_path: Path, logged_errors: ErrorRecords) -> None:
+    logged_errors.allowed.append("the presenter failed in")
     clock = ManualScheduler()
     queue = PromptQueue(FailingPresenter(), clock, DecisionStore(tmp_path), ActivityLog())
     dispatcher = Dispatcher(lambda _c: True)
@@ -594,3 +631,121 @@ def test_broken_presenter_loses_nothing(tmp_path: Path) -> None:
     dispatcher.handle(client, 1, json.dumps(confirm(timeout=5)).encode())
     clock.advance(5)
     assert client.replies[1]["result"]["reason"] == "timeout"
+
+
+# -- any sequence of events: every request answered exactly once ---------------------
+
+EVENTS = st.lists(
+    st.one_of(
+        st.tuples(st.just("confirm"), st.integers(0, 2), st.integers(5, 20), st.booleans()),
+        st.tuples(st.just("choose"), st.integers(0, 2), st.integers(5, 20)),
+        st.tuples(st.just("answer"), st.sampled_from(["yes", "no", "closed", "remember"])),
+        st.tuples(st.just("cancel"), st.integers(0, 2), st.integers(0, 30)),
+        st.tuples(st.just("gone"), st.integers(0, 2)),
+        st.tuples(st.just("advance"), st.floats(0, 10)),
+        st.tuples(st.just("pause"), st.booleans()),
+    ),
+    max_size=60,
+)
+
+
+class Scenario:
+    """Three hosts, small limits, and the events a test throws at them."""
+
+    def __init__(self, folder: Path) -> None:
+        self.presenter, self.clock = RecordingPresenter(), ManualScheduler()
+        self.queue = PromptQueue(
+            self.presenter,
+            self.clock,
+            DecisionStore(folder),
+            ActivityLog(),
+            per_extension_limit=4,
+            overall_limit=6,
+        )
+        self.dispatcher = Dispatcher(lambda _c: True)
+        register_prompts(self.dispatcher, self.queue, ActivityLog(), lambda _t, _m: False)
+        self.clients = [FakeClient(caller) for caller in (CHROME, OTHER, FIREFOX)]
+        self.sent: dict[int, list[int]] = {c.client_id: [] for c in self.clients}
+        self.ids: dict[int, list[int]] = {c.client_id: [] for c in self.clients}
+        self._seqs = itertools.count(1)
+
+    def send(self, client: FakeClient, message: dict[str, Any]) -> None:
+        seq = next(self._seqs)
+        self.sent[client.client_id].append(seq)
+        self.dispatcher.handle(client, seq, json.dumps(message).encode())
+
+    def ask(self, kind: str, client: FakeClient, timeout: int, action: bool = False) -> None:
+        rid = next(self._seqs)
+        self.ids[client.client_id].append(rid)
+        message: dict[str, Any] = {"type": kind, "id": rid, "title": "t", "timeout": timeout}
+        if kind == "choose":
+            message["options"] = OPTIONS
+        elif action:
+            message["action"] = "act"
+        self.send(client, message)
+
+    def answer(self, how: str) -> None:
+        prompt = self.presenter.current
+        if prompt is None:
+            return
+        yes = how in ("yes", "remember")
+        if prompt.kind == "confirm":
+            decision: Decision = "allow" if yes else "deny"
+        else:
+            decision = "submit" if yes else "cancel"
+        self.queue.answer(
+            prompt.key,
+            Answer(
+                decision,
+                choice="a" if yes else None,
+                closed=how == "closed",
+                remember=how == "remember",
+            ),
+        )
+
+    def cancel(self, client: FakeClient, pick: int) -> None:
+        # Mostly an id this client did send (pending or not), sometimes an unknown one.
+        known = self.ids[client.client_id]
+        target = known[pick % len(known)] if known and pick < 25 else -1
+        self.send(client, {"type": "cancel", "target": target})
+
+    def apply(self, event: tuple[Any, ...]) -> None:
+        kind = event[0]
+        if kind in ("confirm", "choose"):
+            self.ask(kind, self.clients[event[1]], event[2], *event[3:])
+        elif kind == "answer":
+            self.answer(event[1])
+        elif kind == "cancel":
+            self.cancel(self.clients[event[1]], event[2])
+        elif kind == "gone":
+            self.queue.client_gone(self.clients[event[1]])
+        elif kind == "advance":
+            self.clock.advance(event[1])
+        elif kind == "pause":
+            self.queue.set_paused(event[1])
+
+
+@settings(max_examples=150, deadline=None)
+@given(events=EVENTS)
+def test_any_event_sequence_answers_every_request_exactly_once(
+    tmp_path_factory: pytest.TempPathFactory, events: list[tuple[Any, ...]]
+) -> None:
+    scenario = Scenario(tmp_path_factory.mktemp("d"))
+    errors = ErrorRecords()  # "answered twice" and presenter misuse are logged errors
+    logging.getLogger("app").addHandler(errors)
+    try:
+        for event in events:
+            scenario.apply(event)
+            # After every event: the dialog shown is the front of the queue, or none.
+            front = scenario.queue.prompts()[:1]
+            assert ([scenario.presenter.current] if scenario.presenter.current else []) == front
+            assert scenario.queue.pending <= 6
+    finally:
+        logging.getLogger("app").removeHandler(errors)
+    assert errors.messages == []
+    scenario.clock.advance(21)  # every timeout has passed
+    assert scenario.queue.pending == 0
+    assert scenario.presenter.current is None
+    assert scenario.clock.scheduled == 0
+    for client in scenario.clients:
+        assert sorted(client.replies) == sorted(scenario.sent[client.client_id])

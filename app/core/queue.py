@@ -185,6 +185,8 @@ class PromptQueue:
         called when the queue answers the request itself with an error: ``busy`` (too
         many pending), or ``cancelled`` (a ``cancel`` request, or its host went away).
         If the callback raises, the request is answered with error ``internal``.
+        Call it on the GUI thread (the queue is not thread-safe); run a blocking keyring
+        call in a worker after the outcome, not before.
         """
         remember_key = (
             DecisionKey(request.caller.family, request.caller.extension, type, action, site)
