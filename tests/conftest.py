@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from tests.harness import AppProcess, Home, start_app, temp_home
+
+# In-process Qt tests (pytest-qt's qapp) have no display here: without this, Qt aborts.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 @pytest.fixture
