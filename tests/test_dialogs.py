@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
 
 import pytest
 import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLineEdit
+from PySide6.QtWidgets import QApplication, QLineEdit, QTreeWidget, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 
+from app.core.activity import ActivityLog
+from app.core.decisions import DecisionKey, DecisionStore
+from app.core.dispatch import Caller, Dispatcher
 from app.core.prompts import Answer, Option, Prompt
+from app.core.queue import PromptQueue, register_prompts
 from app.core.text import ZERO_WIDTH_SPACE
+from app.qt_scheduler import QtScheduler
 from app.ui import dialogs
 from app.ui.dialogs import DialogPresenter, PromptDialog
+from app.ui.tray import Tray, notification_text
 
 # The offscreen platform has no window system to pass a minimum size or a raise to, and
 # says so; harmless here (tests_dialogs_xvfb.py runs the same under a real X server).
@@ -36,6 +45,12 @@ BASE = Prompt(
 )
 
 Answers = list[tuple[int, Answer]]
+
+
+@pytest.fixture(scope="session")
+def qapp_args() -> list[str]:
+    """Widgets offscreen whatever the environment says (no display is needed)."""
+    return ["bridgekeeper-tests", "-platform", "offscreen"]
 
 
 def make(**fields: object) -> Prompt:
@@ -371,3 +386,195 @@ def test_presenter_brings_a_minimised_dialog_forward(
     assert presenter.bring_forward() is True
     assert dialog.isVisible()
     assert not dialog.isMinimized()
+
+
+# -- the tray and its windows over the real queue (offscreen: no system tray) ----------
+class RecordingClient:
+    """A host connection as the dispatcher sees it; keeps the replies it is sent."""
+
+    def __init__(self) -> None:
+        self.replies: list[dict[str, Any]] = []
+
+    @property
+    def client_id(self) -> int:
+        return 1
+
+    @property
+    def caller(self) -> Caller:
+        return Caller("chromium", BASE.extension_id, "Chromium")
+
+    def send_reply(self, seq: int, payload: bytes) -> None:
+        self.replies.append(json.loads(payload))
+
+
+class FakeAutostart:
+    """A FAKE start-at-login setting (the real ones are tested in test_autostart.py)."""
+
+    location = "nowhere"
+
+    def __init__(self) -> None:
+        self.enabled = False
+
+    def is_enabled(self) -> bool:
+        return self.enabled
+
+    def enable(self) -> None:
+        self.enabled = True
+
+    def disable(self) -> None:
+        self.enabled = False
+
+
+@dataclass
+class Running:
+    dispatcher: Dispatcher
+    queue: PromptQueue
+    store: DecisionStore
+    activity: ActivityLog
+    presenter: DialogPresenter
+    tray: Tray
+    client: RecordingClient
+
+    def ask(self, **request: object) -> None:
+        payload = json.dumps({"id": 1, "type": "confirm", "title": "Allow?", **request})
+        self.dispatcher.handle(self.client, 1, payload.encode())
+
+
+@pytest.fixture
+def running(qtbot: QtBot, tmp_path: Path) -> Iterator[Running]:
+    """The core (real Dispatcher, PromptQueue, DecisionStore, ActivityLog) with the real
+    presenter and tray, as app.main wires them."""
+    dispatcher = Dispatcher(lambda _caller: True)
+    store = DecisionStore(tmp_path)
+    activity = ActivityLog()
+    holder: list[PromptQueue] = []
+
+    def answer(key: int, choice: Answer) -> None:  # the queue is built after its presenter
+        holder[0].answer(key, choice)
+
+    presenter = DialogPresenter(answer)
+    queue = PromptQueue(presenter, QtScheduler(), store, activity)
+    holder.append(queue)
+    tray = Tray(queue, store, activity, FakeAutostart())
+    register_prompts(dispatcher, queue, activity, tray.notify)
+    yield Running(dispatcher, queue, store, activity, presenter, tray, RecordingClient())
+    tray.close()
+    if presenter.dialog is not None and shiboken6.isValid(presenter.dialog):
+        presenter.dialog.dismiss()
+
+
+def item(table: QTreeWidget, row: int) -> QTreeWidgetItem:
+    found = table.topLevelItem(row)
+    assert found is not None
+    return found
+
+
+def test_tray_follows_the_queue(qtbot: QtBot, running: Running) -> None:
+    tray = running.tray
+    assert tray.icon is None  # offscreen has no system tray; the app still serves
+    assert tray.status_text() == "Bridgekeeper: running"
+    assert not tray.show_action.isEnabled()
+    running.ask()
+    assert tray.status_action.text() == "Bridgekeeper: 1 waiting"
+    assert tray.state() == "waiting"
+    assert tray.show_action.isEnabled()
+    dialog = running.presenter.dialog
+    assert dialog is not None
+    tray.pause_action.trigger()  # paused: the pending request is denied, its dialog closes
+    assert running.queue.paused
+    assert tray.state() == "paused"
+    assert tray.status_action.text() == "Bridgekeeper: paused"
+    assert running.client.replies[0]["result"]["reason"] == "paused"
+    qtbot.waitUntil(lambda: not shiboken6.isValid(dialog))
+    running.queue.set_paused(False)  # e.g. `bridgekeeper resume`: the menu follows
+    assert not tray.pause_action.isChecked()
+
+
+def test_tray_without_system_tray_reports_notifications_not_shown(running: Running) -> None:
+    assert running.tray.notify("Hello", "there") is False
+    running.dispatcher.handle(
+        running.client, 2, b'{"id": 2, "type": "notify", "title": "Hi", "message": "x"}'
+    )
+    assert running.client.replies == [{"id": 2, "ok": True, "result": {"shown": False}}]
+
+
+def test_notification_text_cannot_carry_markup() -> None:
+    assert (
+        notification_text('<a href="x">y</a>\u202e')
+        == '\u2039a href="x"\u203ay\u2039/a\u203a[RLO U+202E]'
+    )
+
+
+def test_tray_autostart_item(running: Running) -> None:
+    tray = running.tray
+    assert not tray.autostart_action.isChecked()
+    tray.autostart_action.trigger()
+    assert tray._autostart.is_enabled()
+    tray.autostart_action.trigger()
+    assert not tray._autostart.is_enabled()
+
+
+@pytest.mark.usefixtures("quick_arm")
+def test_remembered_decision_listed_and_forgotten(qtbot: QtBot, running: Running) -> None:
+    running.ask(action="clipboard.read", site="https://example.com")
+    dialog = running.presenter.dialog
+    assert dialog is not None
+    assert dialog.remember is not None
+    qtbot.waitUntil(dialog.ok_button.isEnabled)
+    dialog.remember.setChecked(True)
+    QTest.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert running.client.replies[0]["result"] == {
+        "decision": "allow",
+        "reason": "user",
+        "remembered": True,
+    }
+    running.tray.decisions_action.trigger()
+    window = running.tray.decisions_window
+    assert window is not None
+    qtbot.waitExposed(window)
+    assert window.table.topLevelItemCount() == 1
+    row = item(window.table, 0)
+    assert row.text(3) == "clipboard.read"
+    assert row.text(4) == "https://example.com"
+    assert row.text(5) == "allow"
+    assert not window.forget_button.isEnabled()
+    window.table.setCurrentItem(row)
+    QTest.mouseClick(window.forget_button, Qt.MouseButton.LeftButton)
+    assert running.store.all() == []
+    assert window.table.topLevelItemCount() == 0
+    assert "No remembered decisions" in window.summary.text()
+
+
+def test_forget_all(qtbot: QtBot, running: Running) -> None:
+    for action in ("a", "b", "c"):
+        running.store.remember(DecisionKey("chromium", "x" * 32, "confirm", action), "deny")
+    running.tray.show_decisions()
+    window = running.tray.decisions_window
+    assert window is not None
+    assert window.table.topLevelItemCount() == 3
+    QTest.mouseClick(window.forget_all_button, Qt.MouseButton.LeftButton)
+    assert running.store.all() == []
+    assert window.table.topLevelItemCount() == 0
+
+
+def test_activity_window_lists_outcomes_newest_first(qtbot: QtBot, running: Running) -> None:
+    running.ask(title="First \u202eone")
+    dialog = running.presenter.dialog
+    assert dialog is not None
+    QTest.keyClick(dialog, Qt.Key.Key_Escape)
+    running.tray.activity_action.trigger()
+    window = running.tray.activity_window
+    assert window is not None
+    qtbot.waitExposed(window)
+    running.ask(title="Second")
+    second = running.presenter.dialog
+    assert second is not None
+    second.close()  # the window's close button: reason "closed"
+    assert window.table.topLevelItemCount() == 2
+    newest, oldest = item(window.table, 0), item(window.table, 1)
+    assert (newest.text(4), newest.text(5), newest.text(6)) == ("Second", "deny", "closed")
+    assert (oldest.text(4), oldest.text(5), oldest.text(6)) == (
+        "First [RLO U+202E]one",
+        "deny",
+        "user",
+    )

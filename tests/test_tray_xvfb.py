@@ -100,6 +100,10 @@ def test_tray_menu_pause_waiting_windows_and_quit(home: Home, desktop: Desktop) 
         icon = tray_icon(desktop)
         red, _green, blue = icon_colour(desktop, icon, "xvfb-tray-idle")
         assert blue > red + 15, "idle icon is blue"
+        shown = one_shot(home, {"type": "notify", "title": "Saved", "message": "<b>Done</b>"})
+        assert shown["result"] == {"shown": True}
+        time.sleep(0.5)  # the balloon fades in; nothing to wait on from outside the app
+        desktop.screenshot("xvfb-notify")
 
         open_menu(desktop, icon)
         desktop.screenshot("xvfb-tray-menu")
