@@ -175,8 +175,10 @@ def bench_large(folder: Path) -> None:
         size = protocol.MAX_REPLY_BYTES - 64
 
         def big_reply(conn: socket.socket, seq: int, request: object) -> None:
-            assert isinstance(request, dict)
-            FakeApp.reply(conn, seq, protocol.ok_reply(request.get("id"), {"v": "x" * size}))
+            if request == "ping":
+                FakeApp.reply(conn, seq, b'"pong"')
+            else:
+                FakeApp.reply(conn, seq, protocol.ok_reply(None, {"v": "x" * size}))
 
         FakeApp(home.socket, big_reply)  # FAKE app: the real one has no 1 MiB reply
         _, idle, _ = run_and_measure(launcher, home.env(), lambda: b'"ping"')

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TypedDict
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypedDict
+
+    class Caller(TypedDict):
+        family: str
+        extension: str
+        parent_window: int | None
+
 
 CHROMIUM = "chromium"
 FIREFOX = "firefox"
 UNKNOWN = "unknown"
 CHROME_ORIGIN_PREFIX = "chrome-extension://"
-
-
-class Caller(TypedDict):
-    family: str
-    extension: str
-    parent_window: int | None
 
 
 def parse_caller(argv: list[str]) -> Caller:
@@ -35,10 +38,10 @@ def parse_caller(argv: list[str]) -> Caller:
             positional.append(arg)
     if positional and positional[0].startswith(CHROME_ORIGIN_PREFIX):
         extension = positional[0][len(CHROME_ORIGIN_PREFIX) :].strip("/")
-        return Caller(family=CHROMIUM, extension=extension, parent_window=parent_window)
+        return {"family": CHROMIUM, "extension": extension, "parent_window": parent_window}
     if len(positional) >= 2 and positional[0].endswith(".json"):
-        return Caller(family=FIREFOX, extension=positional[1], parent_window=parent_window)
-    return Caller(family=UNKNOWN, extension="", parent_window=parent_window)
+        return {"family": FIREFOX, "extension": positional[1], "parent_window": parent_window}
+    return {"family": UNKNOWN, "extension": "", "parent_window": parent_window}
 
 
 def browser_executable() -> str | None:

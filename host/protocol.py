@@ -43,10 +43,13 @@ Host <-> app (the local socket; version ``SOCKET_PROTOCOL``)
 
 from __future__ import annotations
 
-import json
 import struct
-from collections.abc import Iterator
-from typing import IO, Any, Final, NamedTuple
+
+# The host imports this module on every browser call: no typing, json or re at import time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import IO, Any, Final
 
 PROTOCOL: Final = 1
 """Version of the request/reply contract extensions see (``ping`` reports it)."""
@@ -98,6 +101,8 @@ SOCKET_HEADER: Final = struct.Struct(">BII")
 
 RequestId = str | int | None
 
+_JSON_ESCAPES = {i: f"\\u{i:04x}" for i in range(0x20)} | {0x22: '\\"', 0x5C: "\\\\"}
+
 
 class ProtocolError(Exception):
     """A peer broke the framing; the connection cannot go on."""
@@ -115,9 +120,26 @@ def request_id(message: object) -> RequestId:
     return None
 
 
+def request_id_of(payload: bytes) -> RequestId:
+    """The ``id`` to echo for a raw request frame (``None`` when it has no valid one)."""
+    import json
+
+    try:
+        return request_id(json.loads(payload))
+    except ValueError:
+        return None
+
+
 def encode_json(value: object) -> bytes:
-    """Compact UTF-8 JSON, the form every frame carries."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact JSON, the form every frame carries (ASCII: lone surrogates stay valid)."""
+    import json
+
+    return json.dumps(value, separators=(",", ":")).encode("ascii")
+
+
+def json_string(value: str) -> str:
+    """``value`` as a JSON string literal, without importing json (host start-up)."""
+    return '"' + value.translate(_JSON_ESCAPES) + '"'
 
 
 def ok_reply(rid: RequestId, result: dict[str, Any]) -> bytes:
@@ -139,10 +161,22 @@ def socket_frame(kind: int, seq: int, payload: bytes) -> bytes:
 SKIP_CHUNK: Final = 64 * 1024
 
 
-class Oversize(NamedTuple):
+class Oversize:
     """A browser frame whose declared length is over ``MAX_REQUEST_BYTES`` (skipped)."""
 
-    length: int
+    __slots__ = ("length",)
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Oversize) and other.length == self.length
+
+    def __hash__(self) -> int:
+        return hash(self.length)
+
+    def __repr__(self) -> str:
+        return f"Oversize({self.length})"
 
 
 def read_browser_frames(stream: IO[bytes]) -> Iterator[list[bytes] | Oversize]:

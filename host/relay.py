@@ -1,25 +1,31 @@
 """The relay: browser stdio <-> the app's local socket.
 
 One code path serves ``sendNativeMessage`` (one request, then end of input) and ports
-(many requests). The main thread reads the browser's frames and forwards them; a reader
-thread writes the app's replies back. Every request is answered exactly once: whoever
-pops it from its link's ``outstanding`` (under the lock) answers it.
+(many requests). The main thread reads the browser's frames and forwards them unchanged;
+a reader thread writes the app's replies back. The app checks every request (JSON, type,
+fields); the host parses one only when it must answer it itself (app gone, reply over the
+limit, a frame no valid request can fill), so start-up imports no json. Every request is
+answered exactly once: whoever pops it from its link's ``outstanding`` (under the lock)
+answers it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import socket
 import sys
 import threading
 import time
-from typing import IO, Any, NoReturn
 
 from host import paths, protocol
-from host.caller import Caller, browser_executable, parse_caller
-from host.protocol import RequestId
+from host.caller import browser_executable, parse_caller
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO
+
+    from host.caller import Caller
+    from host.protocol import RequestId
 
 CONNECT_TIMEOUT = 10.0
 APP_COMMAND_ENV = "BRIDGEKEEPER_APP_COMMAND"
@@ -28,8 +34,10 @@ HOW_TO_FIX = "Start it with `bridgekeeper`, or run `bridgekeeper doctor` to see 
 
 def log(message: str) -> None:
     """The host's log goes to stderr: stdout carries frames only."""
-    with contextlib.suppress(OSError):
+    try:
         os.write(2, f"bridgekeeper-host: {message}\n".encode("utf-8", "replace"))
+    except OSError:
+        pass
 
 
 class AppUnavailable(Exception):
@@ -44,11 +52,12 @@ class BrowserOut:
         self._lock = threading.Lock()
         self.closed = False
 
-    def write(self, rid: RequestId, payload: bytes) -> None:
+    def write(self, request: bytes, payload: bytes) -> None:
+        """Write ``payload``, the reply to the raw ``request``."""
         if len(payload) > protocol.MAX_REPLY_BYTES:
             log(f"reply of {len(payload)} bytes replaced by too_large")
             payload = protocol.error_reply(
-                rid,
+                protocol.request_id_of(request),
                 protocol.TOO_LARGE,
                 f"the reply is {len(payload)} bytes; browsers accept at most "
                 f"{protocol.MAX_REPLY_BYTES} bytes",
@@ -72,7 +81,7 @@ class AppLink:
         self._sock = sock
         self._reader = sock.makefile("rb", buffering=256 * 1024)
         self.alive = True
-        self.outstanding: dict[int, RequestId] = {}
+        self.outstanding: dict[int, bytes] = {}
         """Requests sent on this link and not answered yet, in the order they were sent."""
 
     def send(self, kind: int, seq: int, payload: bytes) -> None:
@@ -93,8 +102,10 @@ class AppLink:
 
     def close(self) -> None:
         self.alive = False
-        with contextlib.suppress(OSError):
+        try:
             self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self._sock.close()
 
 
@@ -185,10 +196,6 @@ def _try_lock(fd: int) -> bool:
     return True
 
 
-def _reject_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not JSON")
-
-
 class Relay:
     """Relays one browser's frames to the app and the app's replies back."""
 
@@ -234,7 +241,16 @@ class Relay:
             link.close()
 
     def _handle(self, frame: list[bytes]) -> None:
-        """Check one request frame and forward it; ``frame`` holds the only reference."""
+        """Forward one request frame; ``frame`` holds the only reference to its payload."""
+        if len(frame[0]) > protocol.MAX_VALID_REQUEST_BYTES:
+            self._reject_large(frame)
+        else:
+            self._forward(frame.pop())
+
+    def _reject_large(self, frame: list[bytes]) -> None:
+        """Answer a frame larger than any valid request, holding at most two copies."""
+        import json
+
         payload = frame.pop()
         size = len(payload)
         try:
@@ -242,45 +258,46 @@ class Relay:
         except UnicodeDecodeError as error:
             self._reply_error(None, protocol.BAD_REQUEST, f"the request is not UTF-8: {error}")
             return
-        if size > protocol.MAX_VALID_REQUEST_BYTES:
-            del payload  # keep at most the text and the parsed value in memory
+        del payload
         try:
-            message: Any = json.loads(text, parse_constant=_reject_constant)
+            rid = protocol.request_id(json.loads(text))
         except ValueError as error:
             self._reply_error(None, protocol.BAD_REQUEST, f"the request is not valid JSON: {error}")
             return
-        rid = protocol.request_id(message)
-        if size > protocol.MAX_VALID_REQUEST_BYTES:
-            del message, text
-            self._reply_error(
-                rid,
-                protocol.BAD_REQUEST,
-                f"the request is {size} bytes; no valid request is larger than "
-                f"{protocol.MAX_VALID_REQUEST_BYTES} bytes (check the length of its fields)",
-            )
-            return
-        self._forward(rid, payload)
+        del text
+        self._reply_error(
+            rid,
+            protocol.BAD_REQUEST,
+            f"the request is {size} bytes; no valid request is larger than "
+            f"{protocol.MAX_VALID_REQUEST_BYTES} bytes (check the length of its fields)",
+        )
 
-    def _forward(self, rid: RequestId, payload: bytes) -> None:
+    def _forward(self, payload: bytes) -> None:
         link = self._ensure_link()
         if link is None:
-            self._reply_error(rid, protocol.APP_UNAVAILABLE, self._unavailable)
+            self._reply_error(
+                protocol.request_id_of(payload), protocol.APP_UNAVAILABLE, self._unavailable
+            )
             return
         with self._lock:
             seq = self._next_seq
             self._next_seq += 1
             if link.alive:  # else its reader has already answered what it held
-                link.outstanding[seq] = rid
+                link.outstanding[seq] = payload
         if seq not in link.outstanding:
-            self._reply_error(rid, protocol.APP_UNAVAILABLE, self._gone_message())
+            self._reply_error(
+                protocol.request_id_of(payload), protocol.APP_UNAVAILABLE, self._gone_message()
+            )
             return
         try:
             link.send(protocol.REQUEST, seq, payload)
         except OSError:
             with self._lock:
-                still_ours = link.outstanding.pop(seq, False) is not False
+                still_ours = link.outstanding.pop(seq, None) is not None
             if still_ours:
-                self._reply_error(rid, protocol.APP_UNAVAILABLE, self._gone_message())
+                self._reply_error(
+                    protocol.request_id_of(payload), protocol.APP_UNAVAILABLE, self._gone_message()
+                )
 
     def _ensure_link(self) -> AppLink | None:
         if self._link is not None and self._link.alive:
@@ -296,14 +313,7 @@ class Relay:
                     raise
             if link is None:
                 raise AppUnavailable(self._start_failure)
-            hello = {
-                "protocol": protocol.SOCKET_PROTOCOL,
-                "role": "host",
-                "caller": self._caller,
-                "pid": os.getpid(),
-                "browser_exe": browser_executable(),
-            }
-            link.send(protocol.HELLO, 0, protocol.encode_json(hello))
+            link.send(protocol.HELLO, 0, self._hello())
         except (AppUnavailable, paths.SocketPathError, OSError) as error:
             self._unavailable = str(error)
             log(self._unavailable)
@@ -313,6 +323,20 @@ class Relay:
         self._reader_thread.start()
         return link
 
+    def _hello(self) -> bytes:
+        caller = self._caller
+        window = caller["parent_window"]
+        exe = browser_executable()
+        text = (
+            f'{{"protocol":{protocol.SOCKET_PROTOCOL},"role":"host","caller":{{'
+            f'"family":{protocol.json_string(caller["family"])},'
+            f'"extension":{protocol.json_string(caller["extension"])},'
+            f'"parent_window":{"null" if window is None else window}}},'
+            f'"pid":{os.getpid()},'
+            f'"browser_exe":{"null" if exe is None else protocol.json_string(exe)}}}'
+        )
+        return text.encode("utf-8", "replace")
+
     def _read_replies(self, link: AppLink) -> None:
         reason = self._gone_message()
         try:
@@ -320,9 +344,11 @@ class Relay:
                 kind, seq, payload = frame
                 if kind == protocol.REPLY:
                     with self._lock:
-                        rid = link.outstanding.pop(seq, None)
-                    self._out.write(rid, payload)
+                        request = link.outstanding.pop(seq, b"")
+                    self._out.write(request, payload)
                 elif kind == protocol.REFUSED:
+                    import json
+
                     refusal = json.loads(payload)
                     reason = f"Bridgekeeper refused this host: {refusal.get('message')}"
                     log(reason)
@@ -333,14 +359,14 @@ class Relay:
             link.alive = False
             orphans = list(link.outstanding.values())
             link.outstanding.clear()
-        for rid in orphans:
-            self._reply_error(rid, protocol.APP_UNAVAILABLE, reason)
+        for request in orphans:
+            self._reply_error(protocol.request_id_of(request), protocol.APP_UNAVAILABLE, reason)
 
     def _gone_message(self) -> str:
         return f"Bridgekeeper stopped before answering. {HOW_TO_FIX}"
 
     def _reply_error(self, rid: RequestId, code: str, message: str) -> None:
-        self._out.write(rid, protocol.error_reply(rid, code, message))
+        self._out.write(b"", protocol.error_reply(rid, code, message))
 
 
 def _take_stdout() -> int:

@@ -96,6 +96,22 @@ def only_fields(allowed: set[str]) -> Validator:
     return validate
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_request(payload: bytes) -> Any:
+    """The JSON value of a request frame: strict UTF-8 and strict JSON (no NaN)."""
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadRequest(f"the request is not valid UTF-8: {error}") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except ValueError as error:
+        raise BadRequest(f"the request is not valid JSON: {error}") from None
+
+
 class Dispatcher:
     """The table of request types, and the checks every request passes first."""
 
@@ -119,12 +135,9 @@ class Dispatcher:
     def handle(self, client: Client, seq: int, payload: bytes) -> None:
         """Answer (now or later) the request ``payload`` that ``client`` sent as ``seq``."""
         try:
-            message = json.loads(payload.decode("utf-8"))
-        except ValueError as error:
-            client.send_reply(
-                seq,
-                protocol.error_reply(None, protocol.BAD_REQUEST, f"not valid JSON: {error}"),
-            )
+            message = parse_request(payload)
+        except BadRequest as error:
+            client.send_reply(seq, protocol.error_reply(None, protocol.BAD_REQUEST, str(error)))
             return
         if message == "ping":
             client.send_reply(seq, b'"pong"')
