@@ -15,6 +15,7 @@ import pytest
 
 from app.core.decisions import FILE_NAME, DecisionKey, DecisionStore
 from tests.desktop import Desktop
+from tests.fake_app import FakeApp
 from tests.harness import (
     CHROME_ID,
     FIREFOX_ID,
@@ -408,3 +409,18 @@ def test_dialogs_come_one_at_a_time_in_arrival_order_across_hosts(
         first.kill()
         second.kill()
         assert app.stop() == 0
+
+
+def test_forget_fails_rather_than_edit_the_file_when_the_app_hangs(home: Home) -> None:
+    path = seed(home, (KEY, "allow"))
+    before = path.read_text()
+    # A FAKE app that takes the command and never answers: the real one cannot be made
+    # to hang on purpose.
+    hung = FakeApp(home.socket, lambda _conn, _seq, _request: None)
+    try:
+        done = cli(home, "decisions", "forget", "--all")
+    finally:
+        hung.crash()
+    assert done.returncode == 1
+    assert "running but did not answer" in done.stderr
+    assert path.read_text() == before

@@ -96,8 +96,15 @@ def _running_app(command: str, **fields: Any) -> dict[str, Any] | None:
     """The running app's answer to ``command``, or None when no app is running."""
     try:
         return control(command, timeout=0.0, **fields)
-    except (AppNotRunning, OSError):
+    except AppNotRunning:
         return None
+    except (OSError, ValueError) as error:
+        # It listens but did not answer: editing the file now would be undone by the
+        # app's copy in memory, so fail instead.
+        return {
+            "ok": False,
+            "error": f"Bridgekeeper is running but did not answer ({error}); try again",
+        }
 
 
 def _file_store() -> DecisionStore:
