@@ -11,8 +11,8 @@ answers it.
 
 from __future__ import annotations
 
+import _socket
 import os
-import socket
 import sys
 import threading
 import time
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from host.protocol import RequestId
 
 CONNECT_TIMEOUT = 10.0
+RECV_CHUNK = 256 * 1024
 APP_COMMAND_ENV = "BRIDGEKEEPER_APP_COMMAND"
 HOW_TO_FIX = "Start it with `bridgekeeper`, or run `bridgekeeper doctor` to see what is wrong."
 
@@ -75,11 +76,15 @@ class BrowserOut:
 
 
 class AppLink:
-    """A connection to the app's socket, speaking the frames of ``host.protocol``."""
+    """A connection to the app's socket, speaking the frames of ``host.protocol``.
 
-    def __init__(self, sock: socket.socket) -> None:
+    Built on ``_socket`` rather than ``socket``: the wrapper module pulls in enum and
+    selectors, a quarter of the host's start-up, for nothing the relay uses.
+    """
+
+    def __init__(self, sock: _socket.socket) -> None:
         self._sock = sock
-        self._reader = sock.makefile("rb", buffering=256 * 1024)
+        self._buffer = bytearray()
         self.alive = True
         self.outstanding: dict[int, bytes] = {}
         """Requests sent on this link and not answered yet, in the order they were sent."""
@@ -89,21 +94,29 @@ class AppLink:
 
     def receive(self) -> tuple[int, int, bytes] | None:
         """The next frame, or ``None`` once the app has closed the connection."""
-        header = self._reader.read(protocol.SOCKET_HEADER.size)
-        if len(header) < protocol.SOCKET_HEADER.size:
+        header = self._read(protocol.SOCKET_HEADER.size)
+        if header is None:
             return None
         kind, seq, length = protocol.SOCKET_HEADER.unpack(header)
         if length > protocol.MAX_SOCKET_FRAME_BYTES:
             raise protocol.ProtocolError(f"app sent a frame of {length} bytes")
-        payload = self._reader.read(length)
-        if len(payload) < length:
-            return None
-        return kind, seq, payload
+        payload = self._read(length)
+        return None if payload is None else (kind, seq, payload)
+
+    def _read(self, size: int) -> bytes | None:
+        while len(self._buffer) < size:
+            chunk = self._sock.recv(max(RECV_CHUNK, size - len(self._buffer)))
+            if not chunk:
+                return None
+            self._buffer += chunk
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
 
     def close(self) -> None:
         self.alive = False
         try:
-            self._sock.shutdown(socket.SHUT_RDWR)
+            self._sock.shutdown(_socket.SHUT_RDWR)
         except OSError:
             pass
         self._sock.close()
@@ -113,7 +126,7 @@ def connect(path: str) -> AppLink | None:
     """A link to a listening app, or ``None`` when nothing listens at ``path``."""
     if sys.platform == "win32":
         raise AppUnavailable("this host build cannot reach the app on Windows yet")
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.connect(path)
     except (FileNotFoundError, ConnectionRefusedError):
