@@ -131,16 +131,25 @@ def list_decisions(_args: argparse.Namespace) -> int:
     if not entries:
         print("No remembered decisions.")
         return Exit.OK
-    print(
-        f"{'KEY':12}  {'DECISION':8}  {'BROWSER':8}  {'EXTENSION':32}  {'TYPE':13}  "
-        "ACTION  SITE  REMEMBERED"
-    )
+    rows = [["KEY", "DECISION", "BROWSER", "EXTENSION", "TYPE", "ACTION", "SITE", "SINCE"]]
     for entry in entries:
         when = datetime.datetime.fromtimestamp(entry["created"]).strftime("%Y-%m-%d %H:%M")
+        rows.append(
+            [
+                entry["id"],
+                entry["decision"],
+                entry["family"],
+                entry["extension"],
+                entry["type"],
+                entry["action"],
+                entry["site"] or "-",
+                when,
+            ]
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
         print(
-            f"{entry['id']:12}  {entry['decision']:8}  {entry['family']:8}  "
-            f"{entry['extension']:32}  {entry['type']:13}  {entry['action']}  "
-            f"{entry['site'] or '-'}  {when}"
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         )
     return Exit.OK
 
