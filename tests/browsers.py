@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXTENSION = ROOT / "assets" / "extension"
 TEST_PAGES = Path(__file__).resolve().parent / "browser_extension"
 HOST_NAME = "org.bridgekeeper.host"
+DEMO_NAME = "Bridgekeeper demo"
 BrowserName = Literal["chromium", "firefox"]
 BROWSERS: tuple[BrowserName, ...] = ("chromium", "firefox")
 
@@ -240,16 +241,17 @@ def install_host(browser: BrowserName, home: Home) -> subprocess.CompletedProces
     """Register the host with the product's own ``bridgekeeper install``."""
     command = [str(BIN / "bridgekeeper"), "install", "--browser", browser]
     if browser == "chromium":
-        command += ["--user-data-dir", str(chromium_profile(home)), "--extension", CHROME_ID]
+        command += [
+            "--user-data-dir",
+            str(chromium_profile(home)),
+            "--extension",
+            f"{CHROME_ID}={DEMO_NAME}",
+        ]
     else:
-        command += ["--extension", FIREFOX_ID]
+        command += ["--extension", f"{FIREFOX_ID}={DEMO_NAME}"]
     done = subprocess.run(
         command, env=home.env(), capture_output=True, text=True, timeout=60, check=False
     )
-    if done.returncode == 2 and "invalid choice: 'install'" in done.stderr:
-        # TEMPORARY until issue 4's `install` lands: the manifest it will write.
-        write_host_manifest(browser, home, HOST_NAME, Path(host_command()[0]), "Bridgekeeper")
-        return done
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
     return done
@@ -294,6 +296,24 @@ def host_pids(home: Home) -> list[int]:
                 found.append(int(entry.name))
         except OSError:
             continue  # gone meanwhile, or not ours to read
+    return found
+
+
+def app_pids(home: Home) -> list[int]:
+    """App processes serving this home, e.g. one a host started (by its environment)."""
+    marker = f"BRIDGEKEEPER_HOME={home.bk_home}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            if not any(Path(a.decode(errors="replace")).name == "bridgekeeper" for a in argv[:2]):
+                continue
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
     return found
 
 

@@ -4,6 +4,10 @@
 
 export const HOST = "org.bridgekeeper.host";
 
+// The host refuses a frame over 64 MiB unread, so its `too_large` reply cannot carry the
+// request's id; the port matches it to the oldest pending request that big.
+const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+
 const api = globalThis.browser?.runtime?.connectNative ? globalThis.browser : globalThis.chrome;
 
 /** A failure: `code` is a Bridgekeeper error code (see SPEC), or "timeout" (no reply in
@@ -34,6 +38,12 @@ function unwrap(reply) {
   }
   const error = reply.error ?? {};
   throw new BridgekeeperError(error.code ?? "internal", error.message ?? "", reply);
+}
+
+function isOversize(message) {
+  const text = JSON.stringify(message);
+  // A UTF-16 unit takes 1 to 3 bytes in UTF-8: encode only when it could matter.
+  return text.length * 3 > MAX_REQUEST_BYTES && new TextEncoder().encode(text).length > MAX_REQUEST_BYTES;
 }
 
 function withTimeout(promise, ms, onTimeout) {
@@ -96,10 +106,19 @@ export class Connection {
     if (this.pending.has(id)) {
       return Promise.reject(new BridgekeeperError("bad_request", `id ${id} is already pending`));
     }
+    const full = { ...message, id };
     const answered = new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, oversize: isOversize(full) });
     });
-    this.port.postMessage({ ...message, id });
+    try {
+      this.port.postMessage(full);
+    } catch (error) {
+      // Chromium refuses a message over 64 MiB itself, at once.
+      this.pending.delete(id);
+      return Promise.reject(
+        new BridgekeeperError("native_messaging", String(error?.message ?? error)),
+      );
+    }
     return withTimeout(answered, timeout ?? defaultTimeoutMs(message), () => {
       this.pending.delete(id);
       this.#send({ type: "cancel", target: id });
@@ -131,11 +150,15 @@ export class Connection {
   }
 
   #onReply(reply) {
-    const waiter = this.pending.get(reply?.id);
+    let id = reply?.id;
+    if (id === null && reply?.error?.code === "too_large") {
+      id = [...this.pending.entries()].find(([, waiter]) => waiter.oversize)?.[0];
+    }
+    const waiter = this.pending.get(id);
     if (!waiter) {
       return; // a reply to a request that already timed out
     }
-    this.pending.delete(reply.id);
+    this.pending.delete(id);
     try {
       waiter.resolve(unwrap(reply));
     } catch (error) {
