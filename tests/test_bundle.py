@@ -8,12 +8,14 @@ The build (about a minute here) is cached in ``build/bundle-cache/<hash of the i
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,21 +98,35 @@ def bundle() -> Bundle:
     if configured:
         return Bundle(Path(configured))
     cache = ROOT / "build" / "bundle-cache"
+    cache.mkdir(parents=True, exist_ok=True)
     out = cache / inputs_hash()
-    if not (out / "complete").exists():
-        if cache.is_dir():  # one build is kept: the disk is shared
-            for old in cache.iterdir():
-                shutil.rmtree(old, ignore_errors=True)
-        done = subprocess.run(
-            [str(ROOT / "packaging" / "build"), "--out", str(out), "--python", sys.executable],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=840,
-        )
-        assert done.returncode == 0, f"packaging/build failed:\n{done.stderr[-4000:]}"
-        (out / "complete").touch()
+    # Several test sessions may run at once on this machine: one builds, the others wait.
+    with open(cache / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (out / "complete").exists():
+            (out / "complete").touch()
+        else:
+            _forget_old_builds(cache)
+            shutil.rmtree(out, ignore_errors=True)
+            done = subprocess.run(
+                [str(ROOT / "packaging" / "build"), "--out", str(out), "--python", sys.executable],
+                check=False,
+                capture_output=True,
+                text=True,
+                timeout=840,
+            )
+            assert done.returncode == 0, f"packaging/build failed:\n{done.stderr[-4000:]}"
+            (out / "complete").touch()
     return Bundle(out)
+
+
+def _forget_old_builds(cache: Path) -> None:
+    """Builds of other inputs unused for an hour go (the disk is shared); a session
+    still testing one touched its marker when it started."""
+    for old in cache.iterdir():
+        marker = old / "complete"
+        if old.is_dir() and (not marker.exists() or time.time() - marker.stat().st_mtime > 3600):
+            shutil.rmtree(old, ignore_errors=True)
 
 
 @pytest.fixture
