@@ -113,7 +113,12 @@ def bench_sizes(bundle: Bundle) -> None:
     )
     print(f"  .deb           {bundle.deb.stat().st_size / 1e6:7.1f} MB  ({bundle.deb.name})")
     largest = sorted(
-        ((p.stat().st_size, p) for p in bundle.folder.rglob("*") if p.is_file()), reverse=True
+        (
+            (p.stat().st_size, p)
+            for p in bundle.folder.rglob("*")
+            if p.is_file() and not p.is_symlink()
+        ),
+        reverse=True,
     )[:5]
     for size, path in largest:
         print(f"    {size / 1e6:6.1f} MB  {path.relative_to(bundle.folder)}")

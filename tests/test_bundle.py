@@ -138,14 +138,16 @@ def bundled(bundle: Bundle, monkeypatch: pytest.MonkeyPatch) -> Bundle:
     return bundle
 
 
-def archive_modules(executable: Path) -> list[str]:
-    """The modules in an executable's embedded PYZ archive (PyInstaller's own reader)."""
+def archive_contents(executable: Path) -> tuple[list[str], list[str]]:
+    """What an executable carries (PyInstaller's own reader): the entries run at start
+    (bootstrap, runtime hooks, the script) and the modules of its PYZ archive."""
     probe = (
         "import json, sys\n"
         "from PyInstaller.archive.readers import CArchiveReader\n"
         "reader = CArchiveReader(sys.argv[1])\n"
         "name = next(n for n in reader.toc if n.endswith('.pyz'))\n"
-        "print(json.dumps(sorted(reader.open_embedded_archive(name).toc)))\n"
+        "modules = sorted(reader.open_embedded_archive(name).toc)\n"
+        "print(json.dumps([list(reader.toc), modules]))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe, str(executable)],
@@ -154,8 +156,12 @@ def archive_modules(executable: Path) -> list[str]:
         check=True,
         timeout=60,
     )
-    modules: list[str] = json.loads(done.stdout)
-    return modules
+    entries, modules = json.loads(done.stdout)
+    return list(entries), list(modules)
+
+
+def archive_modules(executable: Path) -> list[str]:
+    return archive_contents(executable)[1]
 
 
 def files_under(root: Path) -> set[str]:
@@ -247,7 +253,9 @@ def test_bundled_app_holds_keyring_backends_and_platformdirs(bundle: Bundle) -> 
 
 
 def test_bundled_host_holds_only_the_standard_library(bundle: Bundle) -> None:
-    modules = archive_modules(bundle.host)
+    entries, modules = archive_contents(bundle.host)
+    # A runtime hook runs on every browser call (pyi_rth_inspect alone cost ~10 ms).
+    assert [name for name in entries if name.startswith("pyi_rth")] == []
     assert "host.relay" in modules
     foreign = [
         name
