@@ -8,6 +8,7 @@ app needs its own, because the browser's environment is what the host inherits.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -59,10 +60,12 @@ def session(request: pytest.FixtureRequest, desktop: Desktop) -> Iterator[Sessio
 @pytest.fixture
 def gui_app(session: Session) -> Iterator[AppProcess]:
     process = start_app(session.home, env=session.env)
-    yield process
-    # Every test leaves no port open: the next one counts hosts.
-    wait_for(lambda: not host_pids(session.home), 5, "the hosts of this test to exit")
-    assert process.stop() == 0
+    try:
+        yield process
+        # Every test leaves no port open: the next one counts hosts.
+        wait_for(lambda: not host_pids(session.home), 5, "the hosts of this test to exit")
+    finally:
+        assert process.stop() == 0
 
 
 def value(outcome: dict[str, Any]) -> Any:
@@ -88,6 +91,40 @@ def test_mdn_ping_pong_example(session: Session, gui_app: AppProcess) -> None:
     assert reply["ok"] is True
     assert reply["result"]["pong"] is True
     assert reply["result"]["protocol"] == 1
+
+
+def test_demo_page_has_a_card_per_request_type_and_shows_replies_in_full(
+    session: Session, gui_app: AppProcess
+) -> None:
+    browser = session.browser
+    assert value(browser.run({"op": "demo.cards"})) == [
+        "ping",
+        "status",
+        "confirm",
+        "choose",
+        "prompt",
+        "notify",
+        "secret.set",
+        "secret.get",
+        "secret.delete",
+        "cancel",
+    ]
+    pong = value(browser.run({"op": "demo.click", "card": "ping", "button": "Send once"}))
+    assert pong["ok"] is True
+    assert json.loads(pong["text"])["result"]["pong"] is True
+    status = value(browser.run({"op": "demo.click", "card": "status", "button": "Send on port"}))
+    assert json.loads(status["text"])["result"]["pending"] == 0
+    assert value(browser.run({"op": "demo.disconnect"})) == "closed: disconnected by the extension"
+    # An error is shown as the full error reply.
+    bad = {"type": "confirm", "id": "no-title"}
+    refused = value(
+        browser.run({"op": "demo.click", "card": "confirm", "button": "Send once", "edit": bad})
+    )
+    assert refused["ok"] is False
+    reply = json.loads(refused["text"])
+    assert reply["id"] == "no-title"
+    assert reply["error"]["code"] == "bad_request"
+    assert "title" in reply["error"]["message"]
 
 
 @pytest.mark.parametrize("answer", ["allow", "deny"])

@@ -96,7 +96,7 @@ for (const [type, example] of EXAMPLES) {
   const heading = document.createElement("h2");
   heading.textContent = type;
   const editor = document.createElement("textarea");
-  editor.rows = Math.min(12, JSON.stringify(example, null, 2).split("\n").length);
+  editor.rows = Math.min(14, JSON.stringify(example, null, 2).split("\n").length + 1);
   editor.value = JSON.stringify(example, null, 2);
   editor.setAttribute("aria-label", `${type} request`);
   const once = document.createElement("button");

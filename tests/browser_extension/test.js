@@ -47,7 +47,54 @@ function rawPortRoundTrips(host, message, count) {
   });
 }
 
+// The demo page itself, in a same-origin frame: its cards, clicked like a user would.
+let demo = null;
+async function demoDocument() {
+  if (!demo) {
+    const frame = document.createElement("iframe");
+    frame.src = "demo.html";
+    const loaded = new Promise((resolve) => frame.addEventListener("load", resolve));
+    document.body.append(frame);
+    await loaded;
+    demo = frame.contentDocument;
+  }
+  return demo;
+}
+
+async function clickDemo({ card, button, edit }) {
+  const doc = await demoDocument();
+  const section = [...doc.querySelectorAll("section")].find(
+    (s) => s.querySelector("h2").textContent === card,
+  );
+  if (edit) {
+    section.querySelector("textarea").value = JSON.stringify(edit);
+  }
+  const output = section.querySelector("pre");
+  output.textContent = "";
+  [...section.querySelectorAll("button")].find((b) => b.textContent === button).click();
+  const deadline = performance.now() + 30000;
+  while (!output.textContent || output.textContent.startsWith("waiting")) {
+    if (performance.now() > deadline) {
+      throw new Error(`no reply shown in the ${card} card`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { text: output.textContent, ok: output.className === "ok" };
+}
+
 const ops = {
+  async "demo.cards"() {
+    const doc = await demoDocument();
+    return { value: [...doc.querySelectorAll("section h2")].map((h) => h.textContent) };
+  },
+  async "demo.disconnect"() {
+    const doc = await demoDocument();
+    doc.getElementById("port-disconnect").click();
+    return { value: doc.getElementById("port-state").textContent };
+  },
+  async "demo.click"(command) {
+    return attempt(() => clickDemo(command));
+  },
   async info() {
     const info = api.runtime.getBrowserInfo ? await api.runtime.getBrowserInfo() : null;
     return { value: { id: api.runtime.id, firefox: info !== null, info } };
