@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from app import __version__
+from tests.desktop import Desktop
 from tests.harness import (
     CHROME_ARGV,
     CHROME_ID,
@@ -347,6 +348,46 @@ def test_bundled_install_writes_manifests_naming_the_bundled_host(
         host.kill()
         for pid in _processes_running(bundled.app):
             os.kill(pid, 15)
+
+
+@pytest.mark.xvfb
+def test_bundled_app_on_x_shows_its_tray_icon_and_menu(bundled: Bundle, home: Home) -> None:
+    """The xcb plugin, the icons (SVG/PNG) and the system's fonts, all from the bundle."""
+    desktop = Desktop.start()
+    try:
+        app = start_app(home, env={"DISPLAY": desktop.display, "QT_QPA_PLATFORM": "xcb"})
+        try:
+            icon = _tray_icon(desktop)
+            x, y, width, height = desktop.window_geometry(icon)
+            desktop.xdotool("mousemove", str(x + width // 2), str(y + height // 2), "click", "3")
+            wait_for(lambda: len(_app_windows(desktop)) > 1, 10, "the tray menu")
+            shot = desktop.screenshot("bundle-tray-menu")
+            assert shot.stat().st_size > 0
+            desktop.xdotool("key", "Escape")
+        finally:
+            assert app.stop() == 0
+        stderr = home.app_stderr()
+        assert "qt.qpa" not in stderr, stderr
+        assert "Could not" not in stderr, stderr
+    finally:
+        desktop.stop()
+
+
+def _app_windows(desktop: Desktop) -> list[str]:
+    # By class: this xdotool's --onlyvisible --name misses embedded tray windows.
+    return desktop.xdotool("search", "--onlyvisible", "--class", "bridgekeeper").split()
+
+
+def _tray_icon(desktop: Desktop) -> str:
+    """The app's icon window inside trayer's panel (small)."""
+    found: list[str] = []
+
+    def shown() -> bool:
+        found[:] = [w for w in _app_windows(desktop) if 0 < desktop.window_geometry(w)[2] <= 64]
+        return bool(found)
+
+    wait_for(shown, 10, "the tray icon")
+    return found[0]
 
 
 def test_host_end_to_end_suite_passes_against_the_bundle(bundle: Bundle) -> None:
