@@ -35,7 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
 
-from tests.harness import BIN, CHROME_ID, FIREFOX_ID, Home, host_command, wait_for
+from tests.harness import CHROME_ID, FIREFOX_ID, Home, app_command, host_command, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTENSION = ROOT / "assets" / "extension"
@@ -242,7 +242,7 @@ def manifest_folder(browser: BrowserName, home: Home) -> Path:
 
 def install_host(browser: BrowserName, home: Home) -> subprocess.CompletedProcess[str]:
     """Register the host with the product's own ``bridgekeeper install``."""
-    command = [str(BIN / "bridgekeeper"), "install", "--browser", browser]
+    command = [*app_command(), "install", "--browser", browser]
     if browser == "chromium":
         command += [
             "--user-data-dir",

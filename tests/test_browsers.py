@@ -141,15 +141,15 @@ def test_confirm_answered_in_the_real_dialog(
 
 
 def test_confirm_times_out_as_deny(session: Session, gui_app: AppProcess) -> None:
+    started = time.monotonic()
     seq = session.browser.submit({"op": "request", "message": {**CONFIRM, "timeout": 5}})
     dialog = session.desktop.wait_for_dialog()
-    started = time.monotonic()
     assert value(session.browser.result(seq, timeout=15)) == {
         "decision": "deny",
         "reason": "timeout",
         "remembered": False,
     }
-    assert 3 < time.monotonic() - started < 7
+    assert 5 <= time.monotonic() - started < 10
     assert dialog not in session.desktop.find_dialogs()
 
 
@@ -220,13 +220,14 @@ def test_disconnected_port_closes_its_dialog_and_the_host_exits(
     waiting = browser.submit({"op": "port.request", "port": "d", "message": CONFIRM})
     dialog = desktop.wait_for_dialog()
     (host,) = host_pids(home)
-    value(browser.run({"op": "port.disconnect", "port": "d"}))
-    assert error(browser.result(waiting))["code"] == "disconnected"
     closed = time.monotonic()
+    value(browser.run({"op": "port.disconnect", "port": "d"}))
+    # The host exits by itself within a second (Chromium would kill it only after 2 s).
+    # (A zombie, exited but not yet reaped by the browser, has no command line: not listed.)
+    wait_for(lambda: host not in host_pids(home), 1.8, "the host to exit")
+    assert time.monotonic() - closed < 1.8
+    assert error(browser.result(waiting))["code"] == "disconnected"
     wait_for(lambda: dialog not in desktop.find_dialogs(), 5, "the dialog to close")
-    # The host exits by itself within a second (the browser would kill it only after 2 s).
-    wait_for(lambda: not os.path.exists(f"/proc/{host}"), 1.5, "the host to exit")
-    assert time.monotonic() - closed < 1.5
 
 
 def test_app_not_running_is_started_by_the_host(session: Session) -> None:
