@@ -445,8 +445,9 @@ def test_tarball_install_and_uninstall_for_one_user(unpacked: Path, user_home: H
     env = user_home.env({"PATH": f"{user_home.home / '.local/bin'}:{os.environ['PATH']}"})
     env.pop("BRIDGEKEEPER_HOME")  # installed as a user would: platform folders under HOME
     home = user_home.home
+    allow = ["--extension", CHROME_ID, "--extension", FIREFOX_ID]
     installed = subprocess.run(
-        [str(unpacked / "install"), "--autostart"],
+        [str(unpacked / "install"), "--autostart", *allow],
         env=env,
         check=False,
         capture_output=True,
@@ -466,11 +467,12 @@ def test_tarball_install_and_uninstall_for_one_user(unpacked: Path, user_home: H
     assert (home / ".local/share/icons/hicolor/scalable/apps/bridgekeeper.svg").is_file()
     assert (home / ".local/share/icons/hicolor/48x48/apps/bridgekeeper.png").is_file()
     # chromium and firefox-esr are installed here, so both are detected and registered.
-    for manifest in (
-        home / ".config/chromium/NativeMessagingHosts" / HOST_NAME,
-        home / ".mozilla/native-messaging-hosts" / HOST_NAME,
-    ):
-        assert json.loads(manifest.read_text())["path"] == str(dest / "bridgekeeper-host")
+    chromium = json.loads((home / ".config/chromium/NativeMessagingHosts" / HOST_NAME).read_text())
+    firefox = json.loads((home / ".mozilla/native-messaging-hosts" / HOST_NAME).read_text())
+    for manifest in (chromium, firefox):
+        assert manifest["path"] == str(dest / "bridgekeeper-host")
+    assert chromium["allowed_origins"] == CHROME_ARGV
+    assert firefox["allowed_extensions"] == [FIREFOX_ID]
     version = subprocess.run(
         ["bridgekeeper", "--version"],
         env=env,
