@@ -524,8 +524,18 @@ def test_deb_installs_and_purges_leaving_nothing(bundle: Bundle, tmp_path: Path)
         check=True,
     ).stdout
     assert f"Version: {__version__}" in fields
-    for dependency in ("libgl1", "libegl1", "fontconfig-config", "fonts-dejavu-core"):
+    dependencies = ("libgl1", "libegl1", "fontconfig-config", "fonts-dejavu-core")
+    for dependency in dependencies:
         assert dependency in fields
+    # The temporary root below has no packages, so dpkg is told to skip the Depends check;
+    # they are checked here instead: Debian 12 packages, installed on this machine.
+    installed = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Package} ${Status}\n", *dependencies],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    assert sorted(installed) == sorted(f"{name} install ok installed" for name in dependencies)
     # A temporary root, so that the machine's own browsers and tests see no system
     # manifests. Its dpkg database is empty: the Depends are this machine's packages.
     root = tmp_path / "root"
