@@ -13,7 +13,7 @@ import pytest
 import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLineEdit, QTreeWidget, QTreeWidgetItem
+from PySide6.QtWidgets import QApplication, QLineEdit, QTreeWidget, QTreeWidgetItem, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.core.activity import ActivityLog
@@ -578,3 +578,35 @@ def test_activity_window_lists_outcomes_newest_first(qtbot: QtBot, running: Runn
         "deny",
         "user",
     )
+
+
+def test_presenter_notifies_when_its_dialog_does_not_get_the_focus(
+    qtbot: QtBot, presenter: DialogPresenter
+) -> None:
+    presenter.show(make(key=10, title="Pick me"), waiting=0)
+    dialog = presenter.dialog
+    assert dialog is not None
+    other = QWidget()  # another window takes the focus right after the dialog asked for it
+    qtbot.addWidget(other)
+    other.show()
+    other.activateWindow()
+    qtbot.waitUntil(other.isActiveWindow)
+    notes: list[tuple[str, str]] = presenter.notes  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: bool(notes), timeout=3000)
+    assert notes == [
+        (
+            "A request is waiting",
+            "Demo Extension asks: Pick me\nClick the Bridgekeeper tray icon to answer.",
+        )
+    ]
+
+
+def test_presenter_stays_quiet_when_its_dialog_has_the_focus(
+    qtbot: QtBot, presenter: DialogPresenter
+) -> None:
+    presenter.show(make(key=11), waiting=0)
+    dialog = presenter.dialog
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isActiveWindow)
+    qtbot.wait(dialogs.FOCUS_CHECK_MS + 200)  # past the focus check
+    assert presenter.notes == []  # type: ignore[attr-defined]

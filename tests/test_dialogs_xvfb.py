@@ -6,6 +6,7 @@ Screenshots land in ``BK_SCREENSHOTS`` (default /tmp/bk-screenshots).
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.desktop import Desktop
-from tests.harness import AppProcess, Home, HostProcess, start_app
+from tests.harness import AppProcess, Home, HostProcess, app_command, start_app, wait_for
 
 pytestmark = pytest.mark.xvfb
 
@@ -138,3 +139,32 @@ def test_host_gone_closes_its_dialog(desktop: Desktop, host: HostProcess) -> Non
     desktop._wait_gone(window, 3)
     assert window not in desktop.find_dialogs()
     assert time.monotonic() - gone < 1.5
+
+
+def test_second_start_hands_over_and_brings_the_dialog_forward(
+    home: Home, desktop: Desktop, host: HostProcess
+) -> None:
+    ask(host, type="confirm", title="Still waiting for you")
+    window = desktop.wait_for_dialog()
+    other = desktop.find_windows("^panel$")[0]
+    desktop.xdotool("windowfocus", "--sync", other)  # the user went elsewhere
+    second = subprocess.run(
+        app_command(), check=False, env=home.env(x_env(desktop)), capture_output=True, timeout=30
+    )
+    assert second.returncode == 0
+    # With a window manager the dialog is activated. Bare Xvfb has none, and the X server
+    # ignores Qt's focus request (its timestamp predates the user's focus change): then
+    # the app must say in the tray that a request waits.
+    wait_for(
+        lambda: (
+            desktop.xdotool("getwindowfocus") == window
+            or "did not get the focus" in home.log_text()
+        ),
+        5,
+        "the dialog to take the focus, or a tray notification",
+    )
+    assert window in desktop.find_dialogs()
+    time.sleep(0.5)  # the balloon fades in
+    desktop.screenshot("xvfb-handed-over")
+    desktop.answer_dialog("deny")
+    assert host.read()["result"]["decision"] == "deny"

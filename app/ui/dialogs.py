@@ -47,6 +47,9 @@ MESSAGE_MAX_HEIGHT = 260
 CALLER_BREAK_EVERY = 48
 """Extension ids (32 characters for Chromium, often longer for Firefox) stay whole."""
 
+FOCUS_CHECK_MS = 700
+"""How long after raising a dialog the presenter checks that it got the focus."""
+
 Notifier = Callable[[str, str], bool]
 
 
@@ -416,8 +419,27 @@ class DialogPresenter(QObject):
         dialog.destroyed.connect(lambda *_: self._forget(dialog))
         self.dialog = dialog
         dialog.show()
+        self._raise(dialog)
+
+    def _raise(self, dialog: PromptDialog) -> None:
+        if dialog.isMinimized():
+            dialog.showNormal()
         dialog.raise_()
         dialog.activateWindow()
+        # The window system may refuse focus (focus-stealing prevention); check once the
+        # request to activate had time to land, and say in the tray that a request waits.
+        QTimer.singleShot(FOCUS_CHECK_MS, dialog, lambda: self._check_focus(dialog))
+
+    def _check_focus(self, dialog: PromptDialog) -> None:
+        if self.dialog is not dialog or dialog.isActiveWindow() or self._notify is None:
+            return
+        prompt = dialog.prompt
+        log.info("the dialog of prompt %s did not get the focus; notifying", prompt.key)
+        self._notify(
+            "A request is waiting",
+            f"{prompt.extension_name or prompt.extension_id} asks: {prompt.title}\n"
+            "Click the Bridgekeeper tray icon to answer.",
+        )
 
     def _forget(self, dialog: PromptDialog) -> None:
         if self.dialog is dialog:
@@ -442,16 +464,6 @@ class DialogPresenter(QObject):
         dialog = self.dialog
         if dialog is None:
             return False
-        if dialog.isMinimized():
-            dialog.showNormal()
         dialog.show()
-        dialog.raise_()
-        dialog.activateWindow()
-        shown = dialog.isVisible() and not dialog.isMinimized()
-        if not shown and self._notify is not None:
-            self._notify(
-                "A request is waiting",
-                f"{dialog.prompt.extension_name or dialog.prompt.extension_id} asks: "
-                f"{for_display(dialog.prompt.title, multiline=False)}",
-            )
-        return shown
+        self._raise(dialog)
+        return dialog.isVisible() and not dialog.isMinimized()

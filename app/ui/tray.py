@@ -106,6 +106,7 @@ class Tray(QObject):
             self.icon = QSystemTrayIcon(self._icons[""], self)
             self.icon.setContextMenu(self.menu)
             self.icon.activated.connect(self._on_activated)
+            self.icon.messageClicked.connect(self.show_waiting)
             self.icon.show()
         else:
             log.warning("%s", NO_TRAY_MESSAGE)
@@ -148,6 +149,7 @@ class Tray(QObject):
         return True
 
     def show_waiting(self) -> None:
+        # A dialog that is shown but refused the focus is reported by the presenter.
         if not self._queue.bring_forward() and self._queue.pending:
             self.notify(
                 "Bridgekeeper",
