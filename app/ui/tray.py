@@ -68,8 +68,23 @@ class Tray(QObject):
         self.decisions_window: DecisionsWindow | None = None
         self.activity_window: ActivityWindow | None = None
         self.about_box: QMessageBox | None = None
-
         self.menu = QMenu()
+        self._build_menu(integration_menu)
+
+        self.icon: QSystemTrayIcon | None = None
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.icon = QSystemTrayIcon(self._icons[""], self)
+            self.icon.setContextMenu(self.menu)
+            self.icon.activated.connect(self._on_activated)
+            self.icon.messageClicked.connect(self.show_waiting)
+            self.icon.show()
+        else:
+            log.warning("%s", NO_TRAY_MESSAGE)
+        queue.on_change(self.refresh)
+        self.refresh()
+
+    def _build_menu(self, integration_menu: Callable[[QWidget | None], QMenu] | None) -> None:
+        """The items in the SPEC's order; each mnemonic is unique in the menu."""
         self.status_action = self.menu.addAction("Bridgekeeper")
         self.status_action.setEnabled(False)
         self.menu.addSeparator()
@@ -100,18 +115,6 @@ class Tray(QObject):
         self.menu.addSeparator()
         self.quit_action: QAction = self.menu.addAction("&Quit")
         self.quit_action.triggered.connect(QApplication.quit)
-
-        self.icon: QSystemTrayIcon | None = None
-        if QSystemTrayIcon.isSystemTrayAvailable():
-            self.icon = QSystemTrayIcon(self._icons[""], self)
-            self.icon.setContextMenu(self.menu)
-            self.icon.activated.connect(self._on_activated)
-            self.icon.messageClicked.connect(self.show_waiting)
-            self.icon.show()
-        else:
-            log.warning("%s", NO_TRAY_MESSAGE)
-        queue.on_change(self.refresh)
-        self.refresh()
 
     # -- state ---------------------------------------------------------------------------
     def status_text(self) -> str:
