@@ -47,6 +47,7 @@ BROWSERS: tuple[BrowserName, ...] = ("chromium", "firefox")
 
 CHROMIUM_FLAGS = [
     "--headless=new",
+    "--window-size=1000,1000",
     "--no-sandbox",  # the tests run as root here
     "--disable-gpu",
     "--disable-quic",
@@ -207,7 +208,7 @@ def build_test_extension(dest: Path, server_url: str) -> Path:
     manifest = json.loads((dest / "manifest.json").read_text())
     manifest["name"] += " (test build)"
     manifest["permissions"] = [*manifest["permissions"], "tabs"]
-    manifest["host_permissions"] = ["http://127.0.0.1/*"]
+    manifest["host_permissions"] = ["http://127.0.0.1/*", "<all_urls>"]  # (screenshots)
     manifest["background"] = {
         "service_worker": "test_background.js",
         "scripts": ["background.js", "test_background.js"],

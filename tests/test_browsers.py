@@ -8,6 +8,7 @@ app needs its own, because the browser's environment is what the host inherits.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -19,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.browsers import BROWSERS, Browser, BrowserName, app_pids, host_pids, open_browser
-from tests.desktop import Desktop
+from tests.desktop import SCREENSHOTS, Desktop
 from tests.harness import AppProcess, Home, start_app, temp_home, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.xvfb]
@@ -125,6 +126,11 @@ def test_demo_page_has_a_card_per_request_type_and_shows_replies_in_full(
     assert reply["id"] == "no-title"
     assert reply["error"]["code"] == "bad_request"
     assert "title" in reply["error"]["message"]
+    shot = value(browser.run({"op": "demo.screenshot", "card": "confirm"}))
+    png = base64.b64decode(shot.split(",", 1)[1])
+    assert png.startswith(b"\x89PNG")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / f"browser-{session.name}-demo-error.png").write_bytes(png)
 
 
 @pytest.mark.parametrize("answer", ["allow", "deny"])

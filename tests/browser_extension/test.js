@@ -53,6 +53,7 @@ async function demoDocument() {
   if (!demo) {
     const frame = document.createElement("iframe");
     frame.src = "demo.html";
+    frame.style.cssText = "border: 0; width: 100%; height: 3000px";
     const loaded = new Promise((resolve) => frame.addEventListener("load", resolve));
     document.body.append(frame);
     await loaded;
@@ -91,6 +92,16 @@ const ops = {
     const doc = await demoDocument();
     doc.getElementById("port-disconnect").click();
     return { value: doc.getElementById("port-state").textContent };
+  },
+  // A PNG (data URL) of what the tab shows, scrolled to the demo's `card`.
+  async "demo.screenshot"({ card }) {
+    const doc = await demoDocument();
+    const section = [...doc.querySelectorAll("section")].find(
+      (s) => s.querySelector("h2").textContent === card,
+    );
+    window.scrollTo(0, section.getBoundingClientRect().top - 20);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return attempt(() => api.tabs.captureVisibleTab({ format: "png" }));
   },
   async "demo.click"(command) {
     return attempt(() => clickDemo(command));
