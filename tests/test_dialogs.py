@@ -226,6 +226,38 @@ def test_long_title_without_spaces_wraps_inside_the_dialog(
     assert label.height() >= label.heightForWidth(label.width())
 
 
+def test_twelve_long_options_wrap_and_scroll(
+    qtbot: QtBot, open_dialog: Callable[..., PromptDialog]
+) -> None:
+    label = "long label words " * 11 + "z" * 40
+    options = tuple(Option(f"o{i}", f"Option {i} {label}") for i in range(12))
+    dialog = open_dialog(kind="choose", options=options, default="o2")
+    assert dialog.options_area.height() <= dialogs.OPTIONS_MAX_HEIGHT
+    assert dialog.options_area.verticalScrollBar().maximum() > 0
+    for shown in dialog.option_labels:
+        assert shown.geometry().right() <= dialog.options_area.viewport().width()
+        assert shown.height() >= shown.heightForWidth(shown.width())
+    QTest.mouseClick(dialog.option_labels[5], Qt.MouseButton.LeftButton)
+    assert dialog.choices["o5"].isChecked()
+    assert dialog.height() <= QApplication.primaryScreen().availableGeometry().height()
+
+
+def test_long_button_labels_stack_instead_of_being_cut(
+    open_dialog: Callable[..., PromptDialog],
+) -> None:
+    dialog = open_dialog(allow_label="A" * 40, deny_label="Never ever allow this, no thanks!")
+    for button in (dialog.ok_button, dialog.cancel_button):
+        assert button.width() >= button.sizeHint().width()
+        assert button.geometry().right() < dialog.width()
+
+
+def test_long_site_scrolls_inside_the_caller_box(open_dialog: Callable[..., PromptDialog]) -> None:
+    site = "https://example.com/?" + "q=1&" * 500
+    dialog = open_dialog(site=site)
+    assert dialog.site_area.height() <= dialogs.SITE_MAX_HEIGHT
+    assert dialog.site_label.text().replace(ZERO_WIDTH_SPACE, "") == f"Site: {site}"
+
+
 def test_details_are_folded_until_asked_for(
     qtbot: QtBot, open_dialog: Callable[..., PromptDialog]
 ) -> None:

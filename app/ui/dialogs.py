@@ -12,12 +12,21 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QHideEvent, QKeyEvent, QShowEvent
+from PySide6.QtGui import (
+    QCloseEvent,
+    QFontMetrics,
+    QHideEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QButtonGroup,
     QCheckBox,
     QDialog,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -43,7 +52,11 @@ ARM_DELAY_MS = 1000
 """Allow/Submit stays disabled this long after the dialog appears: a click meant for the
 page cannot land on it."""
 DIALOG_WIDTH = 480
+CONTENT_WIDTH = DIALOG_WIDTH - 30
+"""What the dialog's margins leave for its content."""
 MESSAGE_MAX_HEIGHT = 260
+OPTIONS_MAX_HEIGHT = 240
+SITE_MAX_HEIGHT = 70
 CALLER_BREAK_EVERY = 48
 """Extension ids (32 characters for Chromium, often longer for Firefox) stay whole."""
 
@@ -51,6 +64,14 @@ FOCUS_CHECK_MS = 700
 """How long after raising a dialog the presenter checks that it got the focus."""
 
 Notifier = Callable[[str, str], bool]
+
+
+def wrapping_policy(vertical: QSizePolicy.Policy) -> QSizePolicy:
+    """A size policy whose height follows the width (wrapped text); a new QSizePolicy
+    would drop the height-for-width flag that ``setWordWrap`` sets."""
+    policy = QSizePolicy(QSizePolicy.Policy.Preferred, vertical)
+    policy.setHeightForWidth(True)
+    return policy
 
 
 def plain_label(
@@ -61,10 +82,44 @@ def plain_label(
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setText(breakable(neutralise(text, multiline), every))
     label.setWordWrap(True)
-    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+    label.setSizePolicy(wrapping_policy(QSizePolicy.Policy.Minimum))
     if selectable:
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
+
+
+def scrolling(content: QWidget, max_height: int) -> QScrollArea:
+    """``content`` as tall as its text needs at the dialog's width, up to ``max_height``;
+    beyond that it scrolls (vertically only: text wraps, never runs off to the side)."""
+    # Inside the scroll area the content takes the height its width needs, no more.
+    content.setSizePolicy(wrapping_policy(QSizePolicy.Policy.Preferred))
+    area = QScrollArea()
+    area.setWidget(content)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    needed = content.heightForWidth(CONTENT_WIDTH)
+    if needed < 0:
+        needed = content.sizeHint().height()
+    area.setFixedHeight(min(max_height, max(needed, 20) + 4))
+    return area
+
+
+class OptionLabel(QLabel):
+    """An option's text beside its radio button: wraps (a radio button's own text cannot)
+    and selects the option when clicked."""
+
+    def __init__(self, text: str, radio: QRadioButton) -> None:
+        super().__init__()
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setText(for_display(text, multiline=False))
+        self.setWordWrap(True)
+        self._radio = radio
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._radio.setChecked(True)
+        self._radio.setFocus()
+        event.accept()
 
 
 def button_text(label: str, fallback: str) -> str:
@@ -193,26 +248,20 @@ class PromptDialog(QDialog):
             multiline=False,
             every=CALLER_BREAK_EVERY,
         )
-        grid.addWidget(self.site_label)
+        # A site may be a URL of 2,048 characters: it scrolls rather than push the
+        # buttons off the screen.
+        self.site_area = scrolling(self.site_label, SITE_MAX_HEIGHT)
+        self.site_area.viewport().setAutoFillBackground(False)
+        self.site_label.setAutoFillBackground(False)
+        grid.addWidget(self.site_area)
         return box
 
     def _message(self) -> QScrollArea:
         self.message_label = plain_label(self.prompt.message)
         self.message_label.setObjectName("message")
-        # Inside the scroll area the label takes the height its width needs, no more.
-        self.message_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-        self.message_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        area = QScrollArea()
-        area.setObjectName("message-area")
-        area.setWidget(self.message_label)
-        area.setWidgetResizable(True)
-        area.setFrameShape(QFrame.Shape.NoFrame)
-        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        width = DIALOG_WIDTH - 40
-        needed = self.message_label.heightForWidth(width)
-        area.setFixedHeight(min(MESSAGE_MAX_HEIGHT, max(needed, 20) + 4))
-        self.message_area = area
-        return area
+        self.message_area = scrolling(self.message_label, MESSAGE_MAX_HEIGHT)
+        self.message_area.setObjectName("message-area")
+        return self.message_area
 
     def _add_details(self, layout: QVBoxLayout) -> None:
         button = QToolButton()
@@ -241,18 +290,25 @@ class PromptDialog(QDialog):
         self.details_button.setText("Hide &details" if shown else "Show detai&ls")
         self.adjustSize()
 
-    def _options(self) -> QWidget:
+    def _options(self) -> QScrollArea:
         box = QWidget()
-        column = QVBoxLayout(box)
-        column.setContentsMargins(0, 0, 0, 0)
+        grid = QGridLayout(box)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setColumnStretch(1, 1)
         default = self.prompt.default or self.prompt.options[0].id
-        for option in self.prompt.options:
-            radio = QRadioButton(button_text(option.label, option.id))
+        self.option_labels: list[OptionLabel] = []
+        for row, option in enumerate(self.prompt.options):
+            radio = QRadioButton()
+            radio.setAccessibleName(option.label)
+            label = OptionLabel(option.label, radio)
             self.choice_group.addButton(radio)
             self.choices[option.id] = radio
+            self.option_labels.append(label)
             radio.setChecked(option.id == default)
-            column.addWidget(radio)
-        return box
+            grid.addWidget(radio, row, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(label, row, 1)
+        self.options_area = scrolling(box, OPTIONS_MAX_HEIGHT)
+        return self.options_area
 
     def _input(self) -> QLineEdit:
         prompt = self.prompt
@@ -277,13 +333,16 @@ class PromptDialog(QDialog):
         status.addWidget(self.position_label)
         column.addLayout(status)
 
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
         if prompt.kind == "confirm":
             cancel = button_text(prompt.deny_label, "&Deny")
             ok = button_text(prompt.allow_label, "&Allow")
         else:
             cancel, ok = "&Cancel", "&Submit"
+        # Labels of up to 40 characters each may not fit side by side: then stack them.
+        side_by_side = QFontMetrics(self.font()).horizontalAdvance(cancel + ok) + 80 < CONTENT_WIDTH
+        buttons: QBoxLayout = QHBoxLayout() if side_by_side else QVBoxLayout()
+        if side_by_side:
+            buttons.addStretch(1)
         self.ok_button = QPushButton(ok)
         self.cancel_button = QPushButton(cancel)
         self.cancel_button.setObjectName("cancel")
