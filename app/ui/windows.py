@@ -43,7 +43,7 @@ class DecisionsWindow(QWidget):
         super().__init__(None)
         self._store = store
         self.setWindowTitle("Bridgekeeper: remembered decisions")
-        self.resize(820, 360)
+        self.resize(980, 360)
         layout = QVBoxLayout(self)
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
@@ -127,7 +127,7 @@ class ActivityWindow(QWidget):
     def __init__(self, activity: ActivityLog) -> None:
         super().__init__(None)
         self.setWindowTitle("Bridgekeeper: activity")
-        self.resize(860, 400)
+        self.resize(980, 400)
         layout = QVBoxLayout(self)
         self.table = QTreeWidget()
         self.table.setHeaderLabels(list(self.COLUMNS))
