@@ -339,6 +339,18 @@ def test_prompt_masks_secret_and_enforces_max_length(
     qtbot.waitUntil(lambda: answers == [(1, Answer("submit", value="hunte"))])
 
 
+@pytest.mark.usefixtures("quick_arm")
+def test_enter_in_the_text_field_neither_cancels_nor_submits(
+    qtbot: QtBot, open_dialog: Callable[..., PromptDialog], answers: Answers
+) -> None:
+    dialog = armed(qtbot, open_dialog(kind="prompt"))
+    assert dialog.line_edit is not None
+    QTest.keyClicks(dialog.line_edit, "typed")
+    QTest.keyClick(dialog.line_edit, Qt.Key.Key_Return)
+    assert answers == []
+    assert dialog.line_edit.text() == "typed"
+
+
 def test_prompt_escape_cancels(
     qtbot: QtBot, open_dialog: Callable[..., PromptDialog], answers: Answers
 ) -> None:

@@ -122,6 +122,18 @@ class OptionLabel(QLabel):
         event.accept()
 
 
+class AnswerField(QLineEdit):
+    """The ``prompt`` dialog's text field. Enter in it does nothing: Cancel is the default
+    button, and typing an answer then pressing Enter must neither throw it away nor send
+    it before the user meant to (Submit is Alt+S, or Tab to it)."""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
 def button_text(label: str, fallback: str) -> str:
     """A button's text: the request's label with ``&`` escaped (no mnemonic can be forged),
     or ``fallback`` (which carries its own mnemonic)."""
@@ -312,7 +324,7 @@ class PromptDialog(QDialog):
 
     def _input(self) -> QLineEdit:
         prompt = self.prompt
-        edit = QLineEdit()
+        edit = AnswerField()
         edit.setMaxLength(prompt.max_length)
         edit.setPlaceholderText(for_display(prompt.placeholder, multiline=False))
         edit.setText((prompt.default or "")[: prompt.max_length])
