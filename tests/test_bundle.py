@@ -229,6 +229,15 @@ def test_bundle_qt_plugins_are_exactly_the_kept_ones(bundle: Bundle) -> None:
     }
 
 
+def test_bundle_icu_data_is_trimmed_to_what_qt_uses(bundle: Bundle) -> None:
+    (icu,) = bundle.folder.glob("_internal/PySide6/Qt/lib/libicudata.so.*")
+    assert icu.stat().st_size < 16_000_000  # 32 MB as Qt ships it
+    data = icu.read_bytes()
+    assert b"uts46" in data  # IDNA, kept
+    assert b"ibm-1390_P110-2003.cnv" not in data  # a legacy codepage, dropped
+    assert b"lang/de.res" not in data  # language names in German, dropped
+
+
 def test_bundle_has_no_dangling_links(bundle: Bundle) -> None:
     links = [p for p in bundle.folder.rglob("*") if p.is_symlink()]
     assert [str(p) for p in links if not p.exists()] == []
@@ -351,8 +360,10 @@ def test_bundled_install_writes_manifests_naming_the_bundled_host(
 
 
 @pytest.mark.xvfb
-def test_bundled_app_on_x_shows_its_tray_icon_and_menu(bundled: Bundle, home: Home) -> None:
-    """The xcb plugin, the icons (SVG/PNG) and the system's fonts, all from the bundle."""
+def test_bundled_app_on_x_shows_its_tray_icon_menu_and_a_dialog(
+    bundled: Bundle, home: Home
+) -> None:
+    """The xcb plugin, the icons (SVG/PNG), fonts and the (trimmed) ICU data at work."""
     desktop = Desktop.start()
     try:
         app = start_app(home, env={"DISPLAY": desktop.display, "QT_QPA_PLATFORM": "xcb"})
@@ -364,6 +375,22 @@ def test_bundled_app_on_x_shows_its_tray_icon_and_menu(bundled: Bundle, home: Ho
             shot = desktop.screenshot("bundle-tray-menu")
             assert shot.stat().st_size > 0
             desktop.xdotool("key", "Escape")
+            # A prompt: the dialog's text, countdown and buttons, drawn by the bundle.
+            host = HostProcess(home)
+            try:
+                host.send(
+                    {
+                        "type": "confirm",
+                        "id": "d",
+                        "title": "Send 0.5 ETH to 0xab…? (bundle)",
+                        "message": "Überweisung an Zoë — 東京 — مرحبا",
+                        "site": "https://example.org",
+                    }
+                )
+                desktop.answer_dialog("deny", screenshot="bundle-dialog")
+                assert host.read()["result"]["decision"] == "deny"
+            finally:
+                host.kill()
         finally:
             assert app.stop() == 0
         stderr = home.app_stderr()
