@@ -48,6 +48,7 @@ import struct
 # The host imports this module on every browser call: no typing, json or re at import time.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import json
     from collections.abc import Iterator
     from typing import IO, Any, Final
 
@@ -130,11 +131,17 @@ def request_id_of(payload: bytes) -> RequestId:
         return None
 
 
+_ENCODER: list[json.JSONEncoder] = []
+"""Made once, on first use: json is not imported at host start-up."""
+
+
 def encode_json(value: object) -> bytes:
     """Compact JSON, the form every frame carries (ASCII: lone surrogates stay valid)."""
-    import json
+    if not _ENCODER:
+        import json
 
-    return json.dumps(value, separators=(",", ":")).encode("ascii")
+        _ENCODER.append(json.JSONEncoder(separators=(",", ":")))
+    return _ENCODER[0].encode(value).encode("ascii")
 
 
 def json_string(value: str) -> str:

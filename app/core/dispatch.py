@@ -100,6 +100,9 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def parse_request(payload: bytes) -> Any:
     """The JSON value of a request frame: strict UTF-8 and strict JSON (no NaN)."""
     try:
@@ -107,7 +110,7 @@ def parse_request(payload: bytes) -> Any:
     except UnicodeDecodeError as error:
         raise BadRequest(f"the request is not valid UTF-8: {error}") from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return _DECODER.decode(text)
     except ValueError as error:
         raise BadRequest(f"the request is not valid JSON: {error}") from None
 
