@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["host"]
+BENCHMARKS = ["host", "prompt_queue", "browsers"]
 
 
 def main() -> None:
