@@ -122,11 +122,11 @@ def bundle() -> Bundle:
 
 
 def _forget_old_builds(cache: Path) -> None:
-    """Builds of other inputs unused for an hour go (the disk is shared); a session
-    still testing one touched its marker when it started."""
+    """Builds of other inputs unused for half an hour go (the disk is shared; the whole
+    suite takes under 15 minutes); a session still testing one touched its marker."""
     for old in cache.iterdir():
         marker = old / "complete"
-        if old.is_dir() and (not marker.exists() or time.time() - marker.stat().st_mtime > 3600):
+        if old.is_dir() and (not marker.exists() or time.time() - marker.stat().st_mtime > 1800):
             shutil.rmtree(old, ignore_errors=True)
 
 
