@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QSocketNotifier
 from PySide6.QtWidgets import QApplication
 
 from app import __version__, paths
+from app.blocking import ThreadRunner
 from app.commands.decisions import control_handlers as prompt_controls
 from app.core.activity import ActivityLog
 from app.core.basics import StatusSource, register_basics
@@ -23,7 +24,9 @@ from app.core.decisions import DecisionStore
 from app.core.dispatch import Caller, Dispatcher
 from app.core.prompts import Answer, Presenter
 from app.core.queue import PromptQueue, UnattendedPresenter, register_prompts
+from app.core.secrets import register_secrets
 from app.instance import AppNotRunning, InstanceLock, control
+from app.keychain import Keychain
 from app.qt_scheduler import QtScheduler
 from app.server import Connection, SocketServer
 from host import protocol
@@ -84,6 +87,8 @@ class Bridgekeeper(QObject):
             names=names,
         )
         register_prompts(self.dispatcher, self.queue, self.activity, notify, names)
+        self.blocking = ThreadRunner(self)  # keychain calls may block (an unlock prompt)
+        register_secrets(self.dispatcher, self.queue, Keychain(), self.blocking, names)
         self.status.paused = lambda: self.queue.paused
         self.status.pending = lambda: self.queue.pending
         self.controls: dict[str, ControlHandler] = {
@@ -100,6 +105,7 @@ class Bridgekeeper(QObject):
 
     def stop(self) -> None:
         self.server.close()
+        self.blocking.close()
 
     def _on_connected(self, connection: Connection) -> None:
         connection.request.connect(self._on_request)
