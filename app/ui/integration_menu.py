@@ -1,0 +1,139 @@
+"""The tray's "Browser integration ▸" submenu: each detected browser with its state (a
+checked item is registered; click to register or remove), "Install for all detected" and
+"Remove all". The menu re-reads the machine each time it opens."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QMenu, QWidget
+
+from app import settings
+from app.integration import manifests
+from app.integration.browsers import BROWSERS, Browser, System, detect, user_location
+from app.integration.install import Action, current_system, install, uninstall
+from app.integration.manifests import ManifestProblem
+
+log = logging.getLogger(__name__)
+
+REGISTERED = "registered"
+NOT_REGISTERED = "not registered"
+NEEDS_REPAIR = "needs repair"
+
+
+def browser_state(browser: Browser, system: System, config: settings.Settings, host: Path) -> str:
+    """REGISTERED, NOT_REGISTERED or NEEDS_REPAIR (a manifest of ours that is stale)."""
+    location = user_location(browser, system)
+    if location is None:
+        return NOT_REGISTERED
+    try:
+        manifest = manifests.read_manifest(location.path, browser.family)
+    except ManifestProblem:
+        return NEEDS_REPAIR if manifests.is_ours(location.path) else NOT_REGISTERED
+    if manifest is None:
+        return NOT_REGISTERED
+    expected = {ext.id for ext in config.allowed(browser.family)}
+    host_ok = manifest.path == str(host) and os.access(manifest.path, os.X_OK)
+    if not host_ok or set(manifest.allowed(browser.family)) != expected:
+        return NEEDS_REPAIR
+    return REGISTERED
+
+
+class IntegrationMenu(QMenu):
+    """Built by :func:`build_integration_menu`; ``finished`` carries a one-line summary of
+    what an item did (the tray may show it as a notification)."""
+
+    finished = Signal(str)
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        system: Callable[[], System] = current_system,
+        host: Callable[[], Path] = manifests.host_path,
+    ) -> None:
+        super().__init__("Browser integration", parent)
+        self._system = system
+        self._host = host
+        self.aboutToShow.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.clear()
+        try:
+            config = settings.load()
+            system = self._system()
+            host = self._host()
+        except (settings.SettingsError, OSError) as error:
+            problem = self.addAction(f"Cannot read the settings: {error}")
+            problem.setEnabled(False)
+            return
+        detected = 0
+        for browser in BROWSERS:
+            detection = detect(browser, system)
+            if not detection.found:
+                continue
+            detected += 1
+            if detection.executable is None:
+                kinds = " and ".join(s.kind.capitalize() for s in detection.sandboxes)
+                item = self.addAction(f"{browser.label} — {kinds}: cannot connect")
+                item.setEnabled(False)
+                item.setToolTip(detection.sandboxes[0].advice(browser))
+                continue
+            state = browser_state(browser, system, config, host)
+            item = self.addAction(f"{browser.label} — {state}")
+            item.setCheckable(True)
+            item.setChecked(state != NOT_REGISTERED)
+            item.setObjectName(f"browser-{browser.name}")
+            item.triggered.connect(lambda checked, b=browser, s=state: self._toggle(b, s, checked))
+        if detected == 0:
+            none = self.addAction("No browser found")
+            none.setEnabled(False)
+        self.addSeparator()
+        self.install_all = self.addAction("&Install for all detected")
+        self.install_all.triggered.connect(lambda: self._run(None, install_=True))
+        self.remove_all = self.addAction("&Remove all")
+        self.remove_all.triggered.connect(lambda: self._run(None, install_=False))
+
+    def _toggle(self, browser: Browser, state: str, checked: bool) -> None:
+        # A stale manifest is repaired by installing again, whatever the click did.
+        self._run([browser], install_=checked or state == NEEDS_REPAIR)
+
+    def _run(self, browsers: list[Browser] | None, install_: bool) -> None:
+        try:
+            config = settings.load()
+            system = self._system()
+            if install_:
+                actions = install(system, config, self._host(), browsers)
+            else:
+                before = list(config.user_data_dirs)
+                actions = uninstall(system, config, browsers)
+                if config.user_data_dirs != before:
+                    settings.save(config)
+        except (settings.SettingsError, OSError) as error:
+            log.error("browser integration failed: %s", error)
+            self.finished.emit(f"Browser integration failed: {error}")
+            self.refresh()
+            return
+        for action in actions:
+            log.info("browser integration: %s", action.line())
+        self.finished.emit(summary(actions, install_))
+        self.refresh()
+
+
+def summary(actions: list[Action], installed: bool) -> str:
+    done = [a.browser for a in actions if a.what in ("wrote", "unchanged", "removed")]
+    failed = [f"{a.browser} ({a.detail})" for a in actions if a.what == "failed"]
+    verb = "Registered with" if installed else "Removed from"
+    text = f"{verb} {', '.join(done)}." if done else "Nothing to do."
+    if failed:
+        text += f" Failed: {'; '.join(failed)}."
+    return text
+
+
+def build_integration_menu(parent: QWidget | None = None) -> QMenu:
+    """The "Browser integration ▸" submenu for the tray."""
+    return IntegrationMenu(parent)
