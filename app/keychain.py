@@ -133,6 +133,8 @@ class Keychain:
                 log.info("keychain backend: %s", _describe(self._backend))
             backend = self._backend
         refused = _refused_backend(backend)
+        if refused:
+            log.warning("keychain unavailable: the keyring backend is %s", _describe(backend))
         if refused == "keyring.backends.fail":
             raise KeychainUnavailable(NO_BACKEND_MESSAGE)
         if refused:

@@ -250,7 +250,7 @@ def test_dialog_says_plainly_who_wants_what_and_never_shows_the_value(
         "",
     )
     assert prompt.can_remember
-    assert prompt.danger == (type_ == "secret.delete")
+    assert not prompt.danger
     assert "do-not-show-me" not in repr(prompt)
     assert "do-not-show-me" not in repr(list(world.activity.entries()))
 

@@ -156,7 +156,7 @@ class SecretHandlers:
             message=_EXPLANATIONS[request.type],
             type=request.type,
             action=name,
-            danger=request.type == "secret.delete",
+            # No ``danger``: the dialog words it as the extension's own warning.
             timeout=CONFIRM_TIMEOUT,
         )
 

@@ -1,0 +1,151 @@
+"""Secrets end to end: the real app process, hosts started as browsers start them, the
+real gnome-keyring (``tests/run-with-services``) and, under Xvfb, the real dialog answered
+with the keyboard. Values are looked for where they must never be: the log folder and
+failure replies."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+import secretstorage
+
+from app.core.decisions import DecisionKey, DecisionStore
+from app.core.dispatch import Caller
+from app.keychain import NO_BACKEND_MESSAGE, Keychain
+from tests.desktop import Desktop
+from tests.harness import (
+    CHROME_ID,
+    FIREFOX_ID,
+    AppProcess,
+    Home,
+    HostProcess,
+    app_command,
+    one_shot,
+    start_app,
+)
+
+pytestmark = pytest.mark.keyring
+
+CHROME = Caller("chromium", CHROME_ID)
+FIREFOX = Caller("firefox", FIREFOX_ID)
+FIREFOX_ARGV = ["/home/u/.mozilla/native-messaging-hosts/org.bridgekeeper.host.json", FIREFOX_ID]
+VALUE = "e2e-" + "s3cr3t-ünïcode-✓"  # built, so no source line shows it whole
+
+
+@pytest.fixture(autouse=True)
+def secret_service() -> Iterator[None]:
+    if os.environ.get("BK_SECRET_SERVICE") != "1":
+        pytest.skip("needs a real Secret Service: run through tests/run-with-services")
+    yield
+    with closing(secretstorage.dbus_init()) as bus:
+        for item in secretstorage.get_default_collection(bus).get_all_items():
+            if item.get_attributes().get("service", "").startswith("bridgekeeper:"):
+                item.delete()
+
+
+def remember(home: Home, type_: str, name: str, caller: Caller = CHROME) -> None:
+    folder = home.bk_home / "data"
+    folder.mkdir(parents=True, mode=0o700, exist_ok=True)
+    store = DecisionStore(folder)
+    store.load()
+    store.remember(DecisionKey(caller.family, caller.extension, type_, name), "allow")
+
+
+def files_containing(folder: Path, text: str) -> list[Path]:
+    return [
+        path
+        for path in folder.rglob("*")
+        if path.is_file() and text.encode("utf-8") in path.read_bytes()
+    ]
+
+
+def test_remembered_get_is_answered_from_the_keychain_without_a_dialog(home: Home) -> None:
+    Keychain().set(CHROME, "api-token", VALUE)
+    remember(home, "secret.get", "api-token")
+    remember(home, "secret.get", "api-token", FIREFOX)
+    app = start_app(home)
+    try:
+        reply = one_shot(home, {"type": "secret.get", "id": "g", "name": "api-token"})
+        assert reply == {
+            "id": "g",
+            "ok": True,
+            "result": {"decision": "allow", "reason": "remembered", "value": VALUE},
+        }
+        # Another extension allowed to read the same name reaches only its own service.
+        other = one_shot(home, {"type": "secret.get", "id": "x", "name": "api-token"}, FIREFOX_ARGV)
+        assert other["error"]["code"] == "not_found"
+        assert VALUE not in str(other)
+    finally:
+        assert app.stop() == 0
+    assert files_containing(home.bk_home, VALUE) == []
+
+
+def test_paused_app_denies_secret_get_without_a_dialog(app: AppProcess) -> None:
+    subprocess.run([*app_command(), "pause"], env=app.home.env(), check=True, timeout=30)
+    reply = one_shot(app.home, {"type": "secret.get", "id": 1, "name": "api-token"})
+    assert reply["result"] == {"decision": "deny", "reason": "paused", "value": None}
+
+
+def test_no_keyring_backend_gives_keyring_unavailable_without_the_value(home: Home) -> None:
+    remember(home, "secret.set", "api-token")
+    app = start_app(home, env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
+    try:
+        reply = one_shot(home, {"type": "secret.set", "id": 5, "name": "api-token", "value": VALUE})
+        assert reply == {
+            "id": 5,
+            "ok": False,
+            "error": {"code": "keyring_unavailable", "message": NO_BACKEND_MESSAGE},
+        }
+    finally:
+        assert app.stop() == 0
+    assert "keychain unavailable: the keyring backend is keyring.backends.fail" in home.log_text()
+    assert files_containing(home.bk_home, VALUE) == []
+    assert Keychain().get(CHROME, "api-token") is None
+
+
+def test_oversized_value_is_bad_request_without_echoing_it(app: AppProcess) -> None:
+    huge = "q" * 65_537
+    reply = one_shot(app.home, {"type": "secret.set", "id": 2, "name": "t", "value": huge})
+    assert reply["error"] == {
+        "code": "bad_request",
+        "message": "field 'value' is 65,537 characters; at most 65,536 are allowed",
+    }
+
+
+@pytest.fixture(scope="module")
+def desktop() -> Iterator[Desktop]:
+    started = Desktop.start()
+    yield started
+    started.stop()
+
+
+@pytest.mark.xvfb
+def test_set_then_get_with_the_dialog_answered_by_keyboard(home: Home, desktop: Desktop) -> None:
+    app = start_app(home, env={"DISPLAY": desktop.display, "QT_QPA_PLATFORM": "xcb"})
+    try:
+        host = HostProcess(home)
+        try:
+            host.send({"type": "secret.set", "id": 1, "name": "api-token", "value": VALUE})
+            desktop.answer_dialog("allow", screenshot="secret-set-dialog")
+            assert host.read() == {
+                "id": 1,
+                "ok": True,
+                "result": {"decision": "allow", "reason": "user"},
+            }
+            host.send({"type": "secret.get", "id": 2, "name": "api-token"})
+            desktop.answer_dialog("allow", screenshot="secret-get-dialog")
+            assert host.read()["result"] == {"decision": "allow", "reason": "user", "value": VALUE}
+            host.send({"type": "secret.delete", "id": 3, "name": "api-token"})
+            desktop.answer_dialog("deny", screenshot="secret-delete-dialog")
+            assert host.read()["result"] == {"decision": "deny", "reason": "user", "deleted": False}
+        finally:
+            host.kill()
+    finally:
+        assert app.stop() == 0
+    assert Keychain().get(CHROME, "api-token") == VALUE
+    assert files_containing(home.bk_home, VALUE) == []
