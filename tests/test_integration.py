@@ -271,6 +271,8 @@ def test_install_into_a_user_data_dir_and_uninstall_it(home: Home) -> None:
     manifest = profile / "NativeMessagingHosts" / f"{HOST_NAME}.json"
     assert read_json(manifest)["allowed_origins"] == [f"chrome-extension://{CHROME_ID}/"]
     assert str(profile) in settings.load(home.bk_home / "config" / "settings.json").user_data_dirs
+    assert bk(home, "uninstall", "--browser", "chromium", env=fake_browsers(home)).returncode == 0
+    assert manifest.exists()  # a profile folder is removed only by a plain uninstall
     assert bk(home, "uninstall", env=fake_browsers(home)).returncode == 0
     assert not manifest.exists()
     assert settings.load(home.bk_home / "config" / "settings.json").user_data_dirs == []
@@ -381,3 +383,22 @@ def test_app_repairs_a_stale_manifest_path_at_start(home: Home) -> None:
         assert "host was /opt/old-bundle/bridgekeeper-host" in home.log_text()
     finally:
         app.stop()
+
+
+@pytest.mark.parametrize("command", ["install", "status", "doctor", "uninstall"])
+def test_integration_commands_do_not_import_qt(home: Home, command: str) -> None:
+    probe = (
+        "import sys\n"
+        "from app.cli import main\n"
+        f"code = main([{command!r}])\n"
+        "print('qt' if any(m.startswith('PySide6') for m in sys.modules) else 'no qt')\n"
+    )
+    done = subprocess.run(
+        [str(BIN / "python"), "-c", probe],
+        env=home.env(fake_browsers(home, "chromium")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.stdout.splitlines()[-1] == "no qt", done.stderr

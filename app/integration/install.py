@@ -13,7 +13,6 @@ from app import paths, settings
 from app.integration import manifests
 from app.integration.browsers import (
     BROWSERS,
-    CHROMIUM,
     WINDOWS,
     Browser,
     Detection,
@@ -148,7 +147,7 @@ def uninstall(
             continue
         if what == "removed" or browsers is not None:
             actions.append(Action(browser.name, what, str(location.path)))
-    if browsers is None or any(b.family == CHROMIUM for b in chosen):
+    if browsers is None:  # a profile folder belongs to no one browser: only "remove all"
         for folder in list(config.user_data_dirs):
             location = profile_location(Path(folder))
             try:
