@@ -19,6 +19,8 @@ from typing import Any
 import keyring.backends.fail
 import pytest
 import secretstorage
+from hypothesis import given
+from hypothesis import strategies as st
 from PySide6.QtCore import QObject, Signal
 from pytestqt.qtbot import QtBot
 
@@ -26,10 +28,10 @@ from app.blocking import ThreadRunner
 from app.core.activity import ActivityLog
 from app.core.basics import StatusSource, register_basics
 from app.core.decisions import DecisionKey, DecisionStore
-from app.core.dispatch import Caller, Dispatcher
+from app.core.dispatch import BadRequest, Caller, Dispatcher
 from app.core.prompts import Answer, Prompt
 from app.core.queue import PromptQueue
-from app.core.secrets import VALUE_MAX, SecretHandlers, dialog_title
+from app.core.secrets import VALUE_MAX, SecretHandlers, dialog_title, validate_get
 from app.keychain import NO_BACKEND_MESSAGE, Keychain
 from app.qt_scheduler import QtScheduler
 
@@ -444,3 +446,49 @@ def test_hung_keychain_never_blocks_the_gui_thread_and_times_out(
         assert reply["id"] == "slow"
         assert reply["error"]["code"] == "keyring_unavailable"
         assert "did not answer within 1 seconds" in reply["error"]["message"]
+
+
+@given(
+    st.one_of(
+        st.text(max_size=120),
+        st.from_regex(r"[A-Za-z0-9._-]{1,100}", fullmatch=True),
+        st.from_regex(r"[A-Za-z0-9._-]{1,99}[^A-Za-z0-9._-]", fullmatch=True),
+    )
+)
+def test_only_ascii_names_of_the_pattern_pass_validation(name: str) -> None:
+    if pattern_name(name):
+        assert validate_get({"type": "secret.get", "name": name}) == {"name": name}
+    else:
+        with pytest.raises(BadRequest, match="'name'"):
+            validate_get({"type": "secret.get", "name": name})
+
+
+def pattern_name(name: str) -> bool:
+    """The SPEC's [A-Za-z0-9._-]{1,100}, spelled without a regular expression."""
+    return 1 <= len(name) <= 100 and all(c.isascii() and (c.isalnum() or c in "._-") for c in name)
+
+
+def test_runner_works_off_the_gui_thread_and_answers_on_it(qtbot: QtBot) -> None:
+    runner = ThreadRunner()
+    threads: list[str] = []
+    try:
+        done: list[object] = []
+
+        def work() -> int:
+            threads.append(threading.current_thread().name)
+            return 42
+
+        def on_result(value: int) -> None:
+            threads.append(threading.current_thread().name)
+            done.append(value)
+
+        runner.run(work, on_result, done.append, 5.0)
+        qtbot.waitUntil(lambda: bool(done), timeout=5_000)
+        assert done == [42]
+        assert threads == ["bk-blocking", threading.main_thread().name]
+        errors: list[Exception] = []
+        runner.run(lambda: 1 // 0, done.append, errors.append, 5.0)
+        qtbot.waitUntil(lambda: bool(errors), timeout=5_000)
+        assert isinstance(errors[0], ZeroDivisionError)
+    finally:
+        runner.close()

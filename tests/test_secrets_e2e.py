@@ -91,9 +91,19 @@ def test_paused_app_denies_secret_get_without_a_dialog(app: AppProcess) -> None:
     assert reply["result"] == {"decision": "deny", "reason": "paused", "value": None}
 
 
-def test_no_keyring_backend_gives_keyring_unavailable_without_the_value(home: Home) -> None:
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+        {"DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent/bus"},
+    ],
+    ids=["fail-backend", "no-dbus-session"],
+)
+def test_no_keyring_backend_gives_keyring_unavailable_without_the_value(
+    home: Home, env: dict[str, str]
+) -> None:
     remember(home, "secret.set", "api-token")
-    app = start_app(home, env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
+    app = start_app(home, env=env)
     try:
         reply = one_shot(home, {"type": "secret.set", "id": 5, "name": "api-token", "value": VALUE})
         assert reply == {
