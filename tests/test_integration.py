@@ -402,3 +402,18 @@ def test_integration_commands_do_not_import_qt(home: Home, command: str) -> None
         check=False,
     )
     assert done.stdout.splitlines()[-1] == "no qt", done.stderr
+
+
+def test_in_a_bundle_the_manifest_names_the_host_beside_the_app(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import sys
+
+    bundle = tmp_path / "Bridgekeeper"
+    bundle.mkdir()
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(bundle / "bridgekeeper"))
+    monkeypatch.setenv("BRIDGEKEEPER_HOME", str(tmp_path / "bk"))
+    assert manifests.host_path() == bundle / "bridgekeeper-host"
+    assert manifests.expected_host_path() == bundle / "bridgekeeper-host"
+    assert not (tmp_path / "bk" / "data" / "bridgekeeper-host").exists()  # no launcher
