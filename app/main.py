@@ -182,6 +182,7 @@ def run() -> int:
     from app.integration.install import repair_at_start
     from app.settings import AllowList
     from app.ui.dialogs import DialogPresenter
+    from app.ui.integration_menu import build_integration_menu
     from app.ui.tray import Tray
 
     allow_list = AllowList()  # callers not in the settings get untrusted_extension
@@ -201,7 +202,11 @@ def run() -> int:
         is_allowed=allow_list.is_allowed, presenter=presenter, notify=notify, names=allow_list.names
     )
     tray = Tray(
-        bridgekeeper.queue, bridgekeeper.decisions, bridgekeeper.activity, autostart.for_platform()
+        bridgekeeper.queue,
+        bridgekeeper.decisions,
+        bridgekeeper.activity,
+        autostart.for_platform(),
+        build_integration_menu,
     )
     bridgekeeper.decisions.on_problem(report)
     bridgekeeper.start()

@@ -13,7 +13,7 @@ import pytest
 import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLineEdit, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import QApplication, QLineEdit, QMenu, QTreeWidget, QTreeWidgetItem, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.core.activity import ActivityLog
@@ -547,6 +547,24 @@ def test_notification_text_cannot_carry_markup() -> None:
         notification_text('<a href="x">y</a>\u202e')
         == '\u2039a href="x"\u203ay\u2039/a\u203a[RLO U+202E]'
     )
+
+
+def test_tray_menu_order_follows_the_spec(running: Running) -> None:
+    tray = Tray(running.queue, running.store, running.activity, FakeAutostart(), QMenu)
+    texts = [action.text() for action in tray.menu.actions() if not action.isSeparator()]
+    assert texts == [
+        "Bridgekeeper: running",
+        "&Show waiting requests",
+        "&Pause prompts",
+        "&Remembered decisions…",
+        "&Activity…",
+        "&Browser integration",
+        "Start at &login",
+        "Open log &folder",
+        "Ab&out",
+        "&Quit",
+    ]
+    tray.close()
 
 
 def test_tray_autostart_item(running: Running) -> None:

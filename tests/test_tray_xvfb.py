@@ -65,12 +65,18 @@ def icon_colour(desktop: Desktop, icon: str, name: str) -> tuple[int, int, int]:
     return red, green, blue
 
 
-def visible_menu(desktop: Desktop) -> str | None:
+def visible_menus(desktop: Desktop) -> list[str]:
+    found = []
     for window in desktop.find_windows(".*"):
         _x, _y, width, height = desktop.window_geometry(window)
-        if height > 100 and width < 400:  # the dialog is wider, the root window larger
-            return window
-    return None
+        if height > 50 and width < 400:  # the dialog is wider, the root window larger
+            found.append(window)
+    return found
+
+
+def visible_menu(desktop: Desktop) -> str | None:
+    menus = visible_menus(desktop)
+    return menus[0] if menus else None
 
 
 def open_menu(desktop: Desktop, icon: str) -> str:
@@ -134,16 +140,30 @@ def test_tray_menu_pause_waiting_windows_and_quit(home: Home, desktop: Desktop) 
             host.kill()
 
         open_menu(desktop, icon)
+        desktop.xdotool("key", "q")  # &Quit
+        assert app.process.wait(10) == 0
+    finally:
+        app.stop()
+
+
+def test_tray_submenu_and_windows(home: Home, desktop: Desktop) -> None:
+    app = start_gui_app(home, desktop)
+    try:
+        icon = tray_icon(desktop)
+        open_menu(desktop, icon)
+        desktop.xdotool("key", "b")  # &Browser integration ▸
+        wait_for(lambda: len(visible_menus(desktop)) == 2, 5, "the integration submenu")
+        desktop.screenshot("xvfb-tray-integration")
+        desktop.xdotool("key", "Escape", "Escape")
+        wait_for(lambda: not visible_menus(desktop), 5, "the menus to close")
+
+        open_menu(desktop, icon)
         desktop.xdotool("key", "r")  # &Remembered decisions…
         desktop.wait_for_window("remembered decisions")
         open_menu(desktop, icon)
         desktop.xdotool("key", "a")  # &Activity…
         desktop.wait_for_window("activity")
         desktop.screenshot("xvfb-tray-windows")
-
-        open_menu(desktop, icon)
-        desktop.xdotool("key", "q")  # &Quit
-        assert app.process.wait(10) == 0
     finally:
         app.stop()
 

@@ -21,6 +21,7 @@ from app.core.decisions import DecisionStore
 from app.core.queue import PromptQueue
 from app.core.text import neutralise
 from app.resources import MissingAsset, icon_files
+from app.ui.integration_menu import IntegrationMenu
 from app.ui.windows import ActivityWindow, DecisionsWindow
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,8 @@ class Tray(QObject):
             self.integration_menu = integration_menu(None)
             self.integration_menu.setTitle("&Browser integration")
             self.menu.addMenu(self.integration_menu)
+            if isinstance(self.integration_menu, IntegrationMenu):
+                self.integration_menu.finished.connect(self._integration_done)
         self.menu.addSeparator()
         self.autostart_action = self.menu.addAction("Start at &login")
         self.autostart_action.setCheckable(True)
@@ -150,6 +153,9 @@ class Tray(QObject):
             notification_text(title), notification_text(message), self._icons[""], 10_000
         )
         return True
+
+    def _integration_done(self, summary: str) -> None:
+        self.notify("Browser integration", summary)
 
     def show_waiting(self) -> None:
         # A dialog that is shown but refused the focus is reported by the presenter.
