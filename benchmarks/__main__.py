@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["host", "prompt_queue", "bundle", "browsers"]
+BENCHMARKS = ["host", "prompts", "bundle", "browsers"]
 
 
 def main() -> None:
