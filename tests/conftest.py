@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.desktop import Desktop
 from tests.harness import AppProcess, Home, start_app, temp_home
 
 # In-process Qt tests (pytest-qt's qapp) have no display here: without this, Qt aborts.
@@ -24,3 +25,11 @@ def app(home: Home) -> Iterator[AppProcess]:
     process = start_app(home)
     yield process
     process.stop()
+
+
+@pytest.fixture(scope="module")
+def desktop() -> Iterator[Desktop]:
+    """A real X desktop (Xvfb) with a system tray, shared by one test module."""
+    started = Desktop.start()
+    yield started
+    started.stop()

@@ -73,6 +73,11 @@ class Desktop:
         env.pop("WAYLAND_DISPLAY", None)
         return env
 
+    def app_env(self) -> dict[str, str]:
+        """What an app (or a browser, whose environment hosts and apps inherit) needs to
+        show its windows on this desktop."""
+        return {"DISPLAY": self.display, "QT_QPA_PLATFORM": "xcb"}
+
     def xdotool(self, *args: str) -> str:
         done = subprocess.run(
             ["xdotool", *args],

@@ -38,22 +38,10 @@ class Session:
     env: dict[str, str]
 
 
-@pytest.fixture(scope="module")
-def desktop() -> Iterator[Desktop]:
-    started = Desktop.start()
-    yield started
-    started.stop()
-
-
-def gui_env(desktop: Desktop) -> dict[str, str]:
-    # The browser's environment is the host's and so that of an app the host starts.
-    return {"DISPLAY": desktop.display, "QT_QPA_PLATFORM": "xcb"}
-
-
 @pytest.fixture(scope="module", params=BROWSERS)
 def session(request: pytest.FixtureRequest, desktop: Desktop) -> Iterator[Session]:
     name: BrowserName = request.param
-    env = gui_env(desktop)
+    env = desktop.app_env()
     with temp_home() as home, open_browser(name, home, env=env) as browser:
         yield Session(name, home, browser, desktop, env)
 

@@ -19,20 +19,9 @@ from tests.harness import AppProcess, Home, HostProcess, app_command, start_app,
 pytestmark = pytest.mark.xvfb
 
 
-@pytest.fixture(scope="module")
-def desktop() -> Iterator[Desktop]:
-    started = Desktop.start()
-    yield started
-    started.stop()
-
-
-def x_env(desktop: Desktop) -> dict[str, str]:
-    return {"DISPLAY": desktop.display, "QT_QPA_PLATFORM": "xcb"}
-
-
 @pytest.fixture
 def gui_app(home: Home, desktop: Desktop) -> Iterator[AppProcess]:
-    process = start_app(home, env=x_env(desktop))
+    process = start_app(home, env=desktop.app_env())
     yield process
     assert process.stop() == 0
 
@@ -149,7 +138,7 @@ def test_second_start_hands_over_and_brings_the_dialog_forward(
     other = desktop.find_windows("^panel$")[0]
     desktop.xdotool("windowfocus", "--sync", other)  # the user went elsewhere
     second = subprocess.run(
-        app_command(), check=False, env=home.env(x_env(desktop)), capture_output=True, timeout=30
+        app_command(), check=False, env=home.env(desktop.app_env()), capture_output=True, timeout=30
     )
     assert second.returncode == 0
     # With a window manager the dialog is activated. Bare Xvfb has none, and the X server

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -336,17 +335,6 @@ def test_second_start_hands_over_and_exits_0(app: AppProcess) -> None:
     assert app.process.poll() is None
 
 
-@pytest.fixture(scope="module")
-def desktop() -> Iterator[Desktop]:
-    started = Desktop.start()
-    yield started
-    started.stop()
-
-
-def start_gui_app(home: Home, desktop: Desktop) -> AppProcess:
-    return start_app(home, env={"DISPLAY": desktop.display, "QT_QPA_PLATFORM": "xcb"})
-
-
 @pytest.mark.xvfb
 def test_remember_ticked_in_the_dialog_answers_later_requests_across_restarts(
     home: Home, desktop: Desktop
@@ -358,7 +346,7 @@ def test_remember_ticked_in_the_dialog_answers_later_requests_across_restarts(
         "site": "https://example.com/page",
         "timeout": 30,
     }
-    app = start_gui_app(home, desktop)
+    app = start_app(home, env=desktop.app_env())
     try:
         host = HostProcess(home)
         try:
@@ -380,7 +368,7 @@ def test_remember_ticked_in_the_dialog_answers_later_requests_across_restarts(
             host.kill()
     finally:
         assert app.stop() == 0
-    app = start_gui_app(home, desktop)
+    app = start_app(home, env=desktop.app_env())
     try:
         assert one_shot(home, {**request, "id": 3})["result"]["reason"] == "remembered"
         assert KEY.short_id in cli(home, "decisions", "list").stdout
@@ -392,7 +380,7 @@ def test_remember_ticked_in_the_dialog_answers_later_requests_across_restarts(
 def test_dialogs_come_one_at_a_time_in_arrival_order_across_hosts(
     home: Home, desktop: Desktop
 ) -> None:
-    app = start_gui_app(home, desktop)
+    app = start_app(home, env=desktop.app_env())
     first, second = HostProcess(home), HostProcess(home, FIREFOX_ARGV)
     try:
         first.send({"type": "confirm", "id": "a", "title": "First come", "timeout": 30})

@@ -127,16 +127,9 @@ def test_oversized_value_is_bad_request_without_echoing_it(app: AppProcess) -> N
     }
 
 
-@pytest.fixture(scope="module")
-def desktop() -> Iterator[Desktop]:
-    started = Desktop.start()
-    yield started
-    started.stop()
-
-
 @pytest.mark.xvfb
 def test_set_then_get_with_the_dialog_answered_by_keyboard(home: Home, desktop: Desktop) -> None:
-    app = start_app(home, env={"DISPLAY": desktop.display, "QT_QPA_PLATFORM": "xcb"})
+    app = start_app(home, env=desktop.app_env())
     try:
         host = HostProcess(home)
         try:

@@ -6,27 +6,15 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from app.ui.tray import NO_TRAY_MESSAGE
 from tests.desktop import Desktop
-from tests.harness import AppProcess, Home, HostProcess, one_shot, start_app, wait_for
+from tests.harness import Home, HostProcess, one_shot, start_app, wait_for
 
 pytestmark = pytest.mark.xvfb
-
-
-@pytest.fixture(scope="module")
-def desktop() -> Iterator[Desktop]:
-    started = Desktop.start()
-    yield started
-    started.stop()
-
-
-def start_gui_app(home: Home, desktop: Desktop) -> AppProcess:
-    return start_app(home, env={"DISPLAY": desktop.display, "QT_QPA_PLATFORM": "xcb"})
 
 
 def tray_icon(desktop: Desktop) -> str:
@@ -101,7 +89,7 @@ def status(home: Home) -> dict[str, object]:
 
 
 def test_tray_menu_pause_waiting_windows_and_quit(home: Home, desktop: Desktop) -> None:
-    app = start_gui_app(home, desktop)
+    app = start_app(home, env=desktop.app_env())
     try:
         icon = tray_icon(desktop)
         red, _green, blue = icon_colour(desktop, icon, "xvfb-tray-idle")
@@ -147,7 +135,7 @@ def test_tray_menu_pause_waiting_windows_and_quit(home: Home, desktop: Desktop) 
 
 
 def test_tray_submenu_and_windows(home: Home, desktop: Desktop) -> None:
-    app = start_gui_app(home, desktop)
+    app = start_app(home, env=desktop.app_env())
     try:
         icon = tray_icon(desktop)
         open_menu(desktop, icon)
@@ -171,7 +159,7 @@ def test_tray_submenu_and_windows(home: Home, desktop: Desktop) -> None:
 def test_without_a_system_tray_the_app_still_serves(home: Home) -> None:
     bare = Desktop.start(tray=False)
     try:
-        app = start_gui_app(home, bare)
+        app = start_app(home, env=bare.app_env())
         try:
             host = HostProcess(home)
             try:
@@ -191,7 +179,7 @@ def test_without_a_system_tray_the_app_still_serves(home: Home) -> None:
 
 
 def test_autostart_menu_item_writes_the_xdg_entry(home: Home, desktop: Desktop) -> None:
-    app = start_gui_app(home, desktop)
+    app = start_app(home, env=desktop.app_env())
     entry = Path(home.home / ".config" / "autostart" / "bridgekeeper.desktop")
     try:
         icon = tray_icon(desktop)
