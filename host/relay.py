@@ -12,9 +12,9 @@ answers it.
 from __future__ import annotations
 
 import _socket
+import _thread
 import os
 import sys
-import threading
 import time
 
 from host import paths, protocol
@@ -50,7 +50,7 @@ class BrowserOut:
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         self.closed = False
 
     def write(self, request: bytes, payload: bytes) -> None:
@@ -216,10 +216,11 @@ class Relay:
         self._caller = caller
         self._stdin = stdin
         self._out = out
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         self._next_seq = 1
         self._link: AppLink | None = None
-        self._reader_thread: threading.Thread | None = None
+        self._reader_done: _thread.LockType | None = None
+        """Held while the reader thread of the current link runs."""
         self._start_failure = ""
         self._unavailable = ""
 
@@ -242,11 +243,11 @@ class Relay:
 
     def _finish(self) -> None:
         """End of input: let the app answer what it holds, then go (within a second)."""
-        link, reader = self._link, self._reader_thread
-        if link is not None and link.alive and reader is not None:
+        link, reader_done = self._link, self._reader_done
+        if link is not None and link.alive and reader_done is not None:
             try:
                 link.send(protocol.END, 0, b"")
-                reader.join(protocol.END_GRACE_SECONDS)
+                reader_done.acquire(timeout=protocol.END_GRACE_SECONDS)
             except OSError:
                 pass
         self._out.closed = True
@@ -332,8 +333,10 @@ class Relay:
             log(self._unavailable)
             return None
         self._link = link
-        self._reader_thread = threading.Thread(target=self._read_replies, args=(link,), daemon=True)
-        self._reader_thread.start()
+        # _thread, not threading: that module's imports cost more than the rest of start-up.
+        done = self._reader_done = _thread.allocate_lock()
+        done.acquire()
+        _thread.start_new_thread(self._read_replies, (link, done))
         return link
 
     def _hello(self) -> bytes:
@@ -350,7 +353,13 @@ class Relay:
         )
         return text.encode("utf-8", "replace")
 
-    def _read_replies(self, link: AppLink) -> None:
+    def _read_replies(self, link: AppLink, done: _thread.LockType) -> None:
+        try:
+            self._relay_replies(link)
+        finally:
+            done.release()
+
+    def _relay_replies(self, link: AppLink) -> None:
         reason = self._gone_message()
         try:
             while (frame := link.receive()) is not None:
