@@ -7,6 +7,7 @@ PyInstaller bundle); by default they use this environment's entry points.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -104,7 +105,31 @@ def temp_home() -> Iterator[Home]:
     try:
         yield Home(root)
     finally:
+        kill_processes_of(root)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def processes_of(root: Path) -> list[int]:
+    """Processes whose environment points into ``root``: apps a host started (detached,
+    on purpose), browsers, hosts. A test that fails half-way must not leave them behind."""
+    marks = [f"{name}={root}".encode() for name in ("BRIDGEKEEPER_HOME", "HOME")]
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(var == mark or var.startswith(mark + b"/") for var in environ for mark in marks):
+            found.append(int(entry.name))
+    return found
+
+
+def kill_processes_of(root: Path) -> None:
+    for pid in processes_of(root):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def wait_for(predicate: Any, timeout: float, what: str) -> None:

@@ -27,6 +27,7 @@ from tests.harness import (
     Home,
     HostProcess,
     one_shot,
+    processes_of,
     wait_for,
 )
 
@@ -392,19 +393,13 @@ def test_host_imports_only_the_standard_library(home: Home) -> None:
 
 def _app_pids(home: Home) -> list[int]:
     pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for pid in processes_of(home.root):
         try:
-            environ = (entry / "environ").read_bytes().split(b"\0")
-            cmdline = (entry / "cmdline").read_bytes()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if (
-            f"BRIDGEKEEPER_HOME={home.bk_home}".encode() in environ
-            and b"bridgekeeper-host" not in cmdline
-        ):
-            pids.append(int(entry.name))
+        if b"bridgekeeper-host" not in cmdline:
+            pids.append(pid)
     return pids
 
 
