@@ -289,9 +289,7 @@ class Relay:
     def _forward(self, payload: bytes) -> None:
         link = self._ensure_link()
         if link is None:
-            self._reply_error(
-                protocol.request_id_of(payload), protocol.APP_UNAVAILABLE, self._unavailable
-            )
+            self._answer_unavailable(payload, self._unavailable)
             return
         with self._lock:
             seq = self._next_seq
@@ -299,9 +297,7 @@ class Relay:
             if link.alive:  # else its reader has already answered what it held
                 link.outstanding[seq] = payload
         if seq not in link.outstanding:
-            self._reply_error(
-                protocol.request_id_of(payload), protocol.APP_UNAVAILABLE, self._gone_message()
-            )
+            self._answer_unavailable(payload, self._gone_message())
             return
         try:
             link.send(protocol.REQUEST, seq, payload)
@@ -309,9 +305,7 @@ class Relay:
             with self._lock:
                 still_ours = link.outstanding.pop(seq, None) is not None
             if still_ours:
-                self._reply_error(
-                    protocol.request_id_of(payload), protocol.APP_UNAVAILABLE, self._gone_message()
-                )
+                self._answer_unavailable(payload, self._gone_message())
 
     def _ensure_link(self) -> AppLink | None:
         if self._link is not None and self._link.alive:
@@ -382,10 +376,14 @@ class Relay:
             orphans = list(link.outstanding.values())
             link.outstanding.clear()
         for request in orphans:
-            self._reply_error(protocol.request_id_of(request), protocol.APP_UNAVAILABLE, reason)
+            self._answer_unavailable(request, reason)
 
     def _gone_message(self) -> str:
         return f"Bridgekeeper stopped before answering. {HOW_TO_FIX}"
+
+    def _answer_unavailable(self, request: bytes, message: str) -> None:
+        """Answer the raw ``request`` ``app_unavailable`` (parsing it only now, for its id)."""
+        self._reply_error(protocol.request_id_of(request), protocol.APP_UNAVAILABLE, message)
 
     def _reply_error(self, rid: RequestId, code: str, message: str) -> None:
         self._out.write(b"", protocol.error_reply(rid, code, message))
