@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 import time
 from typing import Any
 
-from host import paths, protocol
+from host import paths, protocol, relay
 
 LOCK_NAME = "app.lock"
 
@@ -63,33 +62,34 @@ def control(command: str, timeout: float = 10.0, **fields: Any) -> dict[str, Any
     path = paths.socket_path()
     deadline = time.monotonic() + timeout
     while True:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            sock.connect(path)
+            link = relay.connect(path)
+            problem = f"nothing listens at {path}"
+        except relay.AppUnavailable as error:
+            link, problem = None, str(error)
+        if link is not None:
             break
-        except OSError as error:
-            sock.close()
-            if time.monotonic() >= deadline:
-                raise AppNotRunning(f"Bridgekeeper is not running ({error})") from error
-            time.sleep(0.05)
-    with sock:
-        sock.settimeout(max(1.0, deadline - time.monotonic()))
+        if time.monotonic() >= deadline:
+            raise AppNotRunning(f"Bridgekeeper is not running ({problem})")
+        time.sleep(0.05)
+    try:
+        link.settimeout(max(1.0, deadline - time.monotonic()))
         hello = {"protocol": protocol.SOCKET_PROTOCOL, "role": "control", "pid": os.getpid()}
-        sock.sendall(
-            protocol.socket_frame(protocol.HELLO, 0, protocol.encode_json(hello))
-            + protocol.socket_frame(
-                protocol.REQUEST, 1, protocol.encode_json({"command": command, **fields})
-            )
-        )
-        reader = sock.makefile("rb")
-        header = reader.read(protocol.SOCKET_HEADER.size)
-        if len(header) < protocol.SOCKET_HEADER.size:
+        link.send(protocol.HELLO, 0, protocol.encode_json(hello))
+        link.send(protocol.REQUEST, 1, protocol.encode_json({"command": command, **fields}))
+        try:
+            frame = link.receive()
+        except protocol.ProtocolError as error:
+            raise AppNotRunning(f"Bridgekeeper answered out of protocol: {error}") from error
+        if frame is None:
             raise AppNotRunning("Bridgekeeper closed the connection without answering")
-        kind, _seq, length = protocol.SOCKET_HEADER.unpack(header)
-        answer: dict[str, Any] = json.loads(reader.read(length))
+        kind, _seq, payload = frame
+        answer: dict[str, Any] = json.loads(payload)
         if kind == protocol.REFUSED:
             raise AppNotRunning(f"Bridgekeeper refused the command: {answer.get('message')}")
         return answer
+    finally:
+        link.close()
 
 
 def is_running() -> bool:

@@ -92,6 +92,10 @@ class AppLink:
     def send(self, kind: int, seq: int, payload: bytes) -> None:
         self._sock.sendall(protocol.socket_frame(kind, seq, payload))
 
+    def settimeout(self, seconds: float | None) -> None:
+        """Make ``send``/``receive`` raise ``TimeoutError`` past ``seconds``."""
+        self._sock.settimeout(seconds)
+
     def receive(self) -> tuple[int, int, bytes] | None:
         """The next frame, or ``None`` once the app has closed the connection."""
         header = self._read(protocol.SOCKET_HEADER.size)
