@@ -95,8 +95,7 @@ class Bridgekeeper(QObject):
             "ping": lambda _message: {"ok": True, "version": __version__},
             **prompt_controls(self.queue, self.decisions),
         }
-        self.server = SocketServer(paths.socket_path(), self)
-        self.server.connected.connect(self._on_connected)
+        self.server = SocketServer(paths.socket_path(), self, self)
 
     def start(self) -> None:
         self.decisions.load()
@@ -107,17 +106,13 @@ class Bridgekeeper(QObject):
         self.server.close()
         self.blocking.close()
 
-    def _on_connected(self, connection: Connection) -> None:
-        connection.request.connect(self._on_request)
-        connection.closed.connect(self._on_closed)
-
-    def _on_request(self, connection: Connection, seq: int, payload: bytes) -> None:
+    def on_request(self, connection: Connection, seq: int, payload: bytes) -> None:
         if connection.role == "control":
             connection.send_reply(seq, protocol.encode_json(self._control(payload)))
         else:
             self.dispatcher.handle(connection, seq, payload)
 
-    def _on_closed(self, connection: Connection) -> None:
+    def on_closed(self, connection: Connection) -> None:
         if connection.role == "host":
             self.dispatcher.client_gone(connection)
 

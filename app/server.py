@@ -6,9 +6,10 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from app.core.dispatch import Caller
@@ -26,26 +27,35 @@ class ListenError(Exception):
     """The socket could not be opened."""
 
 
-class Connection(QObject):
+class Listener(Protocol):
+    """What the server tells about its clients (called directly: the request path is hot)."""
+
+    def on_request(self, connection: Connection, seq: int, payload: bytes) -> None:
+        """A REQUEST frame after a valid hello."""
+
+    def on_closed(self, connection: Connection) -> None:
+        """Once when the client is gone, whatever the reason. After an ``END`` frame,
+        replies sent from here still reach the host; after a disconnect, they are dropped."""
+
+
+class Connection:
     """One client on the socket. Implements ``app.core.dispatch.Client``."""
 
-    request = Signal(object, int, bytes)
-    """(connection, seq, payload) for each REQUEST frame after a valid hello."""
-    closed = Signal(object)
-    """Emitted once when the client is gone, whatever the reason. After an ``END``
-    frame replies sent from its listeners still reach the host; after a disconnect,
-    they are dropped."""
-
-    def __init__(self, socket: QLocalSocket, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(
+        self,
+        socket: QLocalSocket,
+        on_request: Callable[[Connection, int, bytes], None],
+        on_closed: Callable[[Connection], None],
+    ) -> None:
         self._socket = socket
+        self._on_request = on_request
+        self._on_closed = on_closed
         self._buffer = bytearray()
         self._id = next(_ids)
         self._caller = Caller(family="unknown", extension="")
         self.role = ""
         self.hello: dict[str, Any] = {}
         self._gone = False
-        socket.setParent(self)
         socket.readyRead.connect(self._read)
         socket.disconnected.connect(self._on_disconnected)
 
@@ -94,7 +104,7 @@ class Connection(QObject):
                 return
             self._greet(payload)
         elif kind == protocol.REQUEST:
-            self.request.emit(self, seq, payload)
+            self._on_request(self, seq, payload)
         elif kind == protocol.END:
             self._end()
         else:
@@ -145,17 +155,17 @@ class Connection(QObject):
         """The browser's input ended: listeners answer what is pending, then we close."""
         if self._gone:
             return
-        self.closed.emit(self)
+        self._on_closed(self)
         self._gone = True
         self._socket.disconnectFromServer()
-        self.deleteLater()
+        self._socket.deleteLater()
 
     def _on_disconnected(self) -> None:
         if self._gone:
             return
         self._gone = True
-        self.closed.emit(self)
-        self.deleteLater()
+        self._on_closed(self)
+        self._socket.deleteLater()
 
 
 _BROWSER_NAMES = {
@@ -188,11 +198,11 @@ def browser_name(executable: object, family: str) -> str:
 class SocketServer(QObject):
     """Listens on the app's socket and hands each client over as a ``Connection``."""
 
-    connected = Signal(object)
-
-    def __init__(self, path: str, parent: QObject | None = None) -> None:
+    def __init__(self, path: str, listener: Listener, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._path = path
+        self._listener = listener
+        self._connections: set[Connection] = set()
         self._server = QLocalServer(self)
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self._server.newConnection.connect(self._accept)
@@ -210,4 +220,8 @@ class SocketServer(QObject):
     def _accept(self) -> None:
         while self._server.hasPendingConnections():
             socket = self._server.nextPendingConnection()
-            self.connected.emit(Connection(socket, self))
+            self._connections.add(Connection(socket, self._listener.on_request, self._closed))
+
+    def _closed(self, connection: Connection) -> None:
+        self._connections.discard(connection)
+        self._listener.on_closed(connection)

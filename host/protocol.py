@@ -49,8 +49,9 @@ import struct
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import json
-    from collections.abc import Iterator
-    from typing import IO, Any, Final
+    from typing import Any, Final, Protocol
+else:
+    Protocol = object
 
 PROTOCOL: Final = 1
 """Version of the request/reply contract extensions see (``ping`` reports it)."""
@@ -165,9 +166,6 @@ def socket_frame(kind: int, seq: int, payload: bytes) -> bytes:
     return SOCKET_HEADER.pack(kind, seq, len(payload)) + payload
 
 
-SKIP_CHUNK: Final = 64 * 1024
-
-
 class Oversize:
     """A browser frame whose declared length is over ``MAX_REQUEST_BYTES`` (skipped)."""
 
@@ -186,27 +184,86 @@ class Oversize:
         return f"Oversize({self.length})"
 
 
-def read_browser_frames(stream: IO[bytes]) -> Iterator[list[bytes] | Oversize]:
-    """The browser's frames until end of input; a frame cut short ends them silently.
+class RawInput(Protocol):
+    """The browser's end of the pipe, unbuffered (``io.FileIO``): one call, one read."""
 
-    Each payload comes in a one-element list that the consumer empties, so that the
-    payload can be freed as soon as the consumer lets go of it (64 MiB requests).
+    def read(self, size: int, /) -> bytes | None: ...
+
+    def readinto(self, buffer: memoryview, /) -> int | None: ...
+
+    def fileno(self) -> int: ...
+
+
+READ_CHUNK: Final = 64 * 1024
+"""How much one read asks for. A frame larger than this is read straight into place; an
+oversize one is skipped this much at a time."""
+
+
+class BrowserFrames:
+    """Splits the browser's byte stream into frames, reading only when asked to.
+
+    ``fill()`` reads once (so a caller that polls never blocks); ``next_frame()`` hands
+    out what is complete. A frame cut short by the end of input is dropped silently. A
+    payload comes in a one-element list that the consumer empties, so that it can be
+    freed as soon as the consumer lets go of it (64 MiB requests); a large one is read
+    into its own buffer, never copied.
     """
-    while True:
-        header = stream.read(BROWSER_HEADER.size)
-        if len(header) < BROWSER_HEADER.size:
-            return
-        (length,) = BROWSER_HEADER.unpack(header)
+
+    def __init__(self, raw: RawInput) -> None:
+        self._raw = raw
+        self._buffer = b""
+        self._body: bytearray | None = None
+        """The payload of a frame larger than ``READ_CHUNK``, filled in place."""
+        self._filled = 0
+        self._skipping: Oversize | None = None
+        self._skip = 0
+        """Bytes of an oversize frame still to drop."""
+        self.ended = False
+
+    def fill(self) -> None:
+        """Read what the browser has written (waits for it when it has written nothing)."""
+        if self._body is not None:
+            count = self._raw.readinto(memoryview(self._body)[self._filled :]) or 0
+            self._filled += count
+        else:
+            data = self._raw.read(min(READ_CHUNK, self._skip) if self._skip else READ_CHUNK)
+            count = len(data or b"")
+            if self._skip:
+                self._skip -= count
+            elif data:
+                self._buffer = self._buffer + data if self._buffer else data
+        if not count:
+            self.ended = True
+
+    def next_frame(self) -> list[bytes] | Oversize | None:
+        """The next complete frame, or ``None`` until ``fill()`` has read more."""
+        if self._body is not None:
+            if self._filled < len(self._body):
+                return None
+            body, self._body = self._body, None
+            return [body]  # type: ignore[list-item]  # a bytearray serves as bytes here
+        if self._skipping is not None:
+            if self._skip:
+                return None
+            done, self._skipping = self._skipping, None
+            return done
+        buffer = self._buffer
+        if len(buffer) < BROWSER_HEADER.size:
+            return None
+        (length,) = BROWSER_HEADER.unpack_from(buffer)
+        end = BROWSER_HEADER.size + length
         if length > MAX_REQUEST_BYTES:
-            remaining = length
-            while remaining > 0:
-                chunk = stream.read(min(SKIP_CHUNK, remaining))
-                if not chunk:
-                    return
-                remaining -= len(chunk)
-            yield Oversize(length)
-            continue
-        box = [stream.read(length)]
-        if len(box[0]) < length:
-            return
-        yield box
+            self._skipping = Oversize(length)
+            self._skip = max(0, end - len(buffer))
+            self._buffer = buffer[end:]
+            return self.next_frame()
+        if len(buffer) >= end:
+            self._buffer = buffer[end:]
+            return [buffer[BROWSER_HEADER.size : end]]
+        if end > READ_CHUNK:
+            have = len(buffer) - BROWSER_HEADER.size
+            self._body = bytearray(length)
+            self._body[:have] = buffer[BROWSER_HEADER.size :]
+            self._filled = have
+            self._buffer = b""
+        return None

@@ -1,19 +1,20 @@
 """The relay: browser stdio <-> the app's local socket.
 
 One code path serves ``sendNativeMessage`` (one request, then end of input) and ports
-(many requests). The main thread reads the browser's frames and forwards them unchanged;
-a reader thread writes the app's replies back. The app checks every request (JSON, type,
-fields); the host parses one only when it must answer it itself (app gone, reply over the
-limit, a frame no valid request can fill), so start-up imports no json. Every request is
-answered exactly once: whoever pops it from its link's ``outstanding`` (under the lock)
-answers it.
+(many requests). One thread waits on both ends at once (``poll``) and forwards the
+browser's frames unchanged and the app's replies back: no thread to start and no hand-over
+between threads on every message. The app checks every request (JSON, type, fields); the
+host parses one only when it must answer it itself (app gone, reply over the limit, a
+frame no valid request can fill), so start-up imports no json. Every request is answered
+exactly once: whoever pops it from its link's ``outstanding`` answers it.
 """
 
 from __future__ import annotations
 
 import _socket
-import _thread
+import io
 import os
+import select
 import sys
 import time
 
@@ -22,13 +23,12 @@ from host.caller import browser_executable, parse_caller
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import IO
-
     from host.caller import Caller
     from host.protocol import RequestId
 
 CONNECT_TIMEOUT = 10.0
-RECV_CHUNK = 256 * 1024
+RECV_CHUNK = 64 * 1024
+"""Below glibc's mmap threshold: a receive costs no mmap/munmap."""
 APP_COMMAND_ENV = "BRIDGEKEEPER_APP_COMMAND"
 HOW_TO_FIX = "Start it with `bridgekeeper`, or run `bridgekeeper doctor` to see what is wrong."
 
@@ -50,7 +50,6 @@ class BrowserOut:
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
-        self._lock = _thread.allocate_lock()
         self.closed = False
 
     def write(self, request: bytes, payload: bytes) -> None:
@@ -63,16 +62,14 @@ class BrowserOut:
                 f"the reply is {len(payload)} bytes; browsers accept at most "
                 f"{protocol.MAX_REPLY_BYTES} bytes",
             )
-        data = protocol.browser_frame(payload)
-        with self._lock:
-            if self.closed:
-                return
-            view = memoryview(data)
-            try:
-                while view:
-                    view = view[os.write(self._fd, view) :]
-            except OSError:
-                self.closed = True  # the browser is gone; nothing left to answer to
+        if self.closed:
+            return
+        view = memoryview(protocol.browser_frame(payload))
+        try:
+            while view:
+                view = view[os.write(self._fd, view) :]
+        except OSError:
+            self.closed = True  # the browser is gone; nothing left to answer to
 
 
 class AppLink:
@@ -96,26 +93,44 @@ class AppLink:
         """Make ``send``/``receive`` raise ``TimeoutError`` past ``seconds``."""
         self._sock.settimeout(seconds)
 
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
     def receive(self) -> tuple[int, int, bytes] | None:
         """The next frame, or ``None`` once the app has closed the connection."""
-        header = self._read(protocol.SOCKET_HEADER.size)
-        if header is None:
+        while (frame := self._buffered_frame()) is None:
+            if not self._receive_some():
+                return None
+        return frame
+
+    def receive_ready(self) -> list[tuple[int, int, bytes]] | None:
+        """The frames that one receive completes (call it when the socket is readable),
+        or ``None`` once the app has closed the connection."""
+        if not self._receive_some():
             return None
-        kind, seq, length = protocol.SOCKET_HEADER.unpack(header)
+        frames = []
+        while (frame := self._buffered_frame()) is not None:
+            frames.append(frame)
+        return frames
+
+    def _receive_some(self) -> bool:
+        chunk = self._sock.recv(RECV_CHUNK)
+        self._buffer += chunk
+        return bool(chunk)
+
+    def _buffered_frame(self) -> tuple[int, int, bytes] | None:
+        buffer = self._buffer
+        if len(buffer) < protocol.SOCKET_HEADER.size:
+            return None
+        kind, seq, length = protocol.SOCKET_HEADER.unpack_from(buffer)
         if length > protocol.MAX_SOCKET_FRAME_BYTES:
             raise protocol.ProtocolError(f"app sent a frame of {length} bytes")
-        payload = self._read(length)
-        return None if payload is None else (kind, seq, payload)
-
-    def _read(self, size: int) -> bytes | None:
-        while len(self._buffer) < size:
-            chunk = self._sock.recv(max(RECV_CHUNK, size - len(self._buffer)))
-            if not chunk:
-                return None
-            self._buffer += chunk
-        data = bytes(self._buffer[:size])
-        del self._buffer[:size]
-        return data
+        end = protocol.SOCKET_HEADER.size + length
+        if len(buffer) < end:
+            return None
+        payload = bytes(buffer[protocol.SOCKET_HEADER.size : end])
+        del buffer[:end]
+        return kind, seq, payload
 
     def close(self) -> None:
         self.alive = False
@@ -216,44 +231,66 @@ def _try_lock(fd: int) -> bool:
 class Relay:
     """Relays one browser's frames to the app and the app's replies back."""
 
-    def __init__(self, caller: Caller, stdin: IO[bytes], out: BrowserOut) -> None:
+    def __init__(self, caller: Caller, stdin: protocol.RawInput, out: BrowserOut) -> None:
         self._caller = caller
-        self._stdin = stdin
+        self._in = protocol.BrowserFrames(stdin)
+        self._in_fd = stdin.fileno()
         self._out = out
-        self._lock = _thread.allocate_lock()
         self._next_seq = 1
         self._link: AppLink | None = None
-        self._reader_done: _thread.LockType | None = None
-        """Held while the reader thread of the current link runs."""
+        self._poll: select.poll | None = None
+        """Waits on the browser and the current link at once."""
         self._start_failure = ""
         self._unavailable = ""
 
     def run(self) -> int:
         self._ensure_link()
+        frames = self._in
         try:
-            for frame in protocol.read_browser_frames(self._stdin):
-                if isinstance(frame, protocol.Oversize):
-                    self._reply_error(
-                        None,
-                        protocol.TOO_LARGE,
-                        f"the request is {frame.length} bytes; at most "
-                        f"{protocol.MAX_REQUEST_BYTES} bytes are accepted",
-                    )
-                else:
-                    self._handle(frame)
+            while not frames.ended:
+                self._relay_replies_until_input()
+                frames.fill()
+                while (frame := frames.next_frame()) is not None:
+                    if isinstance(frame, protocol.Oversize):
+                        self._reply_error(
+                            None,
+                            protocol.TOO_LARGE,
+                            f"the request is {frame.length} bytes; at most "
+                            f"{protocol.MAX_REQUEST_BYTES} bytes are accepted",
+                        )
+                    else:
+                        self._handle(frame)
         finally:
             self._finish()
         return 0
 
+    def _relay_replies_until_input(self) -> None:
+        """Write the app's replies as they come, until the browser has written more."""
+        link = self._link
+        while link is not None and link.alive and self._poll is not None:
+            browser_ready = False
+            for fd, _events in self._poll.poll():
+                if fd == link.fileno():
+                    self._receive(link)
+                else:
+                    browser_ready = True
+            if browser_ready:
+                return
+
     def _finish(self) -> None:
         """End of input: let the app answer what it holds, then go (within a second)."""
-        link, reader_done = self._link, self._reader_done
-        if link is not None and link.alive and reader_done is not None:
+        link = self._link
+        if link is not None and link.alive:
             try:
                 link.send(protocol.END, 0, b"")
-                reader_done.acquire(timeout=protocol.END_GRACE_SECONDS)
             except OSError:
-                pass
+                self._send_failed(link)
+            deadline = time.monotonic() + protocol.END_GRACE_SECONDS
+            waiting = select.poll()
+            waiting.register(link.fileno(), select.POLLIN)
+            while link.alive and (left := deadline - time.monotonic()) > 0:
+                if waiting.poll(left * 1000):
+                    self._receive(link)
         self._out.closed = True
         if link is not None:
             link.close()
@@ -295,21 +332,13 @@ class Relay:
         if link is None:
             self._answer_unavailable(payload, self._unavailable)
             return
-        with self._lock:
-            seq = self._next_seq
-            self._next_seq += 1
-            if link.alive:  # else its reader has already answered what it held
-                link.outstanding[seq] = payload
-        if seq not in link.outstanding:
-            self._answer_unavailable(payload, self._gone_message())
-            return
+        seq = self._next_seq
+        self._next_seq += 1
+        link.outstanding[seq] = payload
         try:
             link.send(protocol.REQUEST, seq, payload)
         except OSError:
-            with self._lock:
-                still_ours = link.outstanding.pop(seq, None) is not None
-            if still_ours:
-                self._answer_unavailable(payload, self._gone_message())
+            self._send_failed(link)
 
     def _ensure_link(self) -> AppLink | None:
         if self._link is not None and self._link.alive:
@@ -331,10 +360,9 @@ class Relay:
             log(self._unavailable)
             return None
         self._link = link
-        # _thread, not threading: that module's imports cost more than the rest of start-up.
-        done = self._reader_done = _thread.allocate_lock()
-        done.acquire()
-        _thread.start_new_thread(self._read_replies, (link, done))
+        self._poll = select.poll()
+        self._poll.register(self._in_fd, select.POLLIN)
+        self._poll.register(link.fileno(), select.POLLIN)
         return link
 
     def _hello(self) -> bytes:
@@ -351,34 +379,44 @@ class Relay:
         )
         return text.encode("utf-8", "replace")
 
-    def _read_replies(self, link: AppLink, done: _thread.LockType) -> None:
+    def _receive(self, link: AppLink) -> None:
+        """Relay what the app has sent; answer what it held if it has gone."""
         try:
-            self._relay_replies(link)
-        finally:
-            done.release()
-
-    def _relay_replies(self, link: AppLink) -> None:
-        reason = self._gone_message()
-        try:
-            while (frame := link.receive()) is not None:
-                kind, seq, payload = frame
-                if kind == protocol.REPLY:
-                    with self._lock:
-                        request = link.outstanding.pop(seq, b"")
-                    self._out.write(request, payload)
-                elif kind == protocol.REFUSED:
-                    import json
-
-                    refusal = json.loads(payload)
-                    reason = f"Bridgekeeper refused this host: {refusal.get('message')}"
-                    log(reason)
-                    break
-        except (OSError, ValueError, protocol.ProtocolError) as error:
+            frames = link.receive_ready()
+        except (OSError, protocol.ProtocolError) as error:
             log(f"lost the app: {error}")
-        with self._lock:
-            link.alive = False
-            orphans = list(link.outstanding.values())
-            link.outstanding.clear()
+            frames = None
+        if frames is None:
+            self._lost(link, self._gone_message())
+            return
+        for kind, seq, payload in frames:
+            if kind == protocol.REPLY:
+                self._out.write(link.outstanding.pop(seq, b""), payload)
+            elif kind == protocol.REFUSED:
+                import json
+
+                try:
+                    refusal = json.loads(payload).get("message")
+                except (ValueError, AttributeError):
+                    refusal = "no reason given"
+                reason = f"Bridgekeeper refused this host: {refusal}"
+                log(reason)
+                self._lost(link, reason)
+                return
+
+    def _send_failed(self, link: AppLink) -> None:
+        """The app stopped reading: relay the replies it sent before, then answer the rest."""
+        link.settimeout(0.0)  # what it sent is there to read now, or never
+        while link.alive:
+            self._receive(link)
+
+    def _lost(self, link: AppLink, reason: str) -> None:
+        """The link is gone: answer what it still held, in the order it was sent."""
+        if link.alive:
+            link.close()
+            self._poll = None
+        orphans = list(link.outstanding.values())
+        link.outstanding.clear()
         for request in orphans:
             self._answer_unavailable(request, reason)
 
@@ -408,5 +446,6 @@ def _take_stdout() -> int:
 
 def main() -> int:
     caller = parse_caller(sys.argv[1:])
-    relay = Relay(caller, sys.stdin.buffer, BrowserOut(_take_stdout()))
+    stdin = io.FileIO(0, "rb", closefd=False)
+    relay = Relay(caller, stdin, BrowserOut(_take_stdout()))
     return relay.run()
