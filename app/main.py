@@ -95,7 +95,7 @@ class Bridgekeeper(QObject):
             "ping": lambda _message: {"ok": True, "version": __version__},
             **prompt_controls(self.queue, self.decisions),
         }
-        self.server = SocketServer(paths.socket_path(), self, self)
+        self.server = SocketServer(paths.socket_path(), self)
 
     def start(self) -> None:
         self.decisions.load()
@@ -105,6 +105,9 @@ class Bridgekeeper(QObject):
     def stop(self) -> None:
         self.server.close()
         self.blocking.close()
+
+    def answer_now(self, connection: Connection, seq: int, payload: bytes) -> bool:
+        return connection.role == "host" and self.dispatcher.answer_now(connection, seq, payload)
 
     def on_request(self, connection: Connection, seq: int, payload: bytes) -> None:
         if connection.role == "control":

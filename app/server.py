@@ -1,16 +1,31 @@
-"""The app's local socket: accepts hosts and command-line clients, parses their frames
-(``host.protocol``) and emits them; it decides nothing itself."""
+"""The app's local socket, served on a thread of its own.
+
+The socket thread accepts hosts and command-line clients and reads their frames
+(``host.protocol``). A request that needs nothing of the GUI thread (a ``ping``, a
+malformed request, one from an extension that is not allowed) is answered there and then
+by ``Listener.answer_now``: a port's pings never wait for the Qt event loop. Everything
+else reaches the GUI thread in arrival order, each client's end after its last request,
+through ``Listener.on_request`` and ``Listener.on_closed``. Replies may be sent from
+either thread; each is written whole, in the order sent. This module decides nothing.
+
+Unix sockets only: on Windows the app has no socket yet (nor the host a way to reach it).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
-from collections.abc import Callable
+import os
+import queue
+import select
+import socket
+import sys
+import threading
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
+from PySide6.QtCore import QSocketNotifier
 
 from app.core.dispatch import Caller
 from host import protocol
@@ -19,6 +34,8 @@ log = logging.getLogger(__name__)
 
 MAX_INBOUND_FRAME = protocol.MAX_VALID_REQUEST_BYTES
 """Hosts never forward larger requests, so a larger frame means a broken peer."""
+RECV_CHUNK = 64 * 1024
+READ, WRITE = select.POLLIN, select.POLLOUT
 
 _ids = itertools.count(1)
 
@@ -28,36 +45,44 @@ class ListenError(Exception):
 
 
 class Listener(Protocol):
-    """What the server tells about its clients (called directly: the request path is hot)."""
+    """What the server tells about its clients."""
+
+    def answer_now(self, connection: Connection, seq: int, payload: bytes) -> bool:
+        """On the socket thread: answer the request if that needs nothing of the GUI
+        thread, and say whether it did."""
 
     def on_request(self, connection: Connection, seq: int, payload: bytes) -> None:
-        """A REQUEST frame after a valid hello."""
+        """On the GUI thread: a request ``answer_now`` left."""
 
     def on_closed(self, connection: Connection) -> None:
-        """Once when the client is gone, whatever the reason. After an ``END`` frame,
-        replies sent from here still reach the host; after a disconnect, they are dropped."""
+        """On the GUI thread, once, when the client is gone, whatever the reason. After an
+        ``END`` frame, replies sent from here still reach the host; after a disconnect,
+        they are dropped."""
 
 
 class Connection:
-    """One client on the socket. Implements ``app.core.dispatch.Client``."""
+    """One client on the socket. Implements ``app.core.dispatch.Client``.
 
-    def __init__(
-        self,
-        socket: QLocalSocket,
-        on_request: Callable[[Connection, int, bytes], None],
-        on_closed: Callable[[Connection], None],
-    ) -> None:
-        self._socket = socket
-        self._on_request = on_request
-        self._on_closed = on_closed
-        self._buffer = bytearray()
+    Its frames are read on the socket thread; ``send_reply`` may be called on any thread.
+    """
+
+    def __init__(self, sock: socket.socket, server: SocketServer) -> None:
+        self._sock = sock
+        self._server = server
         self._id = next(_ids)
         self._caller = Caller(family="unknown", extension="")
         self.role = ""
         self.hello: dict[str, Any] = {}
+        self._buffer = bytearray()
+        self._lock = threading.Lock()
+        """Guards what follows: the state replies from either thread depend on."""
+        self._out = bytearray()
+        """Bytes sent that the socket has not taken yet (the peer reads slowly)."""
         self._gone = False
-        socket.readyRead.connect(self._read)
-        socket.disconnected.connect(self._on_disconnected)
+        """The peer is gone or broke the protocol: replies are dropped."""
+        self._finishing = False
+        """Close once ``_out`` is written (after an END, or a refusal)."""
+        self._closed_posted = False
 
     @property
     def client_id(self) -> int:
@@ -71,21 +96,53 @@ class Connection:
     def is_open(self) -> bool:
         return not self._gone
 
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
     def send_reply(self, seq: int, payload: bytes) -> None:
-        if self._gone:
-            return
-        self._socket.write(protocol.socket_frame(protocol.REPLY, seq, payload))
-        self._socket.flush()
+        self._send(protocol.socket_frame(protocol.REPLY, seq, payload))
 
-    def abort(self, reason: str) -> None:
-        log.warning("client %s: %s; closing it", self._id, reason)
-        self._socket.abort()
-        self._on_disconnected()
+    def finish(self) -> None:
+        """Close the connection once everything sent so far is written."""
+        with self._lock:
+            if self._gone or self._finishing:
+                return
+            self._finishing = True
+        self._server.changed(self)
 
-    def _read(self) -> None:
-        self._buffer += self._socket.readAll().data()
+    def _send(self, data: bytes) -> None:
+        with self._lock:
+            if self._gone or self._finishing:
+                return
+            if not self._out:
+                try:
+                    sent = self._sock.send(data)
+                except BlockingIOError:
+                    sent = 0
+                except OSError:
+                    return  # the peer is gone; the socket thread reads its end
+                if sent == len(data):
+                    return
+                data = data[sent:]
+            self._out += data
+        self._server.changed(self)
+
+    # The socket thread's side.
+
+    def receive(self) -> bytes | None:
+        """What the peer sent (empty once it has closed); ``None`` when nothing is there."""
+        try:
+            return self._sock.recv(RECV_CHUNK)
+        except BlockingIOError:
+            return None
+        except OSError:
+            return b""
+
+    def received(self, data: bytes) -> None:
+        """Bytes from the peer: act on every complete frame."""
+        self._buffer += data
         header = protocol.SOCKET_HEADER
-        while len(self._buffer) >= header.size and not self._gone:
+        while len(self._buffer) >= header.size and not (self._gone or self._finishing):
             kind, seq, length = header.unpack_from(self._buffer)
             if length > MAX_INBOUND_FRAME:
                 self.abort(f"frame of {length} bytes is over the limit")
@@ -97,6 +154,42 @@ class Connection:
             del self._buffer[:end]
             self._frame(kind, seq, payload)
 
+    def flush(self) -> bool:
+        """Write what the socket will take; true when nothing is left to write."""
+        with self._lock:
+            if self._out and not self._gone:
+                try:
+                    del self._out[: self._sock.send(self._out)]
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    self._out.clear()
+            return not self._out
+
+    def wants(self) -> int:
+        """The poll events to wait for; 0 when the connection should be closed now."""
+        with self._lock:
+            if self._gone or (self._finishing and not self._out):
+                return 0
+            return (0 if self._finishing else READ) | (WRITE if self._out else 0)
+
+    def abort(self, reason: str) -> None:
+        log.warning("client %s: %s; closing it", self._id, reason)
+        self.drop()
+
+    def drop(self) -> None:
+        """The peer is gone (or must go): drop what is unsent, tell the GUI thread once."""
+        with self._lock:
+            self._gone = True
+            self._out.clear()
+        self._server.changed(self)
+        self._post_closed()
+
+    def close_socket(self) -> None:
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+        self._sock.close()
+
     def _frame(self, kind: int, seq: int, payload: bytes) -> None:
         if not self.role:
             if kind != protocol.HELLO:
@@ -104,11 +197,16 @@ class Connection:
                 return
             self._greet(payload)
         elif kind == protocol.REQUEST:
-            self._on_request(self, seq, payload)
+            self._server.request(self, seq, payload)
         elif kind == protocol.END:
-            self._end()
+            self._post_closed()  # the GUI thread answers what is pending, then finishes
         else:
             self.abort(f"unexpected frame kind {kind}")
+
+    def _post_closed(self) -> None:
+        if not self._closed_posted:
+            self._closed_posted = True
+            self._server.post(self)
 
     def _greet(self, payload: bytes) -> None:
         try:
@@ -146,26 +244,9 @@ class Connection:
 
     def _refuse(self, message: str) -> None:
         reply = protocol.encode_json({"code": "refused", "message": message})
-        self._socket.write(protocol.socket_frame(protocol.REFUSED, 0, reply))
-        self._socket.flush()
-        self._socket.disconnectFromServer()
+        self._send(protocol.socket_frame(protocol.REFUSED, 0, reply))
+        self.finish()  # nothing more is read from it; the refusal is still written
         log.warning("client %s refused: %s", self._id, message)
-
-    def _end(self) -> None:
-        """The browser's input ended: listeners answer what is pending, then we close."""
-        if self._gone:
-            return
-        self._on_closed(self)
-        self._gone = True
-        self._socket.disconnectFromServer()
-        self._socket.deleteLater()
-
-    def _on_disconnected(self) -> None:
-        if self._gone:
-            return
-        self._gone = True
-        self._on_closed(self)
-        self._socket.deleteLater()
 
 
 _BROWSER_NAMES = {
@@ -195,33 +276,191 @@ def browser_name(executable: object, family: str) -> str:
     return ""
 
 
-class SocketServer(QObject):
-    """Listens on the app's socket and hands each client over as a ``Connection``."""
+class SocketServer:
+    """Listens on the app's socket on its own thread; see the module's description."""
 
-    def __init__(self, path: str, listener: Listener, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, path: str, listener: Listener) -> None:
         self._path = path
         self._listener = listener
-        self._connections: set[Connection] = set()
-        self._server = QLocalServer(self)
-        self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
-        self._server.newConnection.connect(self._accept)
+        self._listening: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._clients: dict[int, Connection] = {}
+        """By file descriptor; the socket thread's alone."""
+        self._changed: set[Connection] = set()
+        self._changed_lock = threading.Lock()
+        self._stopping = False
+        self._wake_thread = _Pipe()
+        self._to_gui: queue.SimpleQueue[Connection | tuple[Connection, int, bytes]]
+        self._to_gui = queue.SimpleQueue()
+        self._posted = False
+        self._wake_gui = _Pipe()
+        self._notifier = QSocketNotifier(self._wake_gui.read_fd, QSocketNotifier.Type.Read)
+        self._notifier.activated.connect(self._deliver)
 
     def listen(self) -> None:
         """Listen on the path; the caller holds the instance lock, so a file there is stale."""
-        QLocalServer.removeServer(self._path)
-        if not self._server.listen(self._path):
-            raise ListenError(f"cannot listen on {self._path}: {self._server.errorString()}")
+        if sys.platform == "win32":
+            raise ListenError("the app's socket needs Unix domain sockets: not on Windows yet")
+        listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._path)
+            listening.bind(self._path)
+            os.chmod(self._path, 0o600)
+            listening.listen(128)
+        except OSError as error:
+            listening.close()
+            raise ListenError(f"cannot listen on {self._path}: {error}") from error
+        listening.setblocking(False)
+        self._listening = listening
+        self._thread = threading.Thread(target=self._serve, name="socket", daemon=True)
+        self._thread.start()
         log.info("listening on %s", self._path)
 
     def close(self) -> None:
-        self._server.close()
+        """Stop listening and close every client (the socket file goes too)."""
+        if self._thread is not None:
+            self._stopping = True
+            self._wake_thread.wake()
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self._listening is not None:
+            self._listening.close()
+            self._listening = None
+            with contextlib.suppress(OSError):
+                os.unlink(self._path)
+        self._notifier.setEnabled(False)
 
-    def _accept(self) -> None:
-        while self._server.hasPendingConnections():
-            socket = self._server.nextPendingConnection()
-            self._connections.add(Connection(socket, self._listener.on_request, self._closed))
+    # Any thread.
 
-    def _closed(self, connection: Connection) -> None:
-        self._connections.discard(connection)
-        self._listener.on_closed(connection)
+    def changed(self, connection: Connection) -> None:
+        """``connection`` has bytes to write or wants closing: the socket thread looks."""
+        with self._changed_lock:
+            self._changed.add(connection)
+        if threading.current_thread() is not self._thread:
+            self._wake_thread.wake()
+
+    # The socket thread.
+
+    def request(self, connection: Connection, seq: int, payload: bytes) -> None:
+        if not self._listener.answer_now(connection, seq, payload):
+            self.post((connection, seq, payload))
+
+    def post(self, event: Connection | tuple[Connection, int, bytes]) -> None:
+        """For the GUI thread: a request, or a connection that is closed or ending."""
+        self._to_gui.put(event)
+        self._posted = True
+
+    def _serve(self) -> None:
+        assert self._listening is not None
+        poller = select.poll()
+        listening = self._listening.fileno()
+        poller.register(listening, READ)
+        poller.register(self._wake_thread.read_fd, READ)
+        try:
+            while not self._stopping:
+                for fd, events in poller.poll():
+                    if fd == listening:
+                        self._accept(poller)
+                    elif fd == self._wake_thread.read_fd:
+                        self._wake_thread.drain()
+                    else:
+                        self._serve_client(fd, events)
+                self._apply_changes(poller)
+                if self._posted:
+                    self._posted = False
+                    self._wake_gui.wake()
+        except Exception:
+            log.exception("the socket thread failed; no more requests are served")
+        finally:
+            for connection in list(self._clients.values()):
+                connection.close_socket()
+            self._clients.clear()
+
+    def _accept(self, poller: select.poll) -> None:
+        assert self._listening is not None
+        while True:
+            try:
+                sock, _ = self._listening.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as error:  # out of descriptors: the client will see it closed
+                log.error("cannot accept a client: %s", error)
+                return
+            sock.setblocking(False)
+            connection = Connection(sock, self)
+            self._clients[connection.fileno()] = connection
+            poller.register(connection.fileno(), READ)
+
+    def _serve_client(self, fd: int, events: int) -> None:
+        connection = self._clients.get(fd)
+        if connection is None:
+            return
+        if events & WRITE and connection.flush():
+            self.changed(connection)  # nothing left to write: stop waiting for room
+        if events & ~WRITE:  # readable, or hung up
+            data = connection.receive()
+            if data is None:
+                return
+            try:
+                if data:
+                    connection.received(data)
+                else:
+                    connection.drop()
+            except Exception:
+                log.exception("client %s: handling its frames failed", connection.client_id)
+                connection.drop()
+
+    def _apply_changes(self, poller: select.poll) -> None:
+        with self._changed_lock:
+            changed, self._changed = self._changed, set()
+        for connection in changed:
+            fd = connection.fileno()
+            if self._clients.get(fd) is not connection:
+                continue  # closed already
+            wants = connection.wants()
+            if wants:
+                poller.modify(fd, wants)
+            else:
+                poller.unregister(fd)
+                del self._clients[fd]
+                connection.close_socket()
+                connection.drop()
+
+    # The GUI thread.
+
+    def _deliver(self) -> None:
+        self._wake_gui.drain()
+        while True:
+            try:
+                event = self._to_gui.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                if isinstance(event, tuple):
+                    self._listener.on_request(*event)
+                else:
+                    self._listener.on_closed(event)
+                    event.finish()
+            except Exception:
+                log.exception("handling a client's event failed")
+
+
+class _Pipe:
+    """Wakes a thread that polls its read end; never blocks the waker."""
+
+    def __init__(self) -> None:
+        self.read_fd, self._write_fd = os.pipe()
+        os.set_blocking(self.read_fd, False)
+        os.set_blocking(self._write_fd, False)
+
+    def wake(self) -> None:
+        with contextlib.suppress(BlockingIOError):  # full: a wake-up is pending anyway
+            os.write(self._write_fd, b"\0")
+
+    def drain(self) -> None:
+        try:
+            while os.read(self.read_fd, 4096):
+                pass
+        except BlockingIOError:
+            pass

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -185,14 +186,20 @@ def write_atomically(path: Path, text: str, mode: int = 0o644) -> None:
 
 class AllowList:
     """The app's policy: only allowed extensions are served. Re-reads the settings when
-    the file changes, so `bridgekeeper install --extension` takes effect at once."""
+    the file changes, so `bridgekeeper install --extension` takes effect at once. Safe to
+    ask from any thread (the socket thread answers untrusted callers itself)."""
 
     def __init__(self, path: Path | None = None) -> None:
         self._path = path or settings_file()
         self._stamp: tuple[int, int, int] | None = None
         self._settings = Settings()
+        self._lock = threading.Lock()
 
     def _current(self) -> Settings:
+        with self._lock:
+            return self._reread()
+
+    def _reread(self) -> Settings:
         try:
             st = self._path.stat()
             stamp = (st.st_mtime_ns, st.st_size, st.st_ino)

@@ -31,5 +31,5 @@ def register_basics(dispatcher: Dispatcher, status: StatusSource) -> None:
             }
         )
 
-    dispatcher.register("ping", only_fields(set()), ping)
+    dispatcher.register("ping", only_fields(set()), ping, any_thread=True)
     dispatcher.register("status", only_fields(set()), report)

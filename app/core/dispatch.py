@@ -116,17 +116,27 @@ def parse_request(payload: bytes) -> Any:
 
 
 class Dispatcher:
-    """The table of request types, and the checks every request passes first."""
+    """The table of request types, and the checks every request passes first.
+
+    ``is_allowed`` is asked on the socket thread too (``answer_now``): it must be safe
+    to call from any thread."""
 
     def __init__(self, is_allowed: Callable[[Caller], bool]) -> None:
         self._is_allowed = is_allowed
         self._table: dict[str, tuple[Validator, Handler]] = {}
+        self._any_thread: set[str] = set()
         self._gone_listeners: list[Callable[[Client], None]] = []
 
-    def register(self, type_: str, validate: Validator, handler: Handler) -> None:
+    def register(
+        self, type_: str, validate: Validator, handler: Handler, *, any_thread: bool = False
+    ) -> None:
+        """``any_thread``: the handler touches nothing of the GUI thread, so the socket
+        thread may run it (``answer_now``)."""
         if type_ in self._table:
             raise ValueError(f"request type {type_!r} registered twice")
         self._table[type_] = (validate, handler)
+        if any_thread:
+            self._any_thread.add(type_)
 
     def on_client_gone(self, listener: Callable[[Client], None]) -> None:
         self._gone_listeners.append(listener)
@@ -137,30 +147,42 @@ class Dispatcher:
 
     def handle(self, client: Client, seq: int, payload: bytes) -> None:
         """Answer (now or later) the request ``payload`` that ``client`` sent as ``seq``."""
+        self._handle(client, seq, payload, on_gui_thread=True)
+
+    def answer_now(self, client: Client, seq: int, payload: bytes) -> bool:
+        """On any thread: answer the request if that needs no handler that was registered
+        for the GUI thread only (a malformed or untrusted request needs none); say whether
+        it did. The one it leaves goes to ``handle`` on the GUI thread."""
+        return self._handle(client, seq, payload, on_gui_thread=False)
+
+    def _handle(self, client: Client, seq: int, payload: bytes, *, on_gui_thread: bool) -> bool:
         try:
             message = parse_request(payload)
         except BadRequest as error:
             client.send_reply(seq, protocol.error_reply(None, protocol.BAD_REQUEST, str(error)))
-            return
+            return True
         if message == "ping":
             client.send_reply(seq, b'"pong"')
-            return
+            return True
         rid = protocol.request_id(message)
         request = Request(client, seq, rid, "", {})
         try:
             request.type, request.fields, handler = self._check(client, message)
         except BadRequest as error:
             request.reply_error(protocol.BAD_REQUEST, str(error))
-            return
+            return True
         except UntrustedCaller as error:
             request.reply_error(protocol.UNTRUSTED_EXTENSION, str(error))
-            return
+            return True
+        if not on_gui_thread and request.type not in self._any_thread:
+            return False
         try:
             handler(request)
         except Exception:
             log.exception("handler for %r failed", request.type)
             if not request.answered:
                 request.reply_error(protocol.INTERNAL, "Bridgekeeper failed; see its log")
+        return True
 
     def _check(self, client: Client, message: Any) -> tuple[str, dict[str, Any], Handler]:
         if not isinstance(message, dict):

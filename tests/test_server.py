@@ -1,0 +1,134 @@
+"""The app's socket thread: what it answers by itself, what waits for the GUI thread, and
+replies from both threads on one connection. Real sockets, the real Bridgekeeper in this
+process (so the test decides when the Qt event loop runs), and real host processes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.main import Bridgekeeper
+from app.server import Connection, SocketServer
+from host import protocol
+from host.relay import AppLink, connect
+from tests.harness import AppProcess, Home, HostProcess
+
+HELLO = json.dumps(
+    {"protocol": 1, "role": "host", "caller": {"family": "chromium", "extension": "x"}}
+).encode()
+
+
+@pytest.fixture
+def bridgekeeper(
+    home: Home, monkeypatch: pytest.MonkeyPatch, qtbot: QtBot
+) -> Iterator[Bridgekeeper]:
+    monkeypatch.setenv("BRIDGEKEEPER_HOME", str(home.bk_home))
+    running = Bridgekeeper()
+    running.start()
+    yield running
+    running.stop()
+
+
+def open_link(path: Path | str) -> AppLink:
+    link = connect(str(path))
+    assert link is not None
+    link.send(protocol.HELLO, 0, HELLO)
+    link.settimeout(5)
+    return link
+
+
+def test_ping_is_answered_while_the_gui_thread_is_busy(
+    bridgekeeper: Bridgekeeper, home: Home, qtbot: QtBot
+) -> None:
+    link = open_link(home.socket)
+    # This thread is the GUI thread, and it runs no Qt events until told to below.
+    link.send(protocol.REQUEST, 1, b'{"type":"status","id":"s"}')
+    link.send(protocol.REQUEST, 2, b'{"type":"ping","id":"p"}')
+    reply = link.receive()
+    assert reply is not None
+    assert reply[:2] == (protocol.REPLY, 2)
+    assert json.loads(reply[2])["result"]["pong"] is True
+    link.settimeout(0.3)
+    with pytest.raises(TimeoutError):
+        link.receive()  # status needs the GUI thread, which is busy
+    link.settimeout(5)
+    qtbot.wait(50)
+    status = link.receive()
+    assert status is not None
+    assert status[:2] == (protocol.REPLY, 1)
+    assert json.loads(status[2])["result"]["pending"] == 0
+    link.close()
+
+
+def test_bad_and_unknown_requests_are_answered_by_the_socket_thread(
+    bridgekeeper: Bridgekeeper, home: Home
+) -> None:
+    link = open_link(home.socket)
+    link.send(protocol.REQUEST, 1, b"{not json")
+    link.send(protocol.REQUEST, 2, b'{"type":"teleport","id":7}')
+    replies = [link.receive(), link.receive()]
+    errors = [json.loads(r[2])["error"]["code"] for r in replies if r is not None]
+    assert errors == ["bad_request", "bad_request"]
+    link.close()
+
+
+def test_replies_from_both_threads_reach_the_browser_whole_and_once(app: AppProcess) -> None:
+    """Pings (socket thread) and status requests (GUI thread) sent without waiting: every
+    reply frame arrives intact, each request answered exactly once."""
+    host = HostProcess(app.home)
+    try:
+        count = 400
+        for i in range(count):
+            host.send({"type": "status" if i % 4 == 0 else "ping", "id": i})
+        replies = [host.read() for _ in range(count)]
+        assert sorted(r["id"] for r in replies) == list(range(count))
+        assert all(r["ok"] for r in replies)
+        assert {("pong" in r["result"]) for r in replies if r["id"] % 4} == {True}
+        assert host.wait() == 0
+    finally:
+        host.kill()
+
+
+class BigReplies:
+    """A listener that answers every request on the GUI thread with ``size`` bytes."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.sent = False
+        self.closed: list[Connection] = []
+
+    def answer_now(self, connection: Connection, seq: int, payload: bytes) -> bool:
+        return False
+
+    def on_request(self, connection: Connection, seq: int, payload: bytes) -> None:
+        connection.send_reply(seq, bytes([seq % 256]) * self.size)  # does not wait
+        connection.finish()  # closes once the reply is written, not before
+        self.sent = True
+
+    def on_closed(self, connection: Connection) -> None:
+        self.closed.append(connection)
+
+
+def test_a_reply_larger_than_the_socket_buffer_is_written_whole_then_closed(
+    tmp_path: Path, qtbot: QtBot
+) -> None:
+    listener = BigReplies(8 * 1024 * 1024)
+    server = SocketServer(str(tmp_path / "s.sock"), listener)
+    server.listen()
+    try:
+        link = open_link(tmp_path / "s.sock")
+        link.send(protocol.REQUEST, 9, b"later")
+        qtbot.waitUntil(lambda: listener.sent, timeout=5000)
+        reply = link.receive()  # read only now: most of it waited in the app for room
+        assert reply is not None
+        assert reply[:2] == (protocol.REPLY, 9)
+        assert reply[2] == b"\x09" * listener.size
+        assert link.receive() is None  # then closed
+        link.close()
+    finally:
+        server.close()
+    assert not (tmp_path / "s.sock").exists()
