@@ -28,7 +28,7 @@ from app.core.secrets import register_secrets
 from app.instance import AppNotRunning, InstanceLock, control
 from app.keychain import Keychain
 from app.qt_scheduler import QtScheduler
-from app.server import Connection, SocketServer
+from app.server import Connection, ListenError, SocketServer
 from host import protocol
 
 log = logging.getLogger("bridgekeeper")
@@ -207,7 +207,15 @@ def run() -> int:
         build_integration_menu,
     )
     bridgekeeper.decisions.on_problem(report)
-    bridgekeeper.start()
+    try:
+        bridgekeeper.start()
+    except ListenError as error:
+        log.error("%s; Bridgekeeper cannot serve browsers and stops", error)
+        print(f"bridgekeeper: {error}", file=sys.stderr)
+        tray.close()
+        signals.close()
+        lock.release()
+        return 1
     repair_at_start()  # a few ms; after listen(), so hosts started meanwhile get through
     log.info("Bridgekeeper %s started", __version__)
     try:

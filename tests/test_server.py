@@ -5,6 +5,7 @@ process (so the test decides when the Qt event loop runs), and real host process
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from app.main import Bridgekeeper
 from app.server import Connection, SocketServer
 from host import protocol
 from host.relay import AppLink, connect
-from tests.harness import AppProcess, Home, HostProcess
+from tests.harness import AppProcess, Home, HostProcess, app_command
 
 HELLO = json.dumps(
     {"protocol": 1, "role": "host", "caller": {"family": "chromium", "extension": "x"}}
@@ -132,3 +133,13 @@ def test_a_reply_larger_than_the_socket_buffer_is_written_whole_then_closed(
     finally:
         server.close()
     assert not (tmp_path / "s.sock").exists()
+
+
+def test_an_app_that_cannot_listen_says_why_and_exits(home: Home) -> None:
+    home.socket.mkdir(parents=True)  # a folder where the socket should go
+    done = subprocess.run(
+        app_command(), check=False, env=home.env(), capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 1
+    assert f"cannot listen on {home.socket}" in done.stderr
+    assert "Traceback" not in done.stderr
