@@ -133,6 +133,8 @@ class AppLink:
         return kind, seq, payload
 
     def close(self) -> None:
+        if not self.alive:
+            return
         self.alive = False
         try:
             self._sock.shutdown(_socket.SHUT_RDWR)
@@ -287,7 +289,8 @@ class Relay:
                 self._send_failed(link)
             deadline = time.monotonic() + protocol.END_GRACE_SECONDS
             waiting = select.poll()
-            waiting.register(link.fileno(), select.POLLIN)
+            if link.alive:
+                waiting.register(link.fileno(), select.POLLIN)
             while link.alive and (left := deadline - time.monotonic()) > 0:
                 if waiting.poll(left * 1000):
                     self._receive(link)
