@@ -23,6 +23,7 @@ import select
 import socket
 import sys
 import threading
+import time
 from typing import Any, Protocol
 
 from PySide6.QtCore import QSocketNotifier
@@ -384,8 +385,9 @@ class SocketServer:
                 sock, _ = self._listening.accept()
             except (BlockingIOError, InterruptedError):
                 return
-            except OSError as error:  # out of descriptors: the client will see it closed
+            except OSError as error:  # out of descriptors: it stays in the backlog
                 log.error("cannot accept a client: %s", error)
+                time.sleep(0.1)  # poll reports it again at once: do not spin
                 return
             sock.setblocking(False)
             connection = Connection(sock, self)
