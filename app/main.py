@@ -208,17 +208,14 @@ def run() -> int:
     )
     bridgekeeper.decisions.on_problem(report)
     try:
-        bridgekeeper.start()
-    except ListenError as error:
-        log.error("%s; Bridgekeeper cannot serve browsers and stops", error)
-        print(f"bridgekeeper: {error}", file=sys.stderr)
-        tray.close()
-        signals.close()
-        lock.release()
-        return 1
-    repair_at_start()  # a few ms; after listen(), so hosts started meanwhile get through
-    log.info("Bridgekeeper %s started", __version__)
-    try:
+        try:
+            bridgekeeper.start()
+        except ListenError as error:
+            log.error("%s; Bridgekeeper cannot serve browsers and stops", error)
+            print(f"bridgekeeper: {error}", file=sys.stderr)
+            return 1
+        repair_at_start()  # a few ms; after listen(), so hosts started meanwhile get through
+        log.info("Bridgekeeper %s started", __version__)
         return qapp.exec()
     finally:
         tray.close()
