@@ -15,20 +15,21 @@ from typing import Any
 from PySide6.QtCore import QObject, QSocketNotifier
 from PySide6.QtWidgets import QApplication
 
-from app import __version__, paths
-from app.blocking import ThreadRunner
+from app import __version__
 from app.commands.decisions import control_handlers as prompt_controls
 from app.core.activity import ActivityLog
-from app.core.basics import StatusSource, register_basics
 from app.core.decisions import DecisionStore
 from app.core.dispatch import Caller, Dispatcher
+from app.core.handlers.basics import StatusSource, register_basics
+from app.core.handlers.secrets import register_secrets
 from app.core.prompts import Answer, Presenter
 from app.core.queue import PromptQueue, UnattendedPresenter, register_prompts
-from app.core.secrets import register_secrets
-from app.instance import AppNotRunning, InstanceLock, control
-from app.keychain import Keychain
-from app.qt_scheduler import QtScheduler
-from app.server import Connection, ListenError, SocketServer
+from app.qt.server import Connection, ListenError, SocketServer
+from app.qt.timers import QtScheduler
+from app.qt.worker import ThreadRunner
+from app.system import folders
+from app.system.instance import AppNotRunning, InstanceLock, control
+from app.system.keychain import Keychain
 from host import protocol
 
 log = logging.getLogger("bridgekeeper")
@@ -44,7 +45,7 @@ def setup_logging() -> None:
     root.setLevel(logging.INFO)
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     file_handler = logging.handlers.RotatingFileHandler(
-        paths.log_dir() / "bridgekeeper.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+        folders.log_dir() / "bridgekeeper.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8"
     )
     stderr_handler = logging.StreamHandler(sys.stderr)
     for handler in (file_handler, stderr_handler):
@@ -77,7 +78,7 @@ class Bridgekeeper(QObject):
         self.status = StatusSource()
         self.dispatcher = Dispatcher(is_allowed)
         register_basics(self.dispatcher, self.status)
-        self.decisions = DecisionStore(paths.data_dir())
+        self.decisions = DecisionStore(folders.data_dir())
         self.activity = ActivityLog()
         self.queue = PromptQueue(
             presenter or UnattendedPresenter(),
@@ -95,11 +96,11 @@ class Bridgekeeper(QObject):
             "ping": lambda _message: {"ok": True, "version": __version__},
             **prompt_controls(self.queue, self.decisions),
         }
-        self.server = SocketServer(paths.socket_path(), self)
+        self.server = SocketServer(folders.socket_path(), self)
 
     def start(self) -> None:
         self.decisions.load()
-        paths.runtime_dir()
+        folders.runtime_dir()
         self.server.listen()
 
     def stop(self) -> None:
@@ -176,9 +177,9 @@ def run() -> int:
     qapp.setApplicationVersion(__version__)
     qapp.setQuitOnLastWindowClosed(False)
     signals = SignalWatcher(qapp)
-    from app import autostart
     from app.integration.install import repair_at_start
-    from app.settings import AllowList
+    from app.system import autostart
+    from app.system.settings import AllowList
     from app.ui.dialogs import DialogPresenter
     from app.ui.integration_menu import build_integration_menu
     from app.ui.tray import Tray

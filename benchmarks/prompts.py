@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app import settings
 from app.core.decisions import DecisionKey, DecisionStore
+from app.system import settings
 from tests.harness import (
     CHROME_ID,
     AppProcess,
@@ -53,7 +53,7 @@ from app.core.activity import ActivityLog
 from app.core.decisions import DecisionStore
 from app.core.dispatch import Caller, Dispatcher
 from app.core.queue import PromptQueue, register_prompts
-from app.qt_scheduler import QtScheduler
+from app.qt.timers import QtScheduler
 from app.ui.dialogs import DialogPresenter
 
 app = QApplication(["bench", "-platform", "offscreen"])

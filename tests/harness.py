@@ -86,7 +86,7 @@ class Home:
 def allow_test_callers(home: Home) -> None:
     """Allow CHROME_ID and FIREFOX_ID, as ``bridgekeeper install --extension`` would: the
     app answers any other caller with untrusted_extension."""
-    from app import settings
+    from app.system import settings
 
     config = settings.Settings(
         [

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from app import autostart
-from app.autostart import (
+from app.system import autostart
+from app.system.autostart import (
     LaunchAgentAutostart,
     RunKeyAutostart,
     XdgAutostart,

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QObject, QTimer
 from pytestqt.qtbot import QtBot
 
-from app.qt_scheduler import QtScheduler
+from app.qt.timers import QtScheduler
 
 
 def test_call_later_fires_once_after_its_delay(qtbot: QtBot) -> None:

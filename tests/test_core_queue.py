@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.core.activity import ActivityLog
-from app.core.basics import StatusSource, register_basics
 from app.core.decisions import DecisionKey, DecisionStore
 from app.core.dispatch import Caller, Dispatcher, Request
+from app.core.handlers.basics import StatusSource, register_basics
 from app.core.prompts import Answer, Decision, Prompt
 from app.core.queue import Outcome, PromptQueue, register_prompts
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from app.core.dispatch import BadRequest, Caller, Dispatcher
-from app.core.requests import (
+from app.core.handlers.prompts import (
     VALIDATORS,
     site_origin,
     validate_choose,

@@ -22,7 +22,7 @@ from app.core.dispatch import Caller, Dispatcher
 from app.core.prompts import Answer, Option, Prompt
 from app.core.queue import PromptQueue, register_prompts
 from app.core.text import ZERO_WIDTH_SPACE
-from app.qt_scheduler import QtScheduler
+from app.qt.timers import QtScheduler
 from app.ui import dialogs
 from app.ui.dialogs import DialogPresenter, PromptDialog
 from app.ui.tray import Tray, notification_text

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app import settings
 from app.integration.browsers import HOST_NAME
+from app.system import settings
 from tests.harness import CHROME_ID, FIREFOX_ID, AppProcess, Home
 from tests.test_integration import (
     CHROMIUM_MANIFEST,

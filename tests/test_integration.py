@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from app import settings
 from app.core.dispatch import Caller
 from app.integration import manifests
 from app.integration.browsers import BROWSERS, BY_NAME, CHROMIUM, FIREFOX, HOST_NAME
-from app.settings import AllowList, BadExtension, Extension, SettingsError
+from app.system import settings
+from app.system.settings import AllowList, BadExtension, Extension, SettingsError
 from tests.harness import (
     BIN,
     CHROME_ID,

@@ -24,7 +24,7 @@ from app.integration.browsers import (
     user_location,
 )
 from app.integration.install import install, repair, uninstall
-from app.settings import Extension, Settings
+from app.system.settings import Extension, Settings
 from tests.harness import CHROME_ID, FIREFOX_ID
 
 HOST = Path("/opt/Bridgekeeper/bridgekeeper-host")

@@ -22,7 +22,7 @@ import pytest
 import secretstorage
 
 from app.core.dispatch import Caller
-from app.keychain import (
+from app.system.keychain import (
     LOCKED_MESSAGE,
     NO_BACKEND_MESSAGE,
     Keychain,
@@ -154,7 +154,7 @@ def test_no_backend_is_unavailable_with_what_to_do() -> None:
 
 NO_BUS_SCRIPT = """
 from app.core.dispatch import Caller
-from app.keychain import Keychain, KeychainUnavailable
+from app.system.keychain import Keychain, KeychainUnavailable
 try:
     Keychain().get(Caller("chromium", "a" * 32), "token")
 except KeychainUnavailable as error:
@@ -198,7 +198,7 @@ import keyring.backends.SecretService, secretstorage
 from contextlib import closing
 from pathlib import Path
 from app.core.dispatch import Caller
-from app.keychain import Keychain, KeychainUnavailable
+from app.system.keychain import Keychain, KeychainUnavailable
 chain = Keychain(keyring.backends.SecretService.Keyring())
 caller = Caller("chromium", "a" * 32)
 chain.set(caller, "token", "v")

@@ -24,16 +24,16 @@ from hypothesis import strategies as st
 from PySide6.QtCore import QObject, Signal
 from pytestqt.qtbot import QtBot
 
-from app.blocking import ThreadRunner
 from app.core.activity import ActivityLog
-from app.core.basics import StatusSource, register_basics
 from app.core.decisions import DecisionKey, DecisionStore
 from app.core.dispatch import BadRequest, Caller, Dispatcher
+from app.core.handlers.basics import StatusSource, register_basics
+from app.core.handlers.secrets import VALUE_MAX, SecretHandlers, dialog_title, validate_get
 from app.core.prompts import Answer, Prompt
 from app.core.queue import PromptQueue
-from app.core.secrets import VALUE_MAX, SecretHandlers, dialog_title, validate_get
-from app.keychain import NO_BACKEND_MESSAGE, Keychain
-from app.qt_scheduler import QtScheduler
+from app.qt.timers import QtScheduler
+from app.qt.worker import ThreadRunner
+from app.system.keychain import NO_BACKEND_MESSAGE, Keychain
 
 ALICE = Caller("chromium", "a" * 32, "Chromium")
 MALLORY = Caller("chromium", "m" * 32, "Chromium")

@@ -16,7 +16,7 @@ import secretstorage
 
 from app.core.decisions import DecisionKey, DecisionStore
 from app.core.dispatch import Caller
-from app.keychain import NO_BACKEND_MESSAGE, Keychain
+from app.system.keychain import NO_BACKEND_MESSAGE, Keychain
 from tests.desktop import Desktop
 from tests.harness import (
     CHROME_ID,

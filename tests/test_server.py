@@ -13,7 +13,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from app.main import Bridgekeeper
-from app.server import Connection, SocketServer
+from app.qt.server import Connection, SocketServer
 from host import protocol
 from host.relay import AppLink, connect
 from tests.harness import AppProcess, Home, HostProcess, app_command

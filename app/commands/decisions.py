@@ -13,11 +13,11 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from app import paths
 from app.cli import Exit
 from app.core.decisions import DecisionsFileError, DecisionStore
 from app.core.queue import PromptQueue
-from app.instance import AppNotRunning, control
+from app.system import folders
+from app.system.instance import AppNotRunning, control
 
 ControlHandler = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -108,7 +108,7 @@ def _running_app(command: str, **fields: Any) -> dict[str, Any] | None:
 
 
 def _file_store() -> DecisionStore:
-    store = DecisionStore(paths.data_dir())
+    store = DecisionStore(folders.data_dir())
     store.load(move_aside=False)
     return store
 

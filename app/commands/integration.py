@@ -7,10 +7,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from app import settings
 from app.integration import checks, manifests
 from app.integration.browsers import BROWSERS, BY_NAME, CHROMIUM, Browser
 from app.integration.install import current_system, install, repair, uninstall
+from app.system import settings
 
 PROBLEM = 1
 USAGE = 2

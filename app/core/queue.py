@@ -18,8 +18,8 @@ from typing import Any, Literal
 from app.core.activity import ActivityLog
 from app.core.decisions import DecisionKey, DecisionStore
 from app.core.dispatch import Caller, Client, Dispatcher, Request
+from app.core.handlers.prompts import VALIDATORS, Fields
 from app.core.prompts import Answer, Decision, Option, Presenter, Prompt, PromptKind
-from app.core.requests import VALIDATORS, Fields
 from app.core.scheduler import Handle, Scheduler
 from host import protocol
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from app import instance, settings
 from app.integration import manifests
 from app.integration.browsers import (
     BROWSERS,
@@ -28,7 +27,8 @@ from app.integration.browsers import (
     user_location,
 )
 from app.integration.manifests import ManifestProblem, ReadManifest
-from app.settings import Settings
+from app.system import instance, settings
+from app.system.settings import Settings
 from host import paths as host_paths
 
 PING_TIMEOUT = 15.0

@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from app import paths, settings
 from app.integration import manifests
 from app.integration.browsers import (
     BROWSERS,
@@ -22,7 +21,8 @@ from app.integration.browsers import (
     profile_location,
     user_location,
 )
-from app.settings import Settings, write_atomically
+from app.system import folders, settings
+from app.system.settings import Settings, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,9 @@ class Action:
 
 
 def current_system() -> System:
-    manifests_dir = paths.data_dir() / "manifests" if System.current().platform == WINDOWS else None
+    manifests_dir = (
+        folders.data_dir() / "manifests" if System.current().platform == WINDOWS else None
+    )
     return System.current(manifests_dir)
 
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app import paths
 from app.integration.browsers import CHROMIUM, HOST_NAME
-from app.settings import Extension, write_atomically
+from app.system import folders
+from app.system.settings import Extension, write_atomically
 
 DESCRIPTION = "Bridgekeeper: desktop prompts and OS keychain for browser extensions"
 LAUNCHER_NAME = "bridgekeeper-host"
@@ -61,7 +61,7 @@ def windows_launcher_text(interpreter: str, package_root: str) -> str:
 
 def ensure_launcher(folder: Path | None = None) -> Path:
     """Write (or refresh) the development launcher in the data folder; its path."""
-    folder = folder or paths.data_dir()
+    folder = folder or folders.data_dir()
     interpreter = sys.executable
     root = str(host_package_root())
     if sys.platform == "win32":
@@ -84,7 +84,7 @@ def expected_host_path() -> Path:
     if getattr(sys, "frozen", False):
         return bundled_host()
     name = f"{LAUNCHER_NAME}.bat" if sys.platform == "win32" else LAUNCHER_NAME
-    return paths.data_dir() / name
+    return folders.data_dir() / name
 
 
 def host_path() -> Path:

@@ -12,11 +12,11 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QMenu, QWidget
 
-from app import settings
 from app.integration import manifests
 from app.integration.browsers import BROWSERS, Browser, System, detect, user_location
 from app.integration.install import Action, current_system, install, uninstall
 from app.integration.manifests import ManifestProblem
+from app.system import settings
 
 log = logging.getLogger(__name__)
 

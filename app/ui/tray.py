@@ -14,13 +14,14 @@ from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon, QWidget
 
-from app import __version__, paths
-from app.autostart import Autostart, AutostartError
+from app import __version__
 from app.core.activity import ActivityLog
 from app.core.decisions import DecisionStore
 from app.core.queue import PromptQueue
 from app.core.text import neutralise
-from app.resources import MissingAsset, icon_files
+from app.system import folders
+from app.system.autostart import Autostart, AutostartError
+from app.system.resources import MissingAsset, icon_files
 from app.ui.integration_menu import IntegrationMenu
 from app.ui.windows import ActivityWindow, DecisionsWindow
 
@@ -194,7 +195,7 @@ class Tray(QObject):
         self._present(self.about_box)
 
     def open_log_folder(self) -> None:
-        folder = paths.log_dir()
+        folder = folders.log_dir()
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
             log.warning("could not open the log folder %s", folder)
             self.notify("Bridgekeeper", f"The log folder is {folder}")

@@ -11,7 +11,7 @@ import sys
 from functools import cache
 from pathlib import Path
 
-REPO_ASSETS = Path(__file__).resolve().parent.parent / "assets"
+REPO_ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
 
 class MissingAsset(FileNotFoundError):

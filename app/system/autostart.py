@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Protocol
 
-from app.resources import MissingAsset, asset
+from app.system.resources import MissingAsset, asset
 
 APP_NAME = "Bridgekeeper"
 DESKTOP_FILE = "bridgekeeper.desktop"

@@ -15,9 +15,9 @@ from typing import Any, Protocol
 
 from app.core.blocking import BlockingRunner, BlockingTimeout
 from app.core.dispatch import BadRequest, Caller, Dispatcher, Request
+from app.core.handlers.prompts import TITLE_MAX
 from app.core.queue import Outcome, PromptQueue
-from app.core.requests import TITLE_MAX
-from app.keychain import KeychainUnavailable, NoIdentity, service_for
+from app.system.keychain import KeychainUnavailable, NoIdentity, service_for
 from host import protocol
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from app import paths
+from app.system import folders
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class Settings:
 
 
 def settings_file(config: Path | None = None) -> Path:
-    return (config if config is not None else paths.config_dir()) / FILE_NAME
+    return (config if config is not None else folders.config_dir()) / FILE_NAME
 
 
 def load(path: Path | None = None) -> Settings:
