@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.browsers import (
+from tests.support.browsers import (
     BROWSERS,
     HOST_NAME,
     Browser,
@@ -28,7 +28,7 @@ from tests.browsers import (
     open_browser,
     write_host_manifest,
 )
-from tests.harness import Home, start_app, temp_home
+from tests.support.harness import Home, start_app, temp_home
 
 ECHO_NAME = "org.bridgekeeper.echo"
 ROUNDS = 5

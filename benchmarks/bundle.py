@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from benchmarks.host import LAUNCHER, one_shot_ms, row, script
-from tests.harness import CHROME_ARGV, Home, socket_accepts, start_app, temp_home
-from tests.test_bundle import Bundle, inputs_hash
+from tests.bundle.test_bundle import Bundle, inputs_hash
+from tests.support.harness import CHROME_ARGV, Home, socket_accepts, start_app, temp_home
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 50

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from host import protocol
-from tests.fake_app import FakeApp
-from tests.harness import CHROME_ARGV, HEADER, Home, encode, start_app, temp_home
+from tests.support.fake_app import FakeApp
+from tests.support.harness import CHROME_ARGV, HEADER, Home, encode, start_app, temp_home
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 50

@@ -20,7 +20,7 @@ from typing import Any
 
 from app.core.decisions import DecisionKey, DecisionStore
 from app.system import settings
-from tests.harness import (
+from tests.support.harness import (
     CHROME_ID,
     AppProcess,
     Home,
@@ -318,7 +318,7 @@ def main() -> None:
 
 def idle_under_xvfb() -> None:
     try:
-        from tests.desktop import Desktop
+        from tests.support.desktop import Desktop
 
         desktop = Desktop.start()
     except (RuntimeError, OSError) as error:

@@ -1,5 +1,5 @@
 """Smoke test of a built bundle on any platform (the release workflow runs it on Windows
-and macOS; on Linux tests/test_bundle.py does much more).
+and macOS; on Linux tests/bundle/test_bundle.py does much more).
 
     python packaging/smoke.py FOLDER   (the folder holding bridgekeeper and bridgekeeper-host)
 

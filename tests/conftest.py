@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.desktop import Desktop
-from tests.harness import AppProcess, Home, start_app, temp_home
+from tests.support.desktop import Desktop
+from tests.support.harness import AppProcess, Home, start_app, temp_home
 
 # In-process Qt tests (pytest-qt's qapp) have no display here: without this, Qt aborts.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

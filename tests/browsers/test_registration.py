@@ -9,8 +9,8 @@ import json
 import pytest
 
 from app.integration.browsers import HOST_NAME
-from tests.browsers import BROWSERS, BrowserName, manifest_folder, open_browser
-from tests.harness import CHROME_ID, FIREFOX_ID, AppProcess, wait_for
+from tests.support.browsers import BROWSERS, BrowserName, manifest_folder, open_browser
+from tests.support.harness import CHROME_ID, FIREFOX_ID, AppProcess, wait_for
 
 
 @pytest.mark.browser

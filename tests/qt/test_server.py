@@ -16,7 +16,7 @@ from app.main import Bridgekeeper
 from app.qt.server import Connection, SocketServer
 from host import protocol
 from host.relay import AppLink, connect
-from tests.harness import AppProcess, Home, HostProcess, app_command
+from tests.support.harness import AppProcess, Home, HostProcess, app_command
 
 HELLO = json.dumps(
     {"protocol": 1, "role": "host", "caller": {"family": "chromium", "extension": "x"}}

@@ -1,5 +1,5 @@
 """Secrets end to end: the real app process, hosts started as browsers start them, the
-real gnome-keyring (``tests/run-with-services``) and, under Xvfb, the real dialog answered
+real gnome-keyring (``tests/support/run-with-services``) and, under Xvfb, the real dialog answered
 with the keyboard. Values are looked for where they must never be: the log folder and
 failure replies."""
 
@@ -17,8 +17,8 @@ import secretstorage
 from app.core.decisions import DecisionKey, DecisionStore
 from app.core.dispatch import Caller
 from app.system.keychain import NO_BACKEND_MESSAGE, Keychain
-from tests.desktop import Desktop
-from tests.harness import (
+from tests.support.desktop import Desktop
+from tests.support.harness import (
     CHROME_ID,
     FIREFOX_ID,
     AppProcess,
@@ -40,7 +40,7 @@ VALUE = "e2e-" + "s3cr3t-ünïcode-✓"  # built, so no source line shows it who
 @pytest.fixture(autouse=True)
 def secret_service() -> Iterator[None]:
     if os.environ.get("BK_SECRET_SERVICE") != "1":
-        pytest.skip("needs a real Secret Service: run through tests/run-with-services")
+        pytest.skip("needs a real Secret Service: run through tests/support/run-with-services")
     yield
     with closing(secretstorage.dbus_init()) as bus:
         for item in secretstorage.get_default_collection(bus).get_all_items():

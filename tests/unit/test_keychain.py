@@ -1,5 +1,5 @@
 """The keychain layer against a real Secret Service (gnome-keyring in a private D-Bus
-session: ``tests/run-with-services``), and its failure paths: no backend, no D-Bus, a
+session: ``tests/support/run-with-services``), and its failure paths: no backend, no D-Bus, a
 locked keychain, a refused backend."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from app.system.keychain import (
 )
 
 pytestmark = pytest.mark.keyring
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 ALICE = Caller("chromium", "aaaabbbbccccddddeeeeffffgggghhhh", "Chromium")
 # Mallory's ids look like Alice's: a longer id, Alice's id in Firefox, upper case.
@@ -61,7 +61,7 @@ def fail_backend() -> keyring.backend.KeyringBackend:
 
 def need_secret_service() -> None:
     if os.environ.get("BK_SECRET_SERVICE") != "1":
-        pytest.skip("needs a real Secret Service: run through tests/run-with-services")
+        pytest.skip("needs a real Secret Service: run through tests/support/run-with-services")
 
 
 @pytest.fixture
@@ -216,7 +216,12 @@ def test_locked_keychain_whose_unlock_cannot_be_shown_is_unavailable() -> None:
     display here, so gnome-keyring's unlock prompt fails as a dismissed one does."""
     need_secret_service()
     done = subprocess.run(
-        [str(ROOT / "tests" / "run-with-services"), sys.executable, "-c", LOCKED_SCRIPT],
+        [
+            str(ROOT / "tests" / "support" / "run-with-services"),
+            sys.executable,
+            "-c",
+            LOCKED_SCRIPT,
+        ],
         capture_output=True,
         text=True,
         timeout=60,

@@ -162,7 +162,7 @@ def test_sigkill_during_50_writes_always_leaves_a_readable_file(tmp_path: Path) 
         writer = subprocess.Popen(
             [sys.executable, "-c", WRITER, str(folder)],
             stdout=subprocess.PIPE,
-            env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
         )
         assert writer.stdout is not None
         assert writer.stdout.readline() == b"ready\n"

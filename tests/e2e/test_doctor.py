@@ -12,8 +12,7 @@ import pytest
 
 from app.integration.browsers import HOST_NAME
 from app.system import settings
-from tests.harness import CHROME_ID, FIREFOX_ID, AppProcess, Home
-from tests.test_integration import (
+from tests.e2e.test_integration import (
     CHROMIUM_MANIFEST,
     FIREFOX_MANIFEST,
     OTHER_CHROME_ID,
@@ -21,6 +20,7 @@ from tests.test_integration import (
     fake_browsers,
     launcher,
 )
+from tests.support.harness import CHROME_ID, FIREFOX_ID, AppProcess, Home
 
 LINE = re.compile(r"^\[( ok |FAIL|warn|skip| -- )\] (\S+)\s+(.+?)\s{2,}|^ {21}fix: ")
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from app import __version__
-from tests.desktop import Desktop
-from tests.harness import (
+from tests.support.desktop import Desktop
+from tests.support.harness import (
     CHROME_ARGV,
     CHROME_ID,
     FIREFOX_ID,
@@ -36,7 +36,7 @@ from tests.harness import (
     wait_for,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BUILD_INPUTS = ("app", "host", "assets", "packaging", "pyproject.toml")
 HOST_NAME = "org.bridgekeeper.host.json"
 
@@ -421,7 +421,7 @@ def test_host_end_to_end_suite_passes_against_the_bundle(bundle: Bundle) -> None
     env = dict(os.environ, BK_TEST_APP_CMD=str(bundle.app), BK_TEST_HOST_CMD=str(bundle.host))
     env.pop("BRIDGEKEEPER_APP_COMMAND", None)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_host.py"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/e2e/test_host.py"],
         cwd=ROOT,
         env=env,
         check=False,

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from tests.browsers import BROWSERS, Browser, BrowserName, app_pids, host_pids, open_browser
-from tests.desktop import SCREENSHOTS, Desktop
-from tests.harness import AppProcess, Home, start_app, temp_home, wait_for
+from tests.support.browsers import BROWSERS, Browser, BrowserName, app_pids, host_pids, open_browser
+from tests.support.desktop import SCREENSHOTS, Desktop
+from tests.support.harness import AppProcess, Home, start_app, temp_home, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.xvfb]
 

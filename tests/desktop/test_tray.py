@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from app.ui.tray import NO_TRAY_MESSAGE
-from tests.desktop import Desktop
-from tests.harness import Home, HostProcess, one_shot, start_app, wait_for
+from tests.support.desktop import Desktop
+from tests.support.harness import Home, HostProcess, one_shot, start_app, wait_for
 
 pytestmark = pytest.mark.xvfb
 

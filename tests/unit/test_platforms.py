@@ -25,7 +25,7 @@ from app.integration.browsers import (
 )
 from app.integration.install import install, repair, uninstall
 from app.system.settings import Extension, Settings
-from tests.harness import CHROME_ID, FIREFOX_ID
+from tests.support.harness import CHROME_ID, FIREFOX_ID
 
 HOST = Path("/opt/Bridgekeeper/bridgekeeper-host")
 CONFIG = Settings([Extension("chromium", CHROME_ID, "Demo"), Extension("firefox", FIREFOX_ID)])

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.desktop import Desktop
-from tests.harness import AppProcess, Home, HostProcess, app_command, start_app, wait_for
+from tests.support.desktop import Desktop
+from tests.support.harness import AppProcess, Home, HostProcess, app_command, start_app, wait_for
 
 pytestmark = pytest.mark.xvfb
 

@@ -6,10 +6,10 @@ Typical use::
     with open_browser("chromium", home) as browser:      # registers the host, starts it
         reply = browser.run({"op": "request", "message": {"type": "ping"}})
 
-The test build is ``assets/extension`` plus ``tests/browser_extension`` (a page that
+The test build is ``assets/extension`` plus ``tests/support/browser_extension`` (a page that
 long-polls :class:`ResultsServer` for commands, runs each with the demo's client module
 ``bridgekeeper.js`` and posts the outcome back). Each command is a JSON object with an
-``op`` (see ``tests/browser_extension/test.js``); each outcome is ``{"value": ...}`` or
+``op`` (see ``tests/support/browser_extension/test.js``); each outcome is ``{"value": ...}`` or
 ``{"error": {"code", "message", "reply"}}``.
 
 Browsers run in their own session and are stopped by process group, never by name; the
@@ -35,9 +35,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
 
-from tests.harness import CHROME_ID, FIREFOX_ID, Home, app_command, host_command, wait_for
+from tests.support.harness import CHROME_ID, FIREFOX_ID, Home, app_command, host_command, wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXTENSION = ROOT / "assets" / "extension"
 TEST_PAGES = Path(__file__).resolve().parent / "browser_extension"
 HOST_NAME = "org.bridgekeeper.host"

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from host import protocol
-from tests.fake_app import FakeApp
-from tests.harness import (
+from tests.support.fake_app import FakeApp
+from tests.support.harness import (
     CHROME_ARGV,
     CHROME_ID,
     FIREFOX_ID,

@@ -19,7 +19,7 @@ from app.system.autostart import (
     XdgAutostart,
     app_command,
 )
-from tests.harness import Home, socket_accepts, wait_for
+from tests.support.harness import Home, socket_accepts, wait_for
 
 
 def read_entry(path: Path) -> configparser.SectionProxy:

@@ -17,7 +17,7 @@ from app.integration import manifests
 from app.integration.browsers import BROWSERS, BY_NAME, CHROMIUM, FIREFOX, HOST_NAME
 from app.system import settings
 from app.system.settings import AllowList, BadExtension, Extension, SettingsError
-from tests.harness import (
+from tests.support.harness import (
     BIN,
     CHROME_ID,
     FIREFOX_ID,

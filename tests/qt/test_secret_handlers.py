@@ -1,6 +1,6 @@
 """secret.get / secret.set / secret.delete in-process: the real Dispatcher, prompt queue,
 decision store, worker-thread runner and keychain (a real Secret Service through
-``tests/run-with-services``); a recording presenter stands in for the dialogs, which
+``tests/support/run-with-services``); a recording presenter stands in for the dialogs, which
 ``test_secrets_e2e.py`` drives for real."""
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def make_world(
 @pytest.fixture
 def world(qtbot: QtBot, tmp_path: Path) -> Iterator[World]:
     if os.environ.get("BK_SECRET_SERVICE") != "1":
-        pytest.skip("needs a real Secret Service: run through tests/run-with-services")
+        pytest.skip("needs a real Secret Service: run through tests/support/run-with-services")
     yield from make_world(qtbot, tmp_path, Keychain())
     with closing(secretstorage.dbus_init()) as bus:
         for item in secretstorage.get_default_collection(bus).get_all_items():

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from app.core.decisions import FILE_NAME, DecisionKey, DecisionStore
-from tests.desktop import Desktop
-from tests.fake_app import FakeApp
-from tests.harness import (
+from tests.support.desktop import Desktop
+from tests.support.fake_app import FakeApp
+from tests.support.harness import (
     CHROME_ID,
     FIREFOX_ID,
     AppProcess,
