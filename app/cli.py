@@ -5,16 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from enum import IntEnum
 
 from app import __version__
-
-
-class Exit(IntEnum):
-    OK = 0
-    PROBLEM = 1
-    USAGE = 2
-
+from app.commands.common import Exit, UsageError
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -56,4 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     command: Command = args.command
-    return command(args)
+    try:
+        return command(args)
+    except UsageError as error:
+        print(f"bridgekeeper: {error}", file=sys.stderr)
+        return Exit.USAGE

@@ -20,6 +20,7 @@ from typing import Any
 
 from app.core.decisions import DecisionKey, DecisionStore
 from app.system import settings
+from host.caller import CHROMIUM
 from tests.support.harness import (
     CHROME_ID,
     AppProcess,
@@ -51,8 +52,10 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
 from app.core.activity import ActivityLog
 from app.core.decisions import DecisionStore
-from app.core.dispatch import Caller, Dispatcher
-from app.core.queue import PromptQueue, register_prompts
+from app.core.dispatch import Dispatcher
+from host.caller import Caller
+from app.core.queue import PromptQueue
+from app.core.handlers.prompts import register_prompts
 from app.qt.timers import QtScheduler
 from app.ui.dialogs import DialogPresenter
 
@@ -219,8 +222,8 @@ def extension_id(n: int) -> str:
 def allow_many(home: Home) -> list[str]:
     ids = [extension_id(n) for n in range(EXTENSIONS)]
     config = settings.Settings(
-        [settings.Extension(settings.CHROMIUM, CHROME_ID)]
-        + [settings.Extension(settings.CHROMIUM, ident) for ident in ids]
+        [settings.Extension(CHROMIUM, CHROME_ID)]
+        + [settings.Extension(CHROMIUM, ident) for ident in ids]
     )
     settings.save(config, settings.settings_file(home.bk_home / "config"))
     return ids

@@ -14,7 +14,10 @@ Browser <-> host (the WebExtension native messaging format)
 Host <-> app (the local socket; version ``SOCKET_PROTOCOL``)
     Each frame is a 9-byte header ``kind (u8), seq (u32), length (u32)``, big-endian,
     then ``length`` bytes of UTF-8 JSON. ``length`` is at most ``MAX_SOCKET_FRAME_BYTES``
-    in either direction; a peer that sends more is broken and the connection is closed.
+    in either direction: the host forwards no larger request (it answers those itself) and
+    the app sends no larger reply (it answers ``too_large`` instead, as browsers refuse
+    more). A peer that sends more is broken and the connection is closed. Both ends split
+    the stream with ``SocketFrames``.
 
     1. The client opens with ``HELLO`` (seq 0): ``{"protocol": 1, "role": "host" |
        "control", "caller": {...}, "pid": int, "browser_exe": str | null}``. The caller
@@ -23,9 +26,8 @@ Host <-> app (the local socket; version ``SOCKET_PROTOCOL``)
     2. ``REQUEST`` frames carry the browser's request bytes unchanged (already checked to
        be JSON) with a ``seq`` the host picks, unique within the connection.
     3. The app answers each request with exactly one ``REPLY`` frame with the same
-       ``seq``, carrying the reply JSON the host writes to the browser unchanged (the host
-       only replaces a reply over ``MAX_REPLY_BYTES`` with ``too_large``). Replies may
-       come in any order: a ``ping`` overtakes a ``confirm`` that waits for the user.
+       ``seq``, carrying the reply JSON the host writes to the browser unchanged. Replies
+       may come in any order: a ``ping`` overtakes a ``confirm`` that waits for the user.
     4. If the app cannot serve the client (unknown protocol version, bad hello) it sends
        ``REFUSED`` (seq 0) with ``{"code", "message"}`` and closes.
     5. When the browser's input ends the host sends ``END`` (seq 0, empty). The app
@@ -37,8 +39,9 @@ Host <-> app (the local socket; version ``SOCKET_PROTOCOL``)
        ``app_unavailable``.
 
     ``role: "control"`` connections (the ``bridgekeeper`` command line talking to the
-    running app: hand-over, pause, resume) use the same frames; their requests are
-    ``{"command": ...}`` objects instead of extension requests.
+    running app: hand-over, pause, resume, decisions) use the same frames; their requests
+    are ``{"command": ...}`` objects instead of extension requests, and their replies have
+    the shape extension replies have (``ok_reply`` / ``error_reply``, ``id`` null).
 """
 
 from __future__ import annotations
@@ -62,7 +65,9 @@ HOST_NAME: Final = "org.bridgekeeper.host"
 MAX_REPLY_BYTES: Final = 1_048_576
 MAX_REQUEST_BYTES: Final = 64 * 1024 * 1024
 MAX_VALID_REQUEST_BYTES: Final = 1_048_576
-MAX_SOCKET_FRAME_BYTES: Final = 64 * 1024 * 1024
+MAX_SOCKET_FRAME_BYTES: Final = max(MAX_VALID_REQUEST_BYTES, MAX_REPLY_BYTES)
+"""The payload of a host <-> app frame, either way (see above): the larger of the biggest
+request the host forwards and the biggest reply a browser accepts."""
 MAX_ID_LENGTH: Final = 128
 
 # Error codes of the contract (SPEC "Requests and replies").
@@ -267,3 +272,37 @@ class BrowserFrames:
             self._filled = have
             self._buffer = b""
         return None
+
+
+class SocketFrames:
+    """Splits the host <-> app byte stream into ``(kind, seq, payload)`` frames: the one
+    splitter both ends use. ``next_frame`` raises ``ProtocolError`` for a frame over
+    ``MAX_SOCKET_FRAME_BYTES`` as soon as its header arrives."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> None:
+        self._buffer += data
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received and not yet handed out."""
+        return len(self._buffer)
+
+    def next_frame(self) -> tuple[int, int, bytes] | None:
+        """The next complete frame, or ``None`` until more has been fed."""
+        buffer = self._buffer
+        if len(buffer) < SOCKET_HEADER.size:
+            return None
+        kind, seq, length = SOCKET_HEADER.unpack_from(buffer)
+        if length > MAX_SOCKET_FRAME_BYTES:
+            raise ProtocolError(
+                f"a frame of {length} bytes is over the limit of {MAX_SOCKET_FRAME_BYTES}"
+            )
+        end = SOCKET_HEADER.size + length
+        if len(buffer) < end:
+            return None
+        payload = bytes(buffer[SOCKET_HEADER.size : end])
+        del buffer[:end]
+        return kind, seq, payload

@@ -4,22 +4,22 @@ One code path serves ``sendNativeMessage`` (one request, then end of input) and 
 (many requests). One thread waits on both ends at once (``poll``) and forwards the
 browser's frames unchanged and the app's replies back: no thread to start and no hand-over
 between threads on every message. The app checks every request (JSON, type, fields); the
-host parses one only when it must answer it itself (app gone, reply over the limit, a
-frame no valid request can fill), so start-up imports no json. Every request is answered
+host parses one only when it must answer it itself (app gone, a frame no valid request
+can fill), so start-up imports no json. Every request is answered
 exactly once: whoever pops it from its link's ``outstanding`` answers it.
 """
 
 from __future__ import annotations
 
-import _socket
 import io
 import os
 import select
 import sys
 import time
 
-from host import paths, protocol
+from host import protocol, transport
 from host.caller import browser_executable, parse_caller
+from host.transport import AppLink, AppUnavailable, connect
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
     from host.protocol import RequestId
 
 CONNECT_TIMEOUT = 10.0
-RECV_CHUNK = 64 * 1024
-"""Below glibc's mmap threshold: a receive costs no mmap/munmap."""
 APP_COMMAND_ENV = "BRIDGEKEEPER_APP_COMMAND"
 HOW_TO_FIX = "Start it with `bridgekeeper`, or run `bridgekeeper doctor` to see what is wrong."
 
@@ -41,27 +39,15 @@ def log(message: str) -> None:
         pass
 
 
-class AppUnavailable(Exception):
-    """The app cannot be reached; the message says why and what to do."""
-
-
 class BrowserOut:
-    """Writes framed replies to the browser, never more than ``MAX_REPLY_BYTES`` a frame."""
+    """Writes framed replies to the browser. A reply is never over ``MAX_REPLY_BYTES``:
+    the app answers ``too_large`` instead, and the link refuses larger frames."""
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
         self.closed = False
 
-    def write(self, request: bytes, payload: bytes) -> None:
-        """Write ``payload``, the reply to the raw ``request``."""
-        if len(payload) > protocol.MAX_REPLY_BYTES:
-            log(f"reply of {len(payload)} bytes replaced by too_large")
-            payload = protocol.error_reply(
-                protocol.request_id_of(request),
-                protocol.TOO_LARGE,
-                f"the reply is {len(payload)} bytes; browsers accept at most "
-                f"{protocol.MAX_REPLY_BYTES} bytes",
-            )
+    def write(self, payload: bytes) -> None:
         if self.closed:
             return
         view = memoryview(protocol.browser_frame(payload))
@@ -70,93 +56,6 @@ class BrowserOut:
                 view = view[os.write(self._fd, view) :]
         except OSError:
             self.closed = True  # the browser is gone; nothing left to answer to
-
-
-class AppLink:
-    """A connection to the app's socket, speaking the frames of ``host.protocol``.
-
-    Built on ``_socket`` rather than ``socket``: the wrapper module pulls in enum and
-    selectors, a quarter of the host's start-up, for nothing the relay uses.
-    """
-
-    def __init__(self, sock: _socket.socket) -> None:
-        self._sock = sock
-        self._buffer = bytearray()
-        self.alive = True
-        self.outstanding: dict[int, bytes] = {}
-        """Requests sent on this link and not answered yet, in the order they were sent."""
-
-    def send(self, kind: int, seq: int, payload: bytes) -> None:
-        self._sock.sendall(protocol.socket_frame(kind, seq, payload))
-
-    def settimeout(self, seconds: float | None) -> None:
-        """Make ``send``/``receive`` raise ``TimeoutError`` past ``seconds``."""
-        self._sock.settimeout(seconds)
-
-    def fileno(self) -> int:
-        return self._sock.fileno()
-
-    def receive(self) -> tuple[int, int, bytes] | None:
-        """The next frame, or ``None`` once the app has closed the connection."""
-        while (frame := self._buffered_frame()) is None:
-            if not self._receive_some():
-                return None
-        return frame
-
-    def receive_ready(self) -> list[tuple[int, int, bytes]] | None:
-        """The frames that one receive completes (call it when the socket is readable),
-        or ``None`` once the app has closed the connection."""
-        if not self._receive_some():
-            return None
-        frames = []
-        while (frame := self._buffered_frame()) is not None:
-            frames.append(frame)
-        return frames
-
-    def _receive_some(self) -> bool:
-        chunk = self._sock.recv(RECV_CHUNK)
-        self._buffer += chunk
-        return bool(chunk)
-
-    def _buffered_frame(self) -> tuple[int, int, bytes] | None:
-        buffer = self._buffer
-        if len(buffer) < protocol.SOCKET_HEADER.size:
-            return None
-        kind, seq, length = protocol.SOCKET_HEADER.unpack_from(buffer)
-        if length > protocol.MAX_SOCKET_FRAME_BYTES:
-            raise protocol.ProtocolError(f"app sent a frame of {length} bytes")
-        end = protocol.SOCKET_HEADER.size + length
-        if len(buffer) < end:
-            return None
-        payload = bytes(buffer[protocol.SOCKET_HEADER.size : end])
-        del buffer[:end]
-        return kind, seq, payload
-
-    def close(self) -> None:
-        if not self.alive:
-            return
-        self.alive = False
-        try:
-            self._sock.shutdown(_socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self._sock.close()
-
-
-def connect(path: str) -> AppLink | None:
-    """A link to a listening app, or ``None`` when nothing listens at ``path``."""
-    if sys.platform == "win32":
-        raise AppUnavailable("this host build cannot reach the app on Windows yet")
-    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-    try:
-        sock.connect(path)
-    except (FileNotFoundError, ConnectionRefusedError):
-        sock.close()
-        return None
-    except OSError as error:
-        sock.close()
-        raise AppUnavailable(f"cannot connect to {path}: {error}") from error
-    return AppLink(sock)
 
 
 def app_command() -> list[str]:
@@ -179,8 +78,10 @@ def start_app_and_connect(path: str, deadline: float) -> AppLink:
     import subprocess
 
     runtime = os.path.dirname(path)
-    paths.ensure_private_dir(runtime)
-    lock_fd = os.open(os.path.join(runtime, paths.LAUNCH_LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o600)
+    transport.ensure_private_dir(runtime)
+    lock_fd = os.open(
+        os.path.join(runtime, transport.LAUNCH_LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o600
+    )
     try:
         process: subprocess.Popen[bytes] | None = None
         if _try_lock(lock_fd):
@@ -347,7 +248,7 @@ class Relay:
         if self._link is not None and self._link.alive:
             return self._link
         try:
-            path = paths.socket_path()
+            path = transport.socket_path()
             link = connect(path)
             if link is None and not self._start_failure:
                 try:
@@ -358,7 +259,7 @@ class Relay:
             if link is None:
                 raise AppUnavailable(self._start_failure)
             link.send(protocol.HELLO, 0, self._hello())
-        except (AppUnavailable, paths.SocketPathError, OSError) as error:
+        except (AppUnavailable, transport.SocketPathError, OSError) as error:
             self._unavailable = str(error)
             log(self._unavailable)
             return None
@@ -370,12 +271,12 @@ class Relay:
 
     def _hello(self) -> bytes:
         caller = self._caller
-        window = caller["parent_window"]
+        window = caller.parent_window
         exe = browser_executable()
         text = (
             f'{{"protocol":{protocol.SOCKET_PROTOCOL},"role":"host","caller":{{'
-            f'"family":{protocol.json_string(caller["family"])},'
-            f'"extension":{protocol.json_string(caller["extension"])},'
+            f'"family":{protocol.json_string(caller.family)},'
+            f'"extension":{protocol.json_string(caller.extension)},'
             f'"parent_window":{"null" if window is None else window}}},'
             f'"pid":{os.getpid()},'
             f'"browser_exe":{"null" if exe is None else protocol.json_string(exe)}}}'
@@ -394,7 +295,8 @@ class Relay:
             return
         for kind, seq, payload in frames:
             if kind == protocol.REPLY:
-                self._out.write(link.outstanding.pop(seq, b""), payload)
+                link.outstanding.pop(seq, None)
+                self._out.write(payload)
             elif kind == protocol.REFUSED:
                 import json
 
@@ -431,7 +333,7 @@ class Relay:
         self._reply_error(protocol.request_id_of(request), protocol.APP_UNAVAILABLE, message)
 
     def _reply_error(self, rid: RequestId, code: str, message: str) -> None:
-        self._out.write(b"", protocol.error_reply(rid, code, message))
+        self._out.write(protocol.error_reply(rid, code, message))
 
 
 def _take_stdout() -> int:

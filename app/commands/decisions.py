@@ -1,5 +1,5 @@
-"""``bridgekeeper decisions list|forget``, ``pause`` and ``resume``, and the running app's
-side of the control commands they send (``control_handlers``).
+"""``bridgekeeper decisions list|forget``, ``pause`` and ``resume``: control commands for
+the running app (``app.core.control`` answers them).
 
 Decisions go through the running app when there is one, so that its copy in memory and
 the file stay the same; otherwise the command reads or edits the file itself.
@@ -10,56 +10,13 @@ from __future__ import annotations
 import argparse
 import datetime
 import sys
-from collections.abc import Callable
 from typing import Any
 
-from app.cli import Exit
+from app.commands.common import Exit, fail
+from app.core.control import unknown_key
 from app.core.decisions import DecisionsFileError, DecisionStore
-from app.core.queue import PromptQueue
 from app.system import folders
-from app.system.instance import AppNotRunning, control
-
-ControlHandler = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-def control_handlers(queue: PromptQueue, store: DecisionStore) -> dict[str, ControlHandler]:
-    """The app's control commands for prompts and decisions (see ``Bridgekeeper.controls``)."""
-
-    def pause(_message: dict[str, Any]) -> dict[str, Any]:
-        queue.set_paused(True)
-        return {"ok": True, "paused": True}
-
-    def resume(_message: dict[str, Any]) -> dict[str, Any]:
-        queue.set_paused(False)
-        return {"ok": True, "paused": False}
-
-    def show(_message: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "shown": queue.bring_forward()}
-
-    def decisions(_message: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "decisions": [r.to_json() for r in store.all()],
-            "problem": store.problem,
-        }
-
-    def forget(message: dict[str, Any]) -> dict[str, Any]:
-        if message.get("all") is True:
-            return {"ok": True, "forgotten": store.forget_all()}
-        key = message.get("key")
-        if not isinstance(key, str):
-            return {"ok": False, "error": "forget needs a key or all"}
-        if not store.forget(key):
-            return {"ok": False, "error": _unknown_key(key)}
-        return {"ok": True, "forgotten": 1}
-
-    return {
-        "pause": pause,
-        "resume": resume,
-        "show": show,
-        "decisions": decisions,
-        "forget": forget,
-    }
+from app.system.instance import AppNotRunning, ControlFailed, control
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -88,23 +45,21 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return Exit.USAGE
 
 
-def _unknown_key(key: str) -> str:
-    return f"no remembered decision has the key {key!r}; `bridgekeeper decisions list` shows them"
+class _Unanswered(Exception):
+    """The app listens but did not answer."""
 
 
 def _running_app(command: str, **fields: Any) -> dict[str, Any] | None:
-    """The running app's answer to ``command``, or None when no app is running."""
+    """The running app's result for ``command``, or None when no app is running. Raises
+    ``ControlFailed`` when it refuses, ``_Unanswered`` when it does not answer: editing
+    the file then would be undone by the app's copy in memory."""
     try:
         return control(command, timeout=0.0, **fields)
     except AppNotRunning:
         return None
-    except (OSError, ValueError) as error:
-        # It listens but did not answer: editing the file now would be undone by the
-        # app's copy in memory, so fail instead.
-        return {
-            "ok": False,
-            "error": f"Bridgekeeper is running but did not answer ({error}); try again",
-        }
+    except OSError as error:
+        message = f"Bridgekeeper is running but did not answer ({error}); try again"
+        raise _Unanswered(message) from error
 
 
 def _file_store() -> DecisionStore:
@@ -114,11 +69,11 @@ def _file_store() -> DecisionStore:
 
 
 def list_decisions(_args: argparse.Namespace) -> int:
-    answer = _running_app("decisions")
+    try:
+        answer = _running_app("decisions")
+    except (ControlFailed, _Unanswered) as error:
+        return fail(str(error))
     if answer is not None:
-        if not answer.get("ok"):
-            print(f"bridgekeeper: {answer.get('error')}", file=sys.stderr)
-            return Exit.PROBLEM
         entries: list[dict[str, Any]] = answer["decisions"]
         if answer.get("problem"):
             print(f"bridgekeeper: {answer['problem']}", file=sys.stderr)
@@ -126,8 +81,7 @@ def list_decisions(_args: argparse.Namespace) -> int:
         try:
             entries = [r.to_json() for r in _file_store().all()]
         except DecisionsFileError as error:
-            print(f"bridgekeeper: {error}", file=sys.stderr)
-            return Exit.PROBLEM
+            return fail(str(error))
     if not entries:
         print("No remembered decisions.")
         return Exit.OK
@@ -160,40 +114,35 @@ def forget(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print("bridgekeeper decisions forget: give either a KEY or --all", file=sys.stderr)
         return Exit.USAGE
     fields: dict[str, Any] = {"all": True} if args.all else {"key": args.key}
-    answer = _running_app("forget", **fields)
+    try:
+        answer = _running_app("forget", **fields)
+    except (ControlFailed, _Unanswered) as error:
+        return fail(str(error))
     if answer is None:
         try:
             store = _file_store()
         except DecisionsFileError as error:
-            print(f"bridgekeeper: {error}", file=sys.stderr)
-            return Exit.PROBLEM
+            return fail(str(error))
         if args.all:
-            answer = {"ok": True, "forgotten": store.forget_all()}
+            count = store.forget_all()
         elif store.forget(args.key):
-            answer = {"ok": True, "forgotten": 1}
+            count = 1
         else:
-            answer = {"ok": False, "error": _unknown_key(args.key)}
+            return fail(unknown_key(args.key))
         if store.problem:
-            print(f"bridgekeeper: {store.problem}", file=sys.stderr)
-            return Exit.PROBLEM
-    if not answer.get("ok"):
-        print(f"bridgekeeper: {answer.get('error')}", file=sys.stderr)
-        return Exit.PROBLEM
-    count = answer["forgotten"]
+            return fail(store.problem)
+    else:
+        count = answer["forgotten"]
     print(f"Forgot {count} remembered decision{'' if count == 1 else 's'}.")
     return Exit.OK
 
 
 def _pause(paused: bool) -> int:
-    answer = _running_app("pause" if paused else "resume")
+    try:
+        answer = _running_app("pause" if paused else "resume")
+    except (ControlFailed, _Unanswered) as error:
+        return fail(str(error))
     if answer is None:
-        print(
-            "bridgekeeper: Bridgekeeper is not running; start it with `bridgekeeper`",
-            file=sys.stderr,
-        )
-        return Exit.PROBLEM
-    if not answer.get("ok"):
-        print(f"bridgekeeper: {answer.get('error')}", file=sys.stderr)
-        return Exit.PROBLEM
+        return fail("Bridgekeeper is not running; start it with `bridgekeeper`")
     print("Prompts paused." if paused else "Prompts resumed.")
     return Exit.OK

@@ -7,13 +7,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from app.commands.common import Exit, UsageError
 from app.integration import checks, manifests
-from app.integration.browsers import BROWSERS, BY_NAME, CHROMIUM, Browser
-from app.integration.install import current_system, install, repair, uninstall
+from app.integration.browsers import BROWSERS, BY_NAME, Browser
+from app.integration.install import current_machine, install, repair, uninstall
 from app.system import settings
+from host.caller import CHROMIUM
 
-PROBLEM = 1
-USAGE = 2
 NAMES = ", ".join(browser.name for browser in BROWSERS)
 
 
@@ -58,16 +58,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _browsers(names: list[str] | None) -> list[Browser] | None:
-    """The named browsers; exits 2 on an unknown name."""
+    """The named browsers; ``UsageError`` for an unknown name."""
     if not names:
         return None
     unknown = [name for name in names if name not in BY_NAME]
     if unknown:
-        print(
-            f"bridgekeeper: unknown browser {', '.join(unknown)}; known: {NAMES}",
-            file=sys.stderr,
-        )
-        raise SystemExit(USAGE)
+        raise UsageError(f"unknown browser {', '.join(unknown)}; known: {NAMES}")
     return [BY_NAME[name] for name in dict.fromkeys(names)]
 
 
@@ -77,7 +73,7 @@ def run_install(args: argparse.Namespace) -> int:
         extensions = [settings.parse_extension(text) for text in args.extension or []]
     except settings.BadExtension as error:
         print(f"bridgekeeper: {error}", file=sys.stderr)
-        return USAGE
+        return Exit.USAGE
     user_data_dir: Path | None = args.user_data_dir
     if user_data_dir is not None:
         others = [b.name for b in browsers or [] if b.family != CHROMIUM]
@@ -87,13 +83,13 @@ def run_install(args: argparse.Namespace) -> int:
                 f"{', '.join(others)}",
                 file=sys.stderr,
             )
-            return USAGE
+            return Exit.USAGE
         user_data_dir = user_data_dir.expanduser().absolute()
     try:
         config = settings.load()
     except settings.SettingsError as error:
         print(f"bridgekeeper: {error}", file=sys.stderr)
-        return PROBLEM
+        return Exit.PROBLEM
     changed = False
     for extension in extensions:
         changed |= config.allow(extension)
@@ -102,12 +98,12 @@ def run_install(args: argparse.Namespace) -> int:
         changed = True
     if changed:
         settings.save(config)
-    system = current_system()
+    machine = current_machine()
     host = manifests.host_path()
-    actions = install(system, config, host, browsers, user_data_dir)
+    actions = install(machine, config, host, browsers, user_data_dir)
     # Manifests written earlier must allow the new extensions too.
-    targeted = {action.detail.split(" (HKCU")[0] for action in actions}
-    actions += [action for action in repair(system, config, host) if action.detail not in targeted]
+    targeted = {action.path for action in actions}
+    actions += [action for action in repair(machine, config, host) if action.path not in targeted]
     for action in actions:
         print(action.line())
     written = [a for a in actions if a.what in ("wrote", "unchanged", "repaired")]
@@ -117,7 +113,7 @@ def run_install(args: argparse.Namespace) -> int:
             f"({NAMES}) or a profile with --user-data-dir DIR.",
             file=sys.stderr,
         )
-        return PROBLEM
+        return Exit.PROBLEM
     print(f"host: {host}")
     if config.extensions:
         for ext in config.extensions:
@@ -125,7 +121,7 @@ def run_install(args: argparse.Namespace) -> int:
             print(f"allowed: {ext.family} {ext.id}{named}")
     else:
         print("No extension is allowed yet: add one with --extension ID.", file=sys.stderr)
-    return PROBLEM if any(a.what == "failed" for a in actions) else 0
+    return Exit.PROBLEM if any(a.what == "failed" for a in actions) else Exit.OK
 
 
 def run_uninstall(args: argparse.Namespace) -> int:
@@ -134,32 +130,32 @@ def run_uninstall(args: argparse.Namespace) -> int:
         config = settings.load()
     except settings.SettingsError as error:
         print(f"bridgekeeper: {error}", file=sys.stderr)
-        return PROBLEM
+        return Exit.PROBLEM
     before = list(config.user_data_dirs)
-    actions = uninstall(current_system(), config, browsers)
+    actions = uninstall(current_machine(), config, browsers)
     if config.user_data_dirs != before:
         settings.save(config)
     for action in actions:
         print(action.line())
     if not actions:
         print("Nothing to remove: no manifest of Bridgekeeper's was found.")
-    return PROBLEM if any(a.what == "failed" for a in actions) else 0
+    return Exit.PROBLEM if any(a.what == "failed" for a in actions) else Exit.OK
 
 
 def run_status(_args: argparse.Namespace) -> int:
-    print(checks.render(checks.status(current_system(), _expected_host())))
-    return 0
+    print(checks.render(checks.status(current_machine(), _expected_host())))
+    return Exit.OK
 
 
 def run_doctor(_args: argparse.Namespace) -> int:
-    found = checks.doctor(current_system(), _expected_host())
+    found = checks.doctor(current_machine(), _expected_host())
     print(checks.render(found))
     problems = sum(check.state is checks.State.PROBLEM for check in found)
     if problems:
         print(f"\n{problems} problem{'s' if problems > 1 else ''} found; each has its fix above.")
-        return PROBLEM
+        return Exit.PROBLEM
     print("\nEverything works.")
-    return 0
+    return Exit.OK
 
 
 def _expected_host() -> Path:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
+
+from app.core.listeners import Listeners
 
 ACTIVITY_LIMIT = 200
 
@@ -31,14 +32,11 @@ class ActivityEntry:
 
 
 class ActivityLog:
-    """The last ``limit`` entries, oldest first."""
+    """The last ``limit`` entries, oldest first; ``recorded`` hear each new one."""
 
     def __init__(self, limit: int = ACTIVITY_LIMIT) -> None:
         self._entries: deque[ActivityEntry] = deque(maxlen=limit)
-        self._listeners: list[Callable[[ActivityEntry], None]] = []
-
-    def on_entry(self, listener: Callable[[ActivityEntry], None]) -> None:
-        self._listeners.append(listener)
+        self.recorded: Listeners[[ActivityEntry]] = Listeners("the activity log")
 
     def record(
         self,
@@ -55,8 +53,7 @@ class ActivityLog:
             time.time(), browser, extension_id, extension_name, type, title, outcome, reason
         )
         self._entries.append(entry)
-        for listener in self._listeners:
-            listener(entry)
+        self.recorded.emit(entry)
         return entry
 
     def entries(self) -> list[ActivityEntry]:

@@ -1,7 +1,7 @@
 """How the core runs a blocking call (the keychain) without blocking the GUI thread: a
 ``BlockingRunner`` calls it elsewhere and hands the result back on the GUI thread.
 
-``app.blocking.ThreadRunner`` is the app's; tests of the core may pass one that runs the
+``app.qt.worker.ThreadRunner`` is the app's; tests of the core may pass one that runs the
 call at once.
 """
 

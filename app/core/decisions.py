@@ -14,12 +14,13 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from app.core.files import write_atomically
+from app.core.listeners import Listeners
 
 log = logging.getLogger(__name__)
 
@@ -102,50 +103,23 @@ def _parse(text: str) -> dict[DecisionKey, Remembered]:
     return found
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash at any point leaves the old file or
-    the new one, never a mix (temp file in the same folder, fsync, ``os.replace``)."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    # The rename itself must reach the disk too, or a power cut can bring the old one back.
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
 class DecisionStore:
     """The remembered decisions, in memory and in ``folder/decisions.json``.
 
-    Only one process writes the file: the running app, or the command line when the app
-    is not running (it then goes through the app).
+    Only one process writes the file: the running app, or the command line when no app
+    is running (when one is, the command line asks it instead).
+
+    ``problems`` hear a message when the file had to be moved aside or cannot be written;
+    ``changed`` hear every change of the decisions.
     """
 
     def __init__(self, folder: Path) -> None:
         self.path = folder / FILE_NAME
         self._decisions: dict[DecisionKey, Remembered] = {}
-        self._problem_listeners: list[Callable[[str], None]] = []
-        self._change_listeners: list[Callable[[], None]] = []
+        self.problems: Listeners[[str]] = Listeners("remembered decisions' problems")
+        self.changed: Listeners[[]] = Listeners("remembered decisions")
         self.problem = ""
         """The last problem with the file, or "" (for a status line)."""
-
-    def on_problem(self, listener: Callable[[str], None]) -> None:
-        """``listener(message)`` when the file had to be moved aside or cannot be written."""
-        self._problem_listeners.append(listener)
-
-    def on_change(self, listener: Callable[[], None]) -> None:
-        self._change_listeners.append(listener)
 
     def load(self, move_aside: bool = True) -> None:
         """Read the file. A bad one is moved aside (``move_aside``) and reported, and the
@@ -227,11 +201,9 @@ class DecisionStore:
         except OSError as error:
             # Kept in memory for this session; the user hears that it will not last.
             self._report(f"Remembered decisions could not be saved to {self.path}: {error}")
-        for listener in self._change_listeners:
-            listener()
+        self.changed.emit()
 
     def _report(self, message: str) -> None:
         log.error("%s", message)
         self.problem = message
-        for listener in self._problem_listeners:
-            listener(message)
+        self.problems.emit(message)

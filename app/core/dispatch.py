@@ -1,8 +1,10 @@
-"""Routes each request from a host to the handler registered for its ``type``.
+"""Checks every request from a host and runs the handler registered for its ``type``.
 
-Plain Python, no widgets: the socket server feeds it frames, handlers answer through
+Plain Python, no widgets: the router hands it request frames; handlers answer through
 ``Request.reply_*``, exactly once. An unknown type, a bad field or an untrusted caller
-gets a stable error code, never an exception.
+gets a stable error code, never an exception. A request is parsed and checked once, on
+the socket thread (``accept``); its handler then runs there or on the GUI thread
+(``run``), as it was registered.
 """
 
 from __future__ import annotations
@@ -14,25 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from host import protocol
+from host.caller import Caller
 from host.protocol import RequestId
 
 log = logging.getLogger(__name__)
-
-BROWSER_NAMES = {"chromium": "a Chromium-family browser", "firefox": "a Firefox-family browser"}
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who asks, as the host learned it from the browser's command line."""
-
-    family: str
-    extension: str
-    browser: str = ""
-    """Display name of the browser ("Chromium", "Firefox"), or the family's generic name."""
-
-    @property
-    def label(self) -> str:
-        return self.browser or BROWSER_NAMES.get(self.family, "an unknown program")
 
 
 class Client(Protocol):
@@ -51,6 +38,13 @@ class BadRequest(Exception):
     """A request the contract does not allow; the message names the offending field."""
 
 
+class UntrustedCaller(Exception):
+    """The caller is not in the allowed list."""
+
+
+Validator = Callable[[dict[str, Any]], dict[str, Any]]
+
+
 @dataclass(eq=False)
 class Request:
     """One request waiting for its single reply."""
@@ -58,9 +52,10 @@ class Request:
     client: Client
     seq: int
     rid: RequestId
-    type: str
-    fields: dict[str, Any]
-    answered: bool = field(default=False)
+    type: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+    handler: Handler | None = None
+    answered: bool = False
 
     @property
     def caller(self) -> Caller:
@@ -77,23 +72,19 @@ class Request:
             log.error("request %s of client %s answered twice", self.rid, self.client.client_id)
             return
         self.answered = True
+        if len(payload) > protocol.MAX_REPLY_BYTES:
+            # Browsers refuse a larger message; the extension hears why instead.
+            log.warning("a %s reply of %d bytes replaced by too_large", self.type, len(payload))
+            payload = protocol.error_reply(
+                self.rid,
+                protocol.TOO_LARGE,
+                f"the reply is {len(payload)} bytes; browsers accept at most "
+                f"{protocol.MAX_REPLY_BYTES} bytes",
+            )
         self.client.send_reply(self.seq, payload)
 
 
-Validator = Callable[[dict[str, Any]], dict[str, Any]]
 Handler = Callable[[Request], None]
-
-
-def only_fields(allowed: set[str]) -> Validator:
-    """A validator for requests whose only fields are ``allowed`` (besides type and id)."""
-
-    def validate(message: dict[str, Any]) -> dict[str, Any]:
-        for name in message:
-            if name not in allowed and name not in ("type", "id"):
-                raise BadRequest(f"unknown field {name!r}")
-        return {name: message[name] for name in allowed if name in message}
-
-    return validate
 
 
 def _reject_constant(name: str) -> Any:
@@ -118,71 +109,67 @@ def parse_request(payload: bytes) -> Any:
 class Dispatcher:
     """The table of request types, and the checks every request passes first.
 
-    ``is_allowed`` is asked on the socket thread too (``answer_now``): it must be safe
-    to call from any thread."""
+    ``is_allowed`` is asked on the socket thread: it must be safe to call from any
+    thread."""
 
     def __init__(self, is_allowed: Callable[[Caller], bool]) -> None:
         self._is_allowed = is_allowed
         self._table: dict[str, tuple[Validator, Handler]] = {}
         self._any_thread: set[str] = set()
-        self._gone_listeners: list[Callable[[Client], None]] = []
 
     def register(
         self, type_: str, validate: Validator, handler: Handler, *, any_thread: bool = False
     ) -> None:
-        """``any_thread``: the handler touches nothing of the GUI thread, so the socket
-        thread may run it (``answer_now``)."""
+        """``any_thread``: the handler touches nothing of the GUI thread, so it runs on the
+        socket thread, at once."""
         if type_ in self._table:
             raise ValueError(f"request type {type_!r} registered twice")
         self._table[type_] = (validate, handler)
         if any_thread:
             self._any_thread.add(type_)
 
-    def on_client_gone(self, listener: Callable[[Client], None]) -> None:
-        self._gone_listeners.append(listener)
-
-    def client_gone(self, client: Client) -> None:
-        for listener in self._gone_listeners:
-            listener(client)
-
-    def handle(self, client: Client, seq: int, payload: bytes) -> None:
-        """Answer (now or later) the request ``payload`` that ``client`` sent as ``seq``."""
-        self._handle(client, seq, payload, on_gui_thread=True)
-
-    def answer_now(self, client: Client, seq: int, payload: bytes) -> bool:
-        """On any thread: answer the request if that needs no handler that was registered
-        for the GUI thread only (a malformed or untrusted request needs none); say whether
-        it did. The one it leaves goes to ``handle`` on the GUI thread."""
-        return self._handle(client, seq, payload, on_gui_thread=False)
-
-    def _handle(self, client: Client, seq: int, payload: bytes, *, on_gui_thread: bool) -> bool:
+    def accept(self, client: Client, seq: int, payload: bytes) -> Request | None:
+        """On any thread: parse and check the request ``payload`` that ``client`` sent as
+        ``seq``. A malformed or untrusted request is answered here, and so is one whose
+        handler may run on any thread. Returns the checked request whose handler must run
+        on the GUI thread (pass it to ``run``), or ``None``."""
         try:
             message = parse_request(payload)
         except BadRequest as error:
             client.send_reply(seq, protocol.error_reply(None, protocol.BAD_REQUEST, str(error)))
-            return True
+            return None
         if message == "ping":
             client.send_reply(seq, b'"pong"')
-            return True
-        rid = protocol.request_id(message)
-        request = Request(client, seq, rid, "", {})
+            return None
+        request = Request(client, seq, protocol.request_id(message))
         try:
-            request.type, request.fields, handler = self._check(client, message)
+            request.type, request.fields, request.handler = self._check(client, message)
         except BadRequest as error:
             request.reply_error(protocol.BAD_REQUEST, str(error))
-            return True
+            return None
         except UntrustedCaller as error:
             request.reply_error(protocol.UNTRUSTED_EXTENSION, str(error))
-            return True
-        if not on_gui_thread and request.type not in self._any_thread:
-            return False
+            return None
+        if request.type in self._any_thread:
+            self.run(request)
+            return None
+        return request
+
+    def run(self, request: Request) -> None:
+        """Run the handler of a request ``accept`` returned (on the GUI thread)."""
+        assert request.handler is not None
         try:
-            handler(request)
+            request.handler(request)
         except Exception:
             log.exception("handler for %r failed", request.type)
             if not request.answered:
                 request.reply_error(protocol.INTERNAL, "Bridgekeeper failed; see its log")
-        return True
+
+    def handle(self, client: Client, seq: int, payload: bytes) -> None:
+        """``accept`` then ``run``, on the GUI thread."""
+        request = self.accept(client, seq, payload)
+        if request is not None:
+            self.run(request)
 
     def _check(self, client: Client, message: Any) -> tuple[str, dict[str, Any], Handler]:
         if not isinstance(message, dict):
@@ -207,7 +194,3 @@ class Dispatcher:
             raise BadRequest(f"unknown type {type_[:100]!r}")
         validate, handler = entry
         return type_, validate(message), handler
-
-
-class UntrustedCaller(Exception):
-    """The caller is not in the allowed list."""

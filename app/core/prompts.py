@@ -1,9 +1,9 @@
 """What the prompt queue asks of the dialogs, and what the dialogs answer.
 
 The queue (plain Python) decides which prompt is shown, when it times out or is
-cancelled; a ``Presenter`` (the widgets) only shows it and reports the user's answer by
-calling the ``answer`` callback it was given. Tests replace the presenter; the shipped app
-has no presenter that answers by itself.
+cancelled; a ``Presenter`` (the widgets) only shows it and reports the user's answer,
+which the composition root passes to ``PromptQueue.answer``. Tests replace the presenter;
+the shipped app has no presenter that answers by itself.
 """
 
 from __future__ import annotations
@@ -77,14 +77,14 @@ class Presenter(Protocol):
 
     def show(self, prompt: Prompt, waiting: int) -> None:
         """Show ``prompt`` (the front of the queue); ``waiting`` more are queued behind it.
-        The user's answer goes to the ``AnswerCallback`` the presenter was built with."""
+        The user's answer, reported later, goes to ``PromptQueue.answer``."""
 
     def set_waiting(self, waiting: int) -> None:
         """The number queued behind the shown prompt changed ("1 of 3")."""
 
     def close(self, key: int) -> None:
         """Close the dialog of ``key`` without an answer: it timed out, was cancelled, or
-        its host went away. Must not call the answer callback."""
+        its host went away. Must not report an answer for it."""
 
     def bring_forward(self) -> bool:
         """Raise and focus the shown dialog; False when it could not be brought forward."""

@@ -3,8 +3,8 @@ come first served across all hosts, until the user answers, their timeout runs o
 are cancelled, their host goes away, or the app is paused.
 
 Plain Python: dialogs are behind ``app.core.prompts.Presenter``, time behind
-``app.core.scheduler.Scheduler``. ``register_prompts`` puts the request types
-``confirm``, ``choose``, ``prompt``, ``notify`` and ``cancel`` in the dispatcher.
+``app.core.scheduler.Scheduler``. The handlers that submit prompts are in
+``app.core.handlers`` (``prompts`` and ``secrets``).
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ from typing import Any, Literal
 
 from app.core.activity import ActivityLog
 from app.core.decisions import DecisionKey, DecisionStore
-from app.core.dispatch import Caller, Client, Dispatcher, Request
-from app.core.handlers.prompts import VALIDATORS, Fields
+from app.core.dispatch import Client, Request
+from app.core.fields import Fields
+from app.core.listeners import Listeners
 from app.core.prompts import Answer, Decision, Option, Presenter, Prompt, PromptKind
 from app.core.scheduler import Handle, Scheduler
 from host import protocol
+from host.caller import Caller
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +87,8 @@ class UnattendedPresenter:
 class PromptQueue:
     """Pending prompts in arrival order; the first one is the one shown.
 
-    ``answer`` is the ``AnswerCallback`` for the presenter. ``on_change`` listeners hear
-    when ``pending`` or ``paused`` changed (the tray's icon and status line).
+    ``answer`` is what the presenter's answers go to. ``changed`` listeners hear when
+    ``pending`` or ``paused`` changed (the tray's icon and status line).
     """
 
     def __init__(
@@ -110,7 +112,7 @@ class PromptQueue:
         self._pending: list[_Pending] = []
         self._keys = itertools.count(1)
         self._paused = False
-        self._listeners: list[Callable[[], None]] = []
+        self.changed: Listeners[[]] = Listeners("the prompt queue")
 
     # -- what the tray and `status` read ------------------------------------------------
 
@@ -122,9 +124,6 @@ class PromptQueue:
     @property
     def paused(self) -> bool:
         return self._paused
-
-    def on_change(self, listener: Callable[[], None]) -> None:
-        self._listeners.append(listener)
 
     def prompts(self) -> list[Prompt]:
         """The pending prompts, the shown one first."""
@@ -303,7 +302,7 @@ class PromptQueue:
     # -- ending -------------------------------------------------------------------------
 
     def answer(self, key: int, answer: Answer) -> None:
-        """The presenter's ``AnswerCallback``: the user answered the dialog of ``key``."""
+        """The user answered the dialog of ``key`` (the presenter reports it)."""
         entry = next((e for e in self._pending if e.prompt.key == key), None)
         if entry is None:
             log.info("answer for prompt %s, which no longer waits; ignored", key)
@@ -373,13 +372,13 @@ class PromptQueue:
         self._changed()
 
     def _deliver(self, entry: _Pending, outcome: Outcome) -> None:
-        self._record(entry, outcome.decision, outcome.reason)
         try:
             entry.on_outcome(outcome)
         except Exception:
             log.exception("handling the outcome of %s failed", entry.request.type)
             if not entry.request.answered:
                 entry.request.reply_error(protocol.INTERNAL, "Bridgekeeper failed; see its log")
+        self._record(entry, outcome.decision, outcome.reason)
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -398,11 +397,7 @@ class PromptQueue:
             log.exception("the presenter failed in %s", method)
 
     def _changed(self) -> None:
-        for listener in self._listeners:
-            try:
-                listener()
-            except Exception:
-                log.exception("a queue listener failed")
+        self.changed.emit()
 
     def _extension_name(self, caller: Caller) -> str:
         try:
@@ -437,93 +432,3 @@ def _check_answer(prompt: Prompt, answer: Answer) -> str:
     ):
         return "the value is missing or longer than max_length"
     return ""
-
-
-def register_prompts(
-    dispatcher: Dispatcher,
-    queue: PromptQueue,
-    activity: ActivityLog,
-    notify: Callable[[str, str], bool],
-    names: Callable[[Caller], str] = lambda _caller: "",
-) -> None:
-    """Put ``confirm``, ``choose``, ``prompt``, ``notify`` and ``cancel`` in the table;
-    ``notify(title, message)`` shows a tray notification and says whether it could."""
-
-    def confirm(request: Request) -> None:
-        fields = request.fields
-
-        def reply(outcome: Outcome) -> None:
-            request.reply_ok(
-                {
-                    "decision": outcome.decision,
-                    "reason": outcome.reason,
-                    "remembered": outcome.remembered,
-                }
-            )
-
-        queue.confirm(
-            request,
-            reply,
-            title=fields["title"],
-            message=fields["message"],
-            details=fields["details"],
-            action=fields["action"],
-            site=fields["site"],
-            danger=fields["danger"],
-            allow_label=fields["allow_label"],
-            deny_label=fields["deny_label"],
-            timeout=fields["timeout"],
-        )
-
-    def choose(request: Request) -> None:
-        queue.choose(
-            request,
-            request.fields,
-            lambda o: request.reply_ok(
-                {"decision": o.decision, "choice": o.choice, "reason": o.reason}
-            ),
-        )
-
-    def prompt(request: Request) -> None:
-        queue.ask_text(
-            request,
-            request.fields,
-            lambda o: request.reply_ok(
-                {"decision": o.decision, "value": o.value, "reason": o.reason}
-            ),
-        )
-
-    def show_notification(request: Request) -> None:
-        title, message = request.fields["title"], request.fields["message"]
-        # Paused means "Do not disturb": no notification either.
-        shown = False
-        if not queue.paused:
-            try:
-                shown = bool(notify(title, message))
-            except Exception:
-                log.exception("showing a notification failed")
-        request.reply_ok({"shown": shown})
-        caller = request.caller
-        activity.record(
-            browser=caller.label,
-            extension_id=caller.extension,
-            extension_name=names(caller),
-            type="notify",
-            title=title,
-            outcome="shown" if shown else "not shown",
-            reason="paused" if queue.paused else "",
-        )
-
-    def cancel(request: Request) -> None:
-        request.reply_ok({"cancelled": queue.cancel(request.client, request.fields["target"])})
-
-    handlers: dict[str, Callable[[Request], None]] = {
-        "confirm": confirm,
-        "choose": choose,
-        "prompt": prompt,
-        "notify": show_notification,
-        "cancel": cancel,
-    }
-    for type_, handler in handlers.items():
-        dispatcher.register(type_, VALIDATORS[type_], handler)
-    dispatcher.on_client_gone(queue.client_gone)

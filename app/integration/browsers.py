@@ -8,19 +8,18 @@ through the default value of ``HKCU\\Software\\<vendor>\\NativeMessagingHosts\\<
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
-HOST_NAME = "org.bridgekeeper.host"
+from app.system.registry import Registry, WindowsRegistry
+from host.caller import CHROMIUM, FIREFOX
+from host.protocol import HOST_NAME
+
 MANIFEST_NAME = f"{HOST_NAME}.json"
-CHROMIUM = "chromium"
-FIREFOX = "firefox"
 LINUX, MACOS, WINDOWS = "linux", "darwin", "win32"
 _MOZ = "native-messaging-hosts"  # Firefox family on Linux
 _NMH = "NativeMessagingHosts"
@@ -67,6 +66,9 @@ class Browser:
     linux: OnLinux | None = None
     macos: OnMacOS | None = None
     windows: OnWindows | None = None
+    processes: tuple[str, ...] = ()
+    """The file names its browser process runs as (lower case, no ``.exe``; a name may
+    carry a suffix after ``-`` or ``_``), to name the browser that started a host."""
 
     def on(self, platform: str) -> OnLinux | OnMacOS | OnWindows | None:
         return {LINUX: self.linux, MACOS: self.macos, WINDOWS: self.windows}.get(platform)
@@ -86,6 +88,7 @@ def _chromium(
     mac_system: tuple[str, ...] = (),
     win_exe: tuple[str, ...] = (),
     win_vendor: str | None = None,
+    processes: tuple[str, ...] = (),
 ) -> Browser:
     """A Chromium-family row: the user-level folder is ``<user data dir>/NativeMessagingHosts``."""
     return Browser(
@@ -101,6 +104,7 @@ def _chromium(
         if mac_app
         else None,
         windows=OnWindows(win_exe, win_vendor) if win_vendor else None,
+        processes=processes,
     )
 
 
@@ -119,6 +123,7 @@ def _firefox(
     mac_system: tuple[str, ...] = (),
     win_exe: tuple[str, ...],
     win_vendor: str,
+    processes: tuple[str, ...] = (),
 ) -> Browser:
     return Browser(
         name,
@@ -127,6 +132,7 @@ def _firefox(
         linux=OnLinux(linux_exe, linux_dir, linux_system, homes, flatpak, snap),
         macos=OnMacOS((mac_app,), mac_dir, mac_system),
         windows=OnWindows(win_exe, win_vendor),
+        processes=processes,
     )
 
 
@@ -144,6 +150,7 @@ BROWSERS: tuple[Browser, ...] = (
         mac_system=(f"/{_MAC_SUPPORT}/Mozilla/{_NMH}",),
         win_exe=(r"Mozilla Firefox\firefox.exe",),
         win_vendor="Mozilla",
+        processes=("firefox",),
     ),
     _firefox(
         "librewolf",
@@ -156,6 +163,7 @@ BROWSERS: tuple[Browser, ...] = (
         mac_dir=f"{_MAC_SUPPORT}/LibreWolf/{_NMH}",
         win_exe=(r"LibreWolf\librewolf.exe",),
         win_vendor="LibreWolf",
+        processes=("librewolf",),
     ),
     _firefox(
         "waterfox",
@@ -167,6 +175,7 @@ BROWSERS: tuple[Browser, ...] = (
         mac_dir=f"{_MAC_SUPPORT}/Waterfox/{_NMH}",
         win_exe=(r"Waterfox\waterfox.exe",),
         win_vendor="Waterfox",
+        processes=("waterfox",),
     ),
     # Tor Browser is self-contained: its launcher makes <install>/Browser its HOME.
     _firefox(
@@ -196,6 +205,7 @@ BROWSERS: tuple[Browser, ...] = (
         mac_system=(f"/Library/Google/Chrome/{_NMH}",),
         win_exe=(r"Google\Chrome\Application\chrome.exe",),
         win_vendor=r"Google\Chrome",
+        processes=("chrome",),
     ),
     _chromium(
         "chrome-beta",
@@ -244,6 +254,7 @@ BROWSERS: tuple[Browser, ...] = (
         mac_system=(f"/{_MAC_SUPPORT}/Chromium/{_NMH}",),
         win_exe=(r"Chromium\Application\chrome.exe",),
         win_vendor="Chromium",
+        processes=("chromium",),
     ),
     _chromium(
         "edge",
@@ -256,6 +267,7 @@ BROWSERS: tuple[Browser, ...] = (
         mac_data="Microsoft Edge",
         win_exe=(r"Microsoft\Edge\Application\msedge.exe",),
         win_vendor=r"Microsoft\Edge",
+        processes=("msedge",),
     ),
     _chromium(
         "brave",
@@ -268,6 +280,7 @@ BROWSERS: tuple[Browser, ...] = (
         mac_data="BraveSoftware/Brave-Browser",
         win_exe=(r"BraveSoftware\Brave-Browser\Application\brave.exe",),
         win_vendor=r"BraveSoftware\Brave-Browser",
+        processes=("brave",),
     ),
     _chromium(
         "vivaldi",
@@ -280,6 +293,7 @@ BROWSERS: tuple[Browser, ...] = (
         mac_data="Vivaldi",
         win_exe=(r"Vivaldi\Application\vivaldi.exe",),
         win_vendor="Vivaldi",
+        processes=("vivaldi",),
     ),
     _chromium(
         "opera",
@@ -292,52 +306,30 @@ BROWSERS: tuple[Browser, ...] = (
         mac_data="com.operasoftware.Opera",
         win_exe=(r"Programs\Opera\opera.exe", r"Opera\opera.exe"),
         win_vendor=r"Opera Software\Opera Stable",
+        processes=("opera",),
     ),
 )
 
 BY_NAME: dict[str, Browser] = {browser.name: browser for browser in BROWSERS}
 
 
-class Registry(Protocol):
-    """The default values of ``HKEY_CURRENT_USER`` keys (only Windows has a real one)."""
-
-    def get(self, key: str) -> str | None: ...
-
-    def set(self, key: str, value: str) -> None: ...
-
-    def delete(self, key: str) -> None: ...
-
-
-class WindowsRegistry:
-    """``HKEY_CURRENT_USER`` through ``winreg``."""
-
-    def get(self, key: str) -> str | None:
-        if sys.platform != "win32":
-            raise OSError("the Windows registry exists only on Windows")
-        import winreg
-
-        try:
-            with winreg.OpenKey(winreg.HKEY_CURRENT_USER, key) as handle:
-                value = winreg.QueryValue(handle, None)
-        except OSError:
-            return None
-        return str(value)
-
-    def set(self, key: str, value: str) -> None:
-        if sys.platform != "win32":
-            raise OSError("the Windows registry exists only on Windows")
-        import winreg
-
-        with winreg.CreateKey(winreg.HKEY_CURRENT_USER, key) as handle:
-            winreg.SetValue(handle, "", winreg.REG_SZ, value)
-
-    def delete(self, key: str) -> None:
-        if sys.platform != "win32":
-            raise OSError("the Windows registry exists only on Windows")
-        import winreg
-
-        with contextlib.suppress(FileNotFoundError):
-            winreg.DeleteKey(winreg.HKEY_CURRENT_USER, key)
+def browser_label(executable: str | None, family: str) -> str:
+    """The display name of the browser whose process runs ``executable`` (the host's
+    parent), or "" when the table does not know it."""
+    if not executable:
+        return ""
+    base = executable.replace("\\", "/").rsplit("/", 1)[-1].lower().removesuffix(".exe")
+    matches = [
+        (len(process), browser)
+        for browser in BROWSERS
+        for process in browser.processes
+        if base == process or base.startswith((process + "-", process + "_"))
+    ]
+    if matches:
+        return max(matches, key=lambda match: match[0])[1].label
+    if "tor" in executable.lower() and family == FIREFOX:
+        return BY_NAME["tor-browser"].label
+    return ""
 
 
 def registry_key(vendor: str) -> str:
@@ -346,7 +338,7 @@ def registry_key(vendor: str) -> str:
 
 
 @dataclass(frozen=True)
-class System:
+class Machine:
     """The machine being integrated with: its platform, HOME, environment and root folder.
     Tests describe macOS or Windows machines with temporary folders and a fake registry."""
 
@@ -360,7 +352,7 @@ class System:
     """Windows: the folder our manifest files live in (the registry points at them)."""
 
     @classmethod
-    def current(cls, manifests_dir: Path | None = None) -> System:
+    def current(cls, manifests_dir: Path | None = None) -> Machine:
         platform = sys.platform
         if platform not in (MACOS, WINDOWS):
             platform = LINUX  # BSDs use the Linux folders
@@ -412,60 +404,60 @@ class Detection:
         return self.executable is not None or bool(self.sandboxes)
 
 
-def _which(name: str, system: System) -> Path | None:
+def _which(name: str, machine: Machine) -> Path | None:
     if name.startswith("/"):
-        path = system.absolute(name)
+        path = machine.absolute(name)
         return path if os.access(path, os.X_OK) else None
-    found = shutil.which(name, path=system.environ.get("PATH", os.defpath))
+    found = shutil.which(name, path=machine.environ.get("PATH", os.defpath))
     return Path(found) if found else None
 
 
-def browser_home(browser: Browser, system: System) -> Path | None:
+def browser_home(browser: Browser, machine: Machine) -> Path | None:
     """The folder the browser treats as HOME on Linux (None: not installed there)."""
     linux = browser.linux
     if linux is None:
         return None
     for relative in linux.homes:
-        folder = system.home / relative if relative else system.home
+        folder = machine.home / relative if relative else machine.home
         if folder.is_dir():
             return folder
     return None
 
 
-def detect(browser: Browser, system: System) -> Detection:
-    """Look for ``browser`` on ``system``: an executable, an app bundle, a sandboxed install."""
+def detect(browser: Browser, machine: Machine) -> Detection:
+    """Look for ``browser`` on ``machine``: an executable, an app bundle, a sandboxed install."""
     executable: Path | None = None
     sandboxes: list[Sandbox] = []
-    if system.platform == LINUX and browser.linux is not None:
+    if machine.platform == LINUX and browser.linux is not None:
         linux = browser.linux
         for name in linux.executables:
-            executable = executable or _which(name, system)
+            executable = executable or _which(name, machine)
         if not linux.executables and linux.homes != ("",):
-            home = browser_home(browser, system)
+            home = browser_home(browser, machine)
             executable = home.parent if home is not None else None
         if linux.flatpak and any(
             folder.is_dir()
             for folder in (
-                system.absolute(f"/var/lib/flatpak/app/{linux.flatpak}"),
-                system.home / ".local/share/flatpak/app" / linux.flatpak,
+                machine.absolute(f"/var/lib/flatpak/app/{linux.flatpak}"),
+                machine.home / ".local/share/flatpak/app" / linux.flatpak,
             )
         ):
             sandboxes.append(Sandbox("flatpak", linux.flatpak))
-        if linux.snap and system.absolute(f"/snap/{linux.snap}").is_dir():
+        if linux.snap and machine.absolute(f"/snap/{linux.snap}").is_dir():
             sandboxes.append(Sandbox("snap", linux.snap))
             if executable is not None and executable.name == linux.snap:
                 # Ubuntu's /usr/bin/<name> only hands over to the snap.
-                snap_bin = system.absolute(f"/snap/bin/{linux.snap}")
+                snap_bin = machine.absolute(f"/snap/bin/{linux.snap}")
                 if snap_bin.exists() or "snap" in _read_head(executable):
                     executable = None
-    elif system.platform == MACOS and browser.macos is not None:
+    elif machine.platform == MACOS and browser.macos is not None:
         for app in browser.macos.apps:
-            for folder in (system.absolute("/Applications"), system.home / "Applications"):
+            for folder in (machine.absolute("/Applications"), machine.home / "Applications"):
                 if (folder / app).is_dir():
                     executable = executable or folder / app
-    elif system.platform == WINDOWS and browser.windows is not None:
+    elif machine.platform == WINDOWS and browser.windows is not None:
         bases = [
-            system.environ.get(var, "")
+            machine.environ.get(var, "")
             for var in ("ProgramFiles", "ProgramFiles(x86)", "LOCALAPPDATA", "USERPROFILE")
         ]
         for relative in browser.windows.executables:
@@ -495,32 +487,32 @@ class ManifestLocation:
     """"user", "system" (read-only for us) or "profile" (a --user-data-dir)."""
 
 
-def user_location(browser: Browser, system: System) -> ManifestLocation | None:
-    """The user-level manifest location of ``browser`` on ``system`` (None: not there)."""
-    if system.platform == LINUX and browser.linux is not None:
-        home = browser_home(browser, system)
+def user_location(browser: Browser, machine: Machine) -> ManifestLocation | None:
+    """The user-level manifest location of ``browser`` on ``machine`` (None: not there)."""
+    if machine.platform == LINUX and browser.linux is not None:
+        home = browser_home(browser, machine)
         if home is None:
-            home = system.home / browser.linux.homes[0]
+            home = machine.home / browser.linux.homes[0]
         return ManifestLocation(browser, home / browser.linux.user_dir / MANIFEST_NAME)
-    if system.platform == MACOS and browser.macos is not None:
-        return ManifestLocation(browser, system.home / browser.macos.user_dir / MANIFEST_NAME)
-    if system.platform == WINDOWS and browser.windows is not None:
-        if system.manifests_dir is None:
+    if machine.platform == MACOS and browser.macos is not None:
+        return ManifestLocation(browser, machine.home / browser.macos.user_dir / MANIFEST_NAME)
+    if machine.platform == WINDOWS and browser.windows is not None:
+        if machine.manifests_dir is None:
             raise ValueError("on Windows the manifests folder must be given")
         # One file per registry key: channels sharing a key share the file too.
         slug = browser.windows.vendor.replace("\\", "-").replace(" ", "-").lower()
-        folder = system.manifests_dir / f"{slug}-{browser.family}"
+        folder = machine.manifests_dir / f"{slug}-{browser.family}"
         return ManifestLocation(
             browser, folder / MANIFEST_NAME, registry_key(browser.windows.vendor)
         )
     return None
 
 
-def system_locations(browser: Browser, system: System) -> list[Path]:
+def system_locations(browser: Browser, machine: Machine) -> list[Path]:
     """System-wide manifest files the browser may read (install never writes these)."""
-    rows = browser.on(system.platform)
+    rows = browser.on(machine.platform)
     dirs = rows.system_dirs if isinstance(rows, OnLinux | OnMacOS) else ()
-    return [system.absolute(folder) / MANIFEST_NAME for folder in dirs]
+    return [machine.absolute(folder) / MANIFEST_NAME for folder in dirs]
 
 
 def profile_location(user_data_dir: Path, browser: Browser | None = None) -> ManifestLocation:

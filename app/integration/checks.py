@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import subprocess
 import sys
 import time
@@ -17,10 +16,9 @@ from pathlib import Path
 from app.integration import manifests
 from app.integration.browsers import (
     BROWSERS,
-    CHROMIUM,
     Browser,
+    Machine,
     ManifestLocation,
-    System,
     detect,
     profile_location,
     system_locations,
@@ -29,10 +27,11 @@ from app.integration.browsers import (
 from app.integration.manifests import ManifestProblem, ReadManifest
 from app.system import instance, settings
 from app.system.settings import Settings
-from host import paths as host_paths
+from host import protocol, transport
+from host.caller import CHROME_ORIGIN_PREFIX, CHROMIUM
 
 PING_TIMEOUT = 15.0
-FRAME = struct.Struct("=I")
+FRAME = protocol.BROWSER_HEADER
 
 
 class State(Enum):
@@ -71,7 +70,7 @@ def _install_fix(browser: Browser, location: ManifestLocation) -> str:
 
 
 def check_manifest(
-    location: ManifestLocation, config: Settings, host: Path, subject: str, system: System
+    location: ManifestLocation, config: Settings, host: Path, subject: str, machine: Machine
 ) -> tuple[list[Check], Installed | None]:
     """Present, valid, path right, host executable, allowed ids right."""
     browser = location.browser
@@ -91,7 +90,7 @@ def check_manifest(
         return checks, None
     checks.append(Check(subject, "manifest present", State.OK, str(location.path)))
     if location.registry_key is not None:
-        checks.append(_registry_check(location, subject, fix, system))
+        checks.append(_registry_check(location, subject, fix, machine))
     checks.append(Check(subject, "manifest valid", State.OK, "name, type and fields right"))
     healthy = True
     if os.path.normcase(manifest.path) == os.path.normcase(str(host)):
@@ -148,11 +147,11 @@ def check_manifest(
     return checks, Installed(location, manifest) if healthy else None
 
 
-def _registry_check(location: ManifestLocation, subject: str, fix: str, system: System) -> Check:
+def _registry_check(location: ManifestLocation, subject: str, fix: str, machine: Machine) -> Check:
     key = f"HKCU\\{location.registry_key}"
     value = None
-    if system.registry is not None and location.registry_key is not None:
-        value = system.registry.get(location.registry_key)
+    if machine.registry is not None and location.registry_key is not None:
+        value = machine.registry.get(location.registry_key)
     if value == str(location.path):
         return Check(subject, "registry key", State.OK, key)
     shown = "missing" if value is None else f"points at {value}"
@@ -160,13 +159,13 @@ def _registry_check(location: ManifestLocation, subject: str, fix: str, system: 
 
 
 def browser_checks(
-    system: System, config: Settings, host: Path
+    machine: Machine, config: Settings, host: Path
 ) -> tuple[list[Check], list[Installed]]:
     checks: list[Check] = []
     installed: list[Installed] = []
     for browser in BROWSERS:
-        detection = detect(browser, system)
-        location = user_location(browser, system)
+        detection = detect(browser, machine)
+        location = user_location(browser, machine)
         ours = location is not None and location.path.exists()
         if not detection.found and not ours:
             checks.append(Check(browser.name, "browser found", State.NONE, "not installed"))
@@ -186,25 +185,25 @@ def browser_checks(
             checks.append(Check(browser.name, sandbox.kind, state, sandbox.advice(browser)))
         if location is None or (detection.executable is None and not ours):
             continue
-        found, ok = check_manifest(location, config, host, browser.name, system)
+        found, ok = check_manifest(location, config, host, browser.name, machine)
         checks.extend(found)
         if ok is not None:
             installed.append(ok)
-        checks.extend(_system_manifest_checks(browser, system, host))
+        checks.extend(_system_manifest_checks(browser, machine, host))
     for folder in config.user_data_dirs:
         location = profile_location(Path(folder))
-        found, ok = check_manifest(location, config, host, "profile", system)
+        found, ok = check_manifest(location, config, host, "profile", machine)
         checks.extend(found)
         if ok is not None:
             installed.append(ok)
     return checks, installed
 
 
-def _system_manifest_checks(browser: Browser, system: System, host: Path) -> list[Check]:
+def _system_manifest_checks(browser: Browser, machine: Machine, host: Path) -> list[Check]:
     """A system-wide manifest of our name that names another host shadows ours in Chromium
     (it reads the system folder first) and confuses everyone else."""
     checks: list[Check] = []
-    for path in system_locations(browser, system):
+    for path in system_locations(browser, machine):
         if not manifests.is_ours(path):
             continue
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -253,7 +252,7 @@ def global_checks() -> tuple[list[Check], Settings | None, bool]:
     lock = instance.InstanceLock()
     try:
         running = not lock.acquire()
-    except (OSError, host_paths.SocketPathError) as error:
+    except (OSError, transport.SocketPathError) as error:
         running = False
         checks.append(Check("app", "running", State.PROBLEM, f"cannot check: {error}"))
     else:
@@ -272,11 +271,16 @@ def global_checks() -> tuple[list[Check], Settings | None, bool]:
             )
     reachable = False
     try:
-        where = host_paths.socket_path()
+        where = transport.socket_path()
         answer = instance.control("ping", timeout=0.0)
-        reachable = bool(answer.get("ok"))
+        reachable = True
         detail = f"{where} answers (Bridgekeeper {answer.get('version', '?')})"
-    except (instance.AppNotRunning, host_paths.SocketPathError, OSError, ValueError) as error:
+    except (
+        instance.AppNotRunning,
+        instance.ControlFailed,
+        transport.SocketPathError,
+        OSError,
+    ) as error:
         detail = str(error)
     if reachable:
         checks.append(Check("app", "socket reachable", State.OK, detail))
@@ -295,7 +299,7 @@ def ping_argv(item: Installed) -> list[str] | None:
     if not ids:
         return None
     if location.browser.family == CHROMIUM:
-        argv = [manifest.path, f"chrome-extension://{ids[0]}/"]
+        argv = [manifest.path, f"{CHROME_ORIGIN_PREFIX}{ids[0]}/"]
         if sys.platform == "win32":
             argv.append("--parent-window=0")
         return argv
@@ -307,12 +311,12 @@ def ping(item: Installed, subject: str) -> Check:
     argv = ping_argv(item)
     if argv is None:
         return Check(subject, "ping", State.SKIP, "no extension id to call as")
-    request = json.dumps({"type": "ping", "id": "doctor"}).encode()
+    request = protocol.encode_json({"type": "ping", "id": "doctor"})
     started = time.monotonic()
     try:
         done = subprocess.run(
             argv,
-            input=FRAME.pack(len(request)) + request,
+            input=protocol.browser_frame(request),
             capture_output=True,
             timeout=PING_TIMEOUT,
             cwd=str(Path(argv[0]).parent),  # browsers start hosts in the host's folder
@@ -353,15 +357,15 @@ def ping(item: Installed, subject: str) -> Check:
     return Check(subject, "ping", State.PROBLEM, f"{code}: {failure.get('message', reply)}", fix)
 
 
-def status(system: System, host: Path) -> list[Check]:
+def status(machine: Machine, host: Path) -> list[Check]:
     checks, config, _reachable = global_checks()
-    found, _installed = browser_checks(system, config or Settings(), host)
+    found, _installed = browser_checks(machine, config or Settings(), host)
     return checks + found
 
 
-def doctor(system: System, host: Path) -> list[Check]:
+def doctor(machine: Machine, host: Path) -> list[Check]:
     checks, config, reachable = global_checks()
-    found, installed = browser_checks(system, config or Settings(), host)
+    found, installed = browser_checks(machine, config or Settings(), host)
     pings: list[Check] = []
     for item in installed:
         subject = item.location.browser.name if item.location.scope != "profile" else "profile"
@@ -384,7 +388,3 @@ def doctor(system: System, host: Path) -> list[Check]:
 
 def render(checks: list[Check]) -> str:
     return "\n".join(line for check in checks for line in check.lines())
-
-
-def has_problem(checks: list[Check]) -> bool:
-    return any(check.state is State.PROBLEM for check in checks)

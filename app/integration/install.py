@@ -9,20 +9,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core.files import write_atomically
 from app.integration import manifests
 from app.integration.browsers import (
     BROWSERS,
     WINDOWS,
     Browser,
     Detection,
+    Machine,
     ManifestLocation,
-    System,
     detect,
     profile_location,
     user_location,
 )
 from app.system import folders, settings
-from app.system.settings import Settings, write_atomically
+from app.system.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -33,25 +34,30 @@ class Action:
 
     browser: str
     what: str
-    """"wrote", "unchanged", "removed", "absent", "skipped", "failed"."""
+    """"wrote", "unchanged", "repaired", "removed", "absent", "skipped", "failed"."""
     detail: str
+    """What the line says after the browser: where, or why."""
+    path: Path | None = None
+    """The manifest acted on, when there is one."""
 
     def line(self) -> str:
         return f"{self.what:<9}  {self.browser:<13}  {self.detail}"
 
 
-def current_system() -> System:
+def current_machine() -> Machine:
     manifests_dir = (
-        folders.data_dir() / "manifests" if System.current().platform == WINDOWS else None
+        folders.data_dir() / "manifests" if Machine.current().platform == WINDOWS else None
     )
-    return System.current(manifests_dir)
+    return Machine.current(manifests_dir)
 
 
-def detect_all(system: System) -> list[Detection]:
-    return [detect(browser, system) for browser in BROWSERS]
+def detect_all(machine: Machine) -> list[Detection]:
+    return [detect(browser, machine) for browser in BROWSERS]
 
 
-def write_manifest(location: ManifestLocation, host: Path, config: Settings, system: System) -> str:
+def write_manifest(
+    location: ManifestLocation, host: Path, config: Settings, machine: Machine
+) -> str:
     """Write one manifest (idempotent); "wrote" or "unchanged"."""
     family = location.browser.family
     text = manifests.manifest_text(manifests.manifest_for(family, host, config.allowed(family)))
@@ -60,9 +66,10 @@ def write_manifest(location: ManifestLocation, host: Path, config: Settings, sys
     except OSError:
         unchanged = False
     if not unchanged:
-        write_atomically(location.path, text)
+        location.path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(location.path, text.encode("utf-8"), mode=0o644)
     if location.registry_key is not None:
-        registry = system.registry
+        registry = machine.registry
         if registry is None:
             raise OSError("no registry to register the manifest in")
         if registry.get(location.registry_key) != str(location.path):
@@ -72,7 +79,7 @@ def write_manifest(location: ManifestLocation, host: Path, config: Settings, sys
 
 
 def install(
-    system: System,
+    machine: Machine,
     config: Settings,
     host: Path,
     browsers: Iterable[Browser] | None = None,
@@ -88,7 +95,7 @@ def install(
         targets.append(profile_location(user_data_dir, first))
     else:
         named = list(browsers) if browsers is not None else None
-        for detection in detect_all(system):
+        for detection in detect_all(machine):
             browser = detection.browser
             if named is not None and browser not in named:
                 continue
@@ -96,7 +103,7 @@ def install(
                 actions.append(Action(browser.name, "skipped", sandbox.advice(browser)))
             if detection.executable is None and named is None:
                 continue  # not installed (or only sandboxed: said above)
-            location = user_location(browser, system)
+            location = user_location(browser, machine)
             if location is None:
                 actions.append(
                     Action(
@@ -108,21 +115,21 @@ def install(
     for location in targets:
         name = location.browser.name if location.scope != "profile" else "profile"
         try:
-            what = write_manifest(location, host, config, system)
+            what = write_manifest(location, host, config, machine)
         except OSError as error:
-            actions.append(Action(name, "failed", f"{location.path}: {error}"))
+            actions.append(Action(name, "failed", f"{location.path}: {error}", location.path))
             continue
         where = str(location.path)
         if location.registry_key:
             where += f" (HKCU\\{location.registry_key})"
-        actions.append(Action(name, what, where))
+        actions.append(Action(name, what, where, location.path))
     return actions
 
 
-def remove_manifest(location: ManifestLocation, system: System) -> str:
+def remove_manifest(location: ManifestLocation, machine: Machine) -> str:
     """Remove our manifest at ``location``; a file of another host stays. "removed"/"absent"."""
     removed = False
-    key, registry = location.registry_key, system.registry
+    key, registry = location.registry_key, machine.registry
     if key is not None and registry is not None and registry.get(key) == str(location.path):
         registry.delete(key)
         removed = True
@@ -133,17 +140,17 @@ def remove_manifest(location: ManifestLocation, system: System) -> str:
 
 
 def uninstall(
-    system: System, config: Settings, browsers: Iterable[Browser] | None = None
+    machine: Machine, config: Settings, browsers: Iterable[Browser] | None = None
 ) -> list[Action]:
     """Remove our manifests for ``browsers`` (default: all, and every recorded profile)."""
     actions: list[Action] = []
     chosen = list(browsers) if browsers is not None else list(BROWSERS)
     for browser in chosen:
-        location = user_location(browser, system)
+        location = user_location(browser, machine)
         if location is None:
             continue
         try:
-            what = remove_manifest(location, system)
+            what = remove_manifest(location, machine)
         except OSError as error:
             actions.append(Action(browser.name, "failed", f"{location.path}: {error}"))
             continue
@@ -153,7 +160,7 @@ def uninstall(
         for folder in list(config.user_data_dirs):
             location = profile_location(Path(folder))
             try:
-                what = remove_manifest(location, system)
+                what = remove_manifest(location, machine)
             except OSError as error:
                 actions.append(Action("profile", "failed", f"{location.path}: {error}"))
                 continue
@@ -162,11 +169,11 @@ def uninstall(
     return actions
 
 
-def owned_locations(system: System, config: Settings) -> list[ManifestLocation]:
+def owned_locations(machine: Machine, config: Settings) -> list[ManifestLocation]:
     """Every location where a manifest of ours exists now."""
     found: list[ManifestLocation] = []
     for browser in BROWSERS:
-        location = user_location(browser, system)
+        location = user_location(browser, machine)
         if location is not None and manifests.is_ours(location.path):
             found.append(location)
     for folder in config.user_data_dirs:
@@ -176,17 +183,17 @@ def owned_locations(system: System, config: Settings) -> list[ManifestLocation]:
     return found
 
 
-def repair(system: System, config: Settings, host: Path) -> list[Action]:
+def repair(machine: Machine, config: Settings, host: Path) -> list[Action]:
     """Rewrite our manifests whose host path or allowed list is stale (the bundle moved or
     was upgraded, or the allowed list changed). Logs each repair."""
     actions: list[Action] = []
-    for location in owned_locations(system, config):
+    for location in owned_locations(machine, config):
         before = _manifest_path_field(location.path)
         try:
-            what = write_manifest(location, host, config, system)
+            what = write_manifest(location, host, config, machine)
         except OSError as error:
             log.warning("cannot repair %s: %s", location.path, error)
-            actions.append(Action(location.browser.name, "failed", str(error)))
+            actions.append(Action(location.browser.name, "failed", str(error), location.path))
             continue
         if what == "wrote":
             log.info(
@@ -196,7 +203,9 @@ def repair(system: System, config: Settings, host: Path) -> list[Action]:
                 before,
                 host,
             )
-            actions.append(Action(location.browser.name, "repaired", str(location.path)))
+            actions.append(
+                Action(location.browser.name, "repaired", str(location.path), location.path)
+            )
     return actions
 
 
@@ -211,10 +220,10 @@ def _manifest_path_field(path: Path) -> str:
 def repair_at_start() -> None:
     """The app's start-up check: repair stale manifests; never stops the app from starting."""
     try:
-        system = current_system()
+        machine = current_machine()
         config = settings.load()
-        owned = owned_locations(system, config)
+        owned = owned_locations(machine, config)
         if owned:
-            repair(system, config, manifests.host_path())
+            repair(machine, config, manifests.host_path())
     except (OSError, settings.SettingsError) as error:
         log.warning("could not check the browser manifests: %s", error)

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.integration.browsers import CHROMIUM, HOST_NAME
+from app.core.files import write_atomically
 from app.system import folders
-from app.system.settings import Extension, write_atomically
+from app.system.settings import Extension
+from host.caller import CHROME_ORIGIN_PREFIX, CHROMIUM
+from host.protocol import HOST_NAME
 
 DESCRIPTION = "Bridgekeeper: desktop prompts and OS keychain for browser extensions"
 LAUNCHER_NAME = "bridgekeeper-host"
@@ -75,12 +77,12 @@ def ensure_launcher(folder: Path | None = None) -> Path:
     except OSError:
         current = ""
     if current != text or not os.access(target, os.X_OK):
-        write_atomically(target, text, mode=0o755)
+        write_atomically(target, text.encode("utf-8"), mode=0o755)
     return target
 
 
 def expected_host_path() -> Path:
-    """What ``host_path`` returns, without writing anything (for status and doctor)."""
+    """What ``host_path`` returns, without writing the launcher (for status and doctor)."""
     if getattr(sys, "frozen", False):
         return bundled_host()
     name = f"{LAUNCHER_NAME}.bat" if sys.platform == "win32" else LAUNCHER_NAME
@@ -130,7 +132,7 @@ class ReadManifest:
         items = self.data.get(key)
         if not isinstance(items, list):
             return []
-        prefix = "chrome-extension://"
+        prefix = CHROME_ORIGIN_PREFIX
         return [
             str(item)[len(prefix) :].rstrip("/") if str(item).startswith(prefix) else str(item)
             for item in items

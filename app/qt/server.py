@@ -1,12 +1,12 @@
 """The app's local socket, served on a thread of its own.
 
-The socket thread accepts hosts and command-line clients and reads their frames
-(``host.protocol``). A request that needs nothing of the GUI thread (a ``ping``, a
-malformed request, one from an extension that is not allowed) is answered there and then
-by ``Listener.answer_now``: a port's pings never wait for the Qt event loop. Everything
-else reaches the GUI thread in arrival order, each client's end after its last request,
-through ``Listener.on_request`` and ``Listener.on_closed``. Replies may be sent from
-either thread; each is written whole, in the order sent. This module decides nothing.
+The socket thread accepts hosts and command-line clients, splits their frames
+(``host.protocol``), greets them and hands each request to the ``Listener`` (the router),
+which answers it there and then or returns the work that answers it on the GUI thread: a
+port's pings never wait for the Qt event loop. That work reaches the GUI thread in
+arrival order, each client's end after its last request. Replies may be sent from either
+thread; each is written whole, in the order sent. What a request means is the listener's
+business; this module knows frames, threads and connections.
 
 Unix sockets only: on Windows the app has no socket yet (nor the host a way to reach it).
 """
@@ -28,13 +28,12 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QSocketNotifier
 
-from app.core.dispatch import Caller
+from app.core.router import Work
 from host import protocol
+from host.caller import Caller
 
 log = logging.getLogger(__name__)
 
-MAX_INBOUND_FRAME = protocol.MAX_VALID_REQUEST_BYTES
-"""Hosts never forward larger requests, so a larger frame means a broken peer."""
 RECV_CHUNK = 64 * 1024
 READ, WRITE = select.POLLIN, select.POLLOUT
 
@@ -46,14 +45,14 @@ class ListenError(Exception):
 
 
 class Listener(Protocol):
-    """What the server tells about its clients."""
+    """What the server tells about its clients (``app.core.router.Router``)."""
 
-    def answer_now(self, connection: Connection, seq: int, payload: bytes) -> bool:
-        """On the socket thread: answer the request if that needs nothing of the GUI
-        thread, and say whether it did."""
+    def identify(self, hello: dict[str, Any]) -> Caller:
+        """On the socket thread: who a client's (valid) hello says it calls for."""
 
-    def on_request(self, connection: Connection, seq: int, payload: bytes) -> None:
-        """On the GUI thread: a request ``answer_now`` left."""
+    def on_request(self, connection: Connection, seq: int, payload: bytes) -> Work | None:
+        """On the socket thread: answer the request now, or return the work that answers
+        it; the server runs that on the GUI thread."""
 
     def on_closed(self, connection: Connection) -> None:
         """On the GUI thread, once, when the client is gone, whatever the reason. After an
@@ -62,7 +61,7 @@ class Listener(Protocol):
 
 
 class Connection:
-    """One client on the socket. Implements ``app.core.dispatch.Client``.
+    """One client on the socket (an ``app.core.router.Peer``).
 
     Its frames are read on the socket thread; ``send_reply`` may be called on any thread.
     """
@@ -71,10 +70,9 @@ class Connection:
         self._sock = sock
         self._server = server
         self._id = next(_ids)
-        self._caller = Caller(family="unknown", extension="")
+        self._caller = Caller("unknown", "")
         self.role = ""
-        self.hello: dict[str, Any] = {}
-        self._buffer = bytearray()
+        self._frames = protocol.SocketFrames()
         self._lock = threading.Lock()
         """Guards what follows: the state replies from either thread depend on."""
         self._out = bytearray()
@@ -92,10 +90,6 @@ class Connection:
     @property
     def caller(self) -> Caller:
         return self._caller
-
-    @property
-    def is_open(self) -> bool:
-        return not self._gone
 
     def fileno(self) -> int:
         return self._sock.fileno()
@@ -141,19 +135,16 @@ class Connection:
 
     def received(self, data: bytes) -> None:
         """Bytes from the peer: act on every complete frame."""
-        self._buffer += data
-        header = protocol.SOCKET_HEADER
-        while len(self._buffer) >= header.size and not (self._gone or self._finishing):
-            kind, seq, length = header.unpack_from(self._buffer)
-            if length > MAX_INBOUND_FRAME:
-                self.abort(f"frame of {length} bytes is over the limit")
+        self._frames.feed(data)
+        while not (self._gone or self._finishing):
+            try:
+                frame = self._frames.next_frame()
+            except protocol.ProtocolError as error:
+                self.abort(str(error))
                 return
-            end = header.size + length
-            if len(self._buffer) < end:
+            if frame is None:
                 return
-            payload = bytes(self._buffer[header.size : end])
-            del self._buffer[:end]
-            self._frame(kind, seq, payload)
+            self._frame(*frame)
 
     def flush(self) -> bool:
         """Write what the socket will take; true when nothing is left to write."""
@@ -228,12 +219,7 @@ class Connection:
             self._refuse("the hello frame is not valid")
             return
         self.role = role
-        self.hello = hello
-        self._caller = Caller(
-            family=str(caller.get("family", "unknown")),
-            extension=str(caller.get("extension", "")),
-            browser=browser_name(hello.get("browser_exe"), str(caller.get("family"))),
-        )
+        self._caller = self._server.identify(hello)
         log.info(
             "client %s: %s for %s extension %r (pid %s)",
             self._id,
@@ -250,33 +236,6 @@ class Connection:
         log.warning("client %s refused: %s", self._id, message)
 
 
-_BROWSER_NAMES = {
-    "chrome": "Google Chrome",
-    "chromium": "Chromium",
-    "msedge": "Microsoft Edge",
-    "brave": "Brave",
-    "vivaldi": "Vivaldi",
-    "opera": "Opera",
-    "firefox": "Firefox",
-    "firefox-esr": "Firefox ESR",
-    "librewolf": "LibreWolf",
-    "waterfox": "Waterfox",
-}
-
-
-def browser_name(executable: object, family: str) -> str:
-    """A display name for the browser that started the host, from its executable path."""
-    if not isinstance(executable, str) or not executable:
-        return ""
-    base = executable.replace("\\", "/").rsplit("/", 1)[-1].lower().removesuffix(".exe")
-    for key in sorted(_BROWSER_NAMES, key=len, reverse=True):
-        if base == key or base.startswith(key + "-") or base.startswith(key + "_"):
-            return _BROWSER_NAMES[key]
-    if "tor" in executable.lower() and family == "firefox":
-        return "Tor Browser"
-    return ""
-
-
 class SocketServer:
     """Listens on the app's socket on its own thread; see the module's description."""
 
@@ -291,8 +250,7 @@ class SocketServer:
         self._changed_lock = threading.Lock()
         self._stopping = False
         self._wake_thread = _Pipe()
-        self._to_gui: queue.SimpleQueue[Connection | tuple[Connection, int, bytes]]
-        self._to_gui = queue.SimpleQueue()
+        self._to_gui: queue.SimpleQueue[Connection | Work] = queue.SimpleQueue()
         self._posted = False
         self._wake_gui = _Pipe()
         self._notifier = QSocketNotifier(self._wake_gui.read_fd, QSocketNotifier.Type.Read)
@@ -343,12 +301,16 @@ class SocketServer:
 
     # The socket thread.
 
-    def request(self, connection: Connection, seq: int, payload: bytes) -> None:
-        if not self._listener.answer_now(connection, seq, payload):
-            self.post((connection, seq, payload))
+    def identify(self, hello: dict[str, Any]) -> Caller:
+        return self._listener.identify(hello)
 
-    def post(self, event: Connection | tuple[Connection, int, bytes]) -> None:
-        """For the GUI thread: a request, or a connection that is closed or ending."""
+    def request(self, connection: Connection, seq: int, payload: bytes) -> None:
+        work = self._listener.on_request(connection, seq, payload)
+        if work is not None:
+            self.post(work)
+
+    def post(self, event: Connection | Work) -> None:
+        """For the GUI thread: the work for a request, or a connection closed or ending."""
         self._to_gui.put(event)
         self._posted = True
 
@@ -439,11 +401,11 @@ class SocketServer:
             except queue.Empty:
                 return
             try:
-                if isinstance(event, tuple):
-                    self._listener.on_request(*event)
-                else:
+                if isinstance(event, Connection):
                     self._listener.on_closed(event)
                     event.finish()
+                else:
+                    event()
             except Exception:
                 log.exception("handling a client's event failed")
 

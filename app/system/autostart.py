@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Protocol
 
+from app.core.files import write_atomically
+from app.system.registry import Registry, WindowsRegistry
 from app.system.resources import MissingAsset, asset
 
 APP_NAME = "Bridgekeeper"
@@ -25,7 +27,7 @@ class AutostartError(Exception):
     """Start at login could not be changed; the message says where and why."""
 
 
-def app_command() -> list[str]:
+def login_command() -> list[str]:
     """How to start the tray app at login: the bundle's executable, the ``bridgekeeper``
     script beside this interpreter, or ``python -m app``."""
     if getattr(sys, "frozen", False):
@@ -68,7 +70,7 @@ class XdgAutostart:
             configured = os.environ.get("XDG_CONFIG_HOME", "")
             config_home = Path(configured) if configured else Path.home() / ".config"
         self.path = config_home / "autostart" / DESKTOP_FILE
-        self.command = command or app_command()
+        self.command = command or login_command()
 
     @property
     def location(self) -> str:
@@ -111,7 +113,7 @@ class LaunchAgentAutostart:
         self.path = (
             (home or Path.home()) / "Library" / "LaunchAgents" / f"{LAUNCH_AGENT_LABEL}.plist"
         )
-        self.command = command or app_command()
+        self.command = command or login_command()
 
     @property
     def location(self) -> str:
@@ -142,57 +144,12 @@ class LaunchAgentAutostart:
         _remove(self.path)
 
 
-class Registry(Protocol):
-    """The few calls on ``HKEY_CURRENT_USER\\<RUN_KEY>`` that start at login needs."""
-
-    def get(self, name: str) -> str | None: ...
-
-    def set(self, name: str, value: str) -> None: ...
-
-    def delete(self, name: str) -> None: ...
-
-
-class WindowsRunRegistry:
-    """The real ``HKCU\\...\\Run`` key through ``winreg`` (Windows only)."""
-
-    def get(self, name: str) -> str | None:
-        if sys.platform != "win32":
-            raise AutostartError("the Windows registry exists only on Windows")
-        import winreg
-
-        try:
-            with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY) as key:
-                value, _kind = winreg.QueryValueEx(key, name)
-        except FileNotFoundError:
-            return None
-        return str(value)
-
-    def set(self, name: str, value: str) -> None:
-        if sys.platform != "win32":
-            raise AutostartError("the Windows registry exists only on Windows")
-        import winreg
-
-        with winreg.CreateKey(winreg.HKEY_CURRENT_USER, RUN_KEY) as key:
-            winreg.SetValueEx(key, name, 0, winreg.REG_SZ, value)
-
-    def delete(self, name: str) -> None:
-        if sys.platform != "win32":
-            raise AutostartError("the Windows registry exists only on Windows")
-        import winreg
-
-        try:
-            with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY, 0, winreg.KEY_SET_VALUE) as key:
-                winreg.DeleteValue(key, name)
-        except FileNotFoundError:
-            pass
-
-
 class RunKeyAutostart:
     """The ``Bridgekeeper`` value under ``HKCU\\<RUN_KEY>`` (Windows)."""
 
     def __init__(self, registry: Registry | None = None, command: list[str] | None = None) -> None:
-        self.registry = registry or WindowsRunRegistry()
-        self.command = command or app_command()
+        self.registry = registry or WindowsRegistry("HKCU")
+        self.command = command or login_command()
 
     @property
     def location(self) -> str:
@@ -202,17 +159,17 @@ class RunKeyAutostart:
         return subprocess.list2cmdline(self.command)
 
     def is_enabled(self) -> bool:
-        return bool(self.registry.get(RUN_VALUE))
+        return bool(self.registry.get(RUN_KEY, RUN_VALUE))
 
     def enable(self) -> None:
         try:
-            self.registry.set(RUN_VALUE, self.value())
+            self.registry.set(RUN_KEY, self.value(), RUN_VALUE)
         except OSError as error:
             raise AutostartError(f"cannot write {self.location}: {error}") from error
 
     def disable(self) -> None:
         try:
-            self.registry.delete(RUN_VALUE)
+            self.registry.delete(RUN_KEY, RUN_VALUE)
         except OSError as error:
             raise AutostartError(f"cannot remove {self.location}: {error}") from error
 
@@ -228,9 +185,7 @@ def for_platform(platform: str = sys.platform) -> Autostart:
 def _write(path: Path, data: bytes) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
+        write_atomically(path, data, mode=0o644)
     except OSError as error:
         raise AutostartError(f"cannot write {path}: {error}") from error
 

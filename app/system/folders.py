@@ -8,7 +8,7 @@ from pathlib import Path
 
 import platformdirs
 
-from host import paths as host_paths
+from host import transport
 
 APP_NAME = "bridgekeeper"
 
@@ -19,7 +19,7 @@ def _home() -> Path | None:
 
 
 def _private(path: Path) -> Path:
-    host_paths.ensure_private_dir(str(path))
+    transport.ensure_private_dir(str(path))
     return path
 
 
@@ -39,8 +39,8 @@ def log_dir() -> Path:
 
 
 def runtime_dir() -> Path:
-    return _private(Path(host_paths.runtime_dir()))
+    return _private(Path(transport.runtime_dir()))
 
 
 def socket_path() -> str:
-    return host_paths.socket_path()
+    return transport.socket_path()

@@ -9,13 +9,22 @@ import sys
 import time
 from typing import Any
 
-from host import paths, protocol, relay
+from host import protocol, transport
+from host.transport import AppUnavailable, connect
 
 LOCK_NAME = "app.lock"
 
 
 class AppNotRunning(Exception):
     """No app answers on the socket."""
+
+
+class ControlFailed(Exception):
+    """The app answered the command with an error (``code`` is a contract error code)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class InstanceLock:
@@ -25,8 +34,8 @@ class InstanceLock:
         self._fd: int | None = None
 
     def acquire(self) -> bool:
-        runtime = paths.runtime_dir()
-        paths.ensure_private_dir(runtime)
+        runtime = transport.runtime_dir()
+        transport.ensure_private_dir(runtime)
         fd = os.open(os.path.join(runtime, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o600)
         if sys.platform == "win32":
             import msvcrt
@@ -54,18 +63,19 @@ class InstanceLock:
 
 
 def control(command: str, timeout: float = 10.0, **fields: Any) -> dict[str, Any]:
-    """Send one command to the running app and return its answer.
+    """Send one command to the running app and return the ``result`` of its reply.
 
     Waits up to ``timeout`` for the socket: an app that holds the lock may still be
-    starting. Raises ``AppNotRunning`` when nothing answers by then.
+    starting. Raises ``AppNotRunning`` when nothing answers by then (or the answer is not
+    one), ``ControlFailed`` when the app answers with an error.
     """
-    path = paths.socket_path()
+    path = transport.socket_path()
     deadline = time.monotonic() + timeout
     while True:
         try:
-            link = relay.connect(path)
+            link = connect(path)
             problem = f"nothing listens at {path}"
-        except relay.AppUnavailable as error:
+        except AppUnavailable as error:
             link, problem = None, str(error)
         if link is not None:
             break
@@ -84,17 +94,23 @@ def control(command: str, timeout: float = 10.0, **fields: Any) -> dict[str, Any
         if frame is None:
             raise AppNotRunning("Bridgekeeper closed the connection without answering")
         kind, _seq, payload = frame
-        answer: dict[str, Any] = json.loads(payload)
+        try:
+            answer = json.loads(payload)
+        except ValueError as error:
+            raise AppNotRunning(f"Bridgekeeper's answer is not JSON: {error}") from error
         if kind == protocol.REFUSED:
-            raise AppNotRunning(f"Bridgekeeper refused the command: {answer.get('message')}")
-        return answer
+            reason = answer.get("message") if isinstance(answer, dict) else answer
+            raise AppNotRunning(f"Bridgekeeper refused the command: {reason}")
+        return _result(answer)
     finally:
         link.close()
 
 
-def is_running() -> bool:
-    try:
-        control("ping", timeout=0.0)
-    except (AppNotRunning, OSError, ValueError):
-        return False
-    return True
+def _result(answer: object) -> dict[str, Any]:
+    if isinstance(answer, dict) and answer.get("ok") is True:
+        result = answer.get("result")
+        if isinstance(result, dict):
+            return result
+    elif isinstance(answer, dict) and isinstance(error := answer.get("error"), dict):
+        raise ControlFailed(str(error.get("code")), str(error.get("message")))
+    raise AppNotRunning(f"Bridgekeeper's answer is not one: {str(answer)[:200]}")

@@ -14,11 +14,10 @@ import keyring
 import keyring.backend
 import keyring.errors
 
-from app.core.dispatch import Caller
+from app.core.handlers.secrets import KeychainUnavailable, service_for
+from host.caller import Caller
 
 log = logging.getLogger(__name__)
-
-SERVICE_PREFIX = "bridgekeeper"
 
 NO_BACKEND_MESSAGE = (
     "No system keychain is available to Bridgekeeper. On Linux, run a Secret Service "
@@ -43,31 +42,6 @@ PLAINTEXT_MESSAGE = (
 # Backends that keep nothing (null), fail everything (fail), or store plain or weakly
 # protected files (keyrings.alt): a secret given to them would be lost or exposed.
 _REFUSED_MODULES = ("keyring.backends.null", "keyring.backends.fail", "keyrings.alt")
-
-
-class KeychainError(Exception):
-    """A keychain operation could not be done."""
-
-
-class KeychainUnavailable(KeychainError):
-    """The keychain cannot be used now; the message says what the user can do."""
-
-
-class NoIdentity(KeychainError):
-    """The caller has no extension id, so it has no service of its own."""
-
-
-def service_for(caller: Caller) -> str:
-    """The keyring service of ``caller``: ``bridgekeeper:<browser family>:<extension id>``.
-
-    It comes from the host's identity only; the secret name is the keyring "username",
-    so no name an extension sends can reach another service."""
-    if not caller.extension or caller.family not in ("chromium", "firefox"):
-        raise NoIdentity(
-            "secrets need an identified extension; this request came without a "
-            "browser-given extension id"
-        )
-    return f"{SERVICE_PREFIX}:{caller.family}:{caller.extension}"
 
 
 class Keychain:

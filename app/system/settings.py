@@ -10,38 +10,24 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from app.core.files import write_atomically
 from app.system import folders
+from host.caller import CHROME_ORIGIN_PREFIX, CHROMIUM, FIREFOX, Caller
 
 log = logging.getLogger(__name__)
 
 VERSION = 1
 FILE_NAME = "settings.json"
-CHROMIUM = "chromium"
-FIREFOX = "firefox"
-FAMILIES = (CHROMIUM, FIREFOX)
-CHROME_ORIGIN_PREFIX = "chrome-extension://"
 _CHROMIUM_ID = re.compile(r"[a-p]{32}")
 # Firefox add-on ids: an email-like id or a {GUID}; we accept any printable id without
 # spaces, quotes or '=' (the '=' separates the install-time name on the command line).
 _FIREFOX_ID = re.compile(r"[A-Za-z0-9._@{}+-]{1,200}")
-
-
-class CallerLike(Protocol):
-    """What the policy needs to know of a caller (``app.core.dispatch.Caller`` fits)."""
-
-    @property
-    def family(self) -> str: ...
-
-    @property
-    def extension(self) -> str: ...
 
 
 class SettingsError(Exception):
@@ -165,23 +151,8 @@ def save(settings: Settings, path: Path | None = None) -> None:
         ],
         "user_data_dirs": settings.user_data_dirs,
     }
-    write_atomically(path, json.dumps(data, indent=2) + "\n", mode=0o600)
-
-
-def write_atomically(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write ``text`` to ``path`` via a temp file, fsync and rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    write_atomically(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"), mode=0o600)
 
 
 class AllowList:
@@ -215,11 +186,11 @@ class AllowList:
                 self._settings = Settings()
         return self._settings
 
-    def is_allowed(self, caller: CallerLike) -> bool:
+    def is_allowed(self, caller: Caller) -> bool:
         """True when ``caller``'s extension is in the allowed list."""
         return self._current().find(caller.family, caller.extension) is not None
 
-    def names(self, caller: CallerLike) -> str:
+    def names(self, caller: Caller) -> str:
         """The install-time name of ``caller``'s extension, or "" when it has none."""
         found = self._current().find(caller.family, caller.extension)
         return found.name if found else ""

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QFontMetrics,
@@ -62,8 +61,6 @@ CALLER_BREAK_EVERY = 48
 
 FOCUS_CHECK_MS = 700
 """How long after raising a dialog the presenter checks that it got the focus."""
-
-Notifier = Callable[[str, str], bool]
 
 
 def wrapping_policy(vertical: QSizePolicy.Policy) -> QSizePolicy:
@@ -474,12 +471,17 @@ class PromptDialog(QDialog):
 
 
 class DialogPresenter(QObject):
-    """The shipped ``Presenter``: one ``PromptDialog`` at a time, on top and focused."""
+    """The shipped ``Presenter``: one ``PromptDialog`` at a time, on top and focused.
 
-    def __init__(self, answer: AnswerCallback, notify: Notifier | None = None) -> None:
+    ``answered(key, answer)`` carries the user's answers (the composition root connects it
+    to the queue); ``unfocused(title, message)`` says a dialog did not get the focus, for a
+    tray notification."""
+
+    answered = Signal(int, object)
+    unfocused = Signal(str, str)
+
+    def __init__(self) -> None:
         super().__init__()
-        self._answer = answer
-        self._notify = notify
         self.dialog: PromptDialog | None = None
 
     def show(self, prompt: Prompt, waiting: int) -> None:
@@ -502,11 +504,11 @@ class DialogPresenter(QObject):
         QTimer.singleShot(FOCUS_CHECK_MS, dialog, lambda: self._check_focus(dialog))
 
     def _check_focus(self, dialog: PromptDialog) -> None:
-        if self.dialog is not dialog or dialog.isActiveWindow() or self._notify is None:
+        if self.dialog is not dialog or dialog.isActiveWindow():
             return
         prompt = dialog.prompt
         log.info("the dialog of prompt %s did not get the focus; notifying", prompt.key)
-        self._notify(
+        self.unfocused.emit(
             "A request is waiting",
             f"{prompt.extension_name or prompt.extension_id} asks: {prompt.title}\n"
             "Click the Bridgekeeper tray icon to answer.",
@@ -519,7 +521,7 @@ class DialogPresenter(QObject):
     def _on_answer(self, key: int, answer: Answer) -> None:
         if self.dialog is not None and self.dialog.prompt.key == key:
             self.dialog = None
-        self._answer(key, answer)
+        self.answered.emit(key, answer)
 
     def set_waiting(self, waiting: int) -> None:
         if self.dialog is not None:

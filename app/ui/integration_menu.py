@@ -13,8 +13,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QMenu, QWidget
 
 from app.integration import manifests
-from app.integration.browsers import BROWSERS, Browser, System, detect, user_location
-from app.integration.install import Action, current_system, install, uninstall
+from app.integration.browsers import BROWSERS, Browser, Machine, detect, user_location
+from app.integration.install import Action, current_machine, install, uninstall
 from app.integration.manifests import ManifestProblem
 from app.system import settings
 
@@ -25,9 +25,9 @@ NOT_REGISTERED = "not registered"
 NEEDS_REPAIR = "needs repair"
 
 
-def browser_state(browser: Browser, system: System, config: settings.Settings, host: Path) -> str:
+def browser_state(browser: Browser, machine: Machine, config: settings.Settings, host: Path) -> str:
     """REGISTERED, NOT_REGISTERED or NEEDS_REPAIR (a manifest of ours that is stale)."""
-    location = user_location(browser, system)
+    location = user_location(browser, machine)
     if location is None:
         return NOT_REGISTERED
     try:
@@ -52,11 +52,11 @@ class IntegrationMenu(QMenu):
     def __init__(
         self,
         parent: QWidget | None = None,
-        system: Callable[[], System] = current_system,
+        machine: Callable[[], Machine] = current_machine,
         host: Callable[[], Path] = manifests.host_path,
     ) -> None:
         super().__init__("Browser integration", parent)
-        self._system = system
+        self._machine = machine
         self._host = host
         self.aboutToShow.connect(self.refresh)
         self.refresh()
@@ -65,7 +65,7 @@ class IntegrationMenu(QMenu):
         self.clear()
         try:
             config = settings.load()
-            system = self._system()
+            machine = self._machine()
             host = self._host()
         except (settings.SettingsError, OSError) as error:
             problem = self.addAction(f"Cannot read the settings: {error}")
@@ -73,7 +73,7 @@ class IntegrationMenu(QMenu):
             return
         detected = 0
         for browser in BROWSERS:
-            detection = detect(browser, system)
+            detection = detect(browser, machine)
             if not detection.found:
                 continue
             detected += 1
@@ -83,7 +83,7 @@ class IntegrationMenu(QMenu):
                 item.setEnabled(False)
                 item.setToolTip(detection.sandboxes[0].advice(browser))
                 continue
-            state = browser_state(browser, system, config, host)
+            state = browser_state(browser, machine, config, host)
             item = self.addAction(f"{browser.label} — {state}")
             item.setCheckable(True)
             item.setChecked(state != NOT_REGISTERED)
@@ -105,12 +105,12 @@ class IntegrationMenu(QMenu):
     def _run(self, browsers: list[Browser] | None, install_: bool) -> None:
         try:
             config = settings.load()
-            system = self._system()
+            machine = self._machine()
             if install_:
-                actions = install(system, config, self._host(), browsers)
+                actions = install(machine, config, self._host(), browsers)
             else:
                 before = list(config.user_data_dirs)
-                actions = uninstall(system, config, browsers)
+                actions = uninstall(machine, config, browsers)
                 if config.user_data_dirs != before:
                     settings.save(config)
         except (settings.SettingsError, OSError) as error:

@@ -1,8 +1,10 @@
-"""The tray icon and its menu (SPEC "Tray menu"), and tray notifications.
+"""The tray (SPEC "Tray menu"): ``TrayIcon``, the icon and its notifications, and
+``Tray``, the menu and the windows it opens.
 
-A view over the prompt queue: the icon and status line follow ``PromptQueue.on_change``;
-menu items call the queue, the decision store, autostart. Where the desktop has no system
-tray the app keeps serving requests and says so once in the log.
+The tray is a view over the prompt queue: the composition root calls ``Tray.refresh``
+when the queue changes and connects the tray's signals to the icon; menu items call the
+queue, the decision store, autostart. Where the desktop has no system tray the app keeps
+serving requests and says so once in the log.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QUrl
+from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon, QWidget
 
@@ -50,8 +52,59 @@ def notification_text(text: str) -> str:
     return neutralise(text).replace("<", "\u2039").replace(">", "\u203a")
 
 
+class TrayIcon(QObject):
+    """The icon in the system tray, when the desktop has one, and tray notifications.
+    ``clicked`` and ``message_clicked`` say the user wants the waiting request."""
+
+    clicked = Signal()
+    message_clicked = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._icons = {state: load_icon(state) for state in ("", "waiting", "paused")}
+        self.icon: QSystemTrayIcon | None = None
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.icon = QSystemTrayIcon(self._icons[""], self)
+            self.icon.activated.connect(self._on_activated)
+            self.icon.messageClicked.connect(self.message_clicked)
+            self.icon.show()
+        else:
+            log.warning("%s", NO_TRAY_MESSAGE)
+
+    def set_menu(self, menu: QMenu) -> None:
+        if self.icon is not None:
+            self.icon.setContextMenu(menu)
+
+    def show_state(self, state: str, text: str) -> None:
+        """Show ``state`` ("", "waiting" or "paused") with ``text`` as the tooltip."""
+        if self.icon is not None:
+            self.icon.setIcon(self._icons[state])
+            self.icon.setToolTip(text)
+
+    def notify(self, title: str, message: str) -> bool:
+        """A tray notification; False when this desktop cannot show one."""
+        if self.icon is None or not QSystemTrayIcon.supportsMessages():
+            return False
+        self.icon.showMessage(
+            notification_text(title), notification_text(message), self._icons[""], 10_000
+        )
+        return True
+
+    def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger:
+            self.clicked.emit()
+
+    def close(self) -> None:
+        if self.icon is not None:
+            self.icon.hide()
+
+
 class Tray(QObject):
-    """The tray icon (when the desktop has a tray) and its menu."""
+    """The tray's menu and the windows it opens. ``state_changed(state, text)`` carries
+    what the icon shows; ``notice(title, message)`` what the tray tells the user."""
+
+    state_changed = Signal(str, str)
+    notice = Signal(str, str)
 
     def __init__(
         self,
@@ -66,23 +119,11 @@ class Tray(QObject):
         self._decisions = decisions
         self._activity = activity
         self._autostart = autostart
-        self._icons = {state: load_icon(state) for state in ("", "waiting", "paused")}
         self.decisions_window: DecisionsWindow | None = None
         self.activity_window: ActivityWindow | None = None
         self.about_box: QMessageBox | None = None
         self.menu = QMenu()
         self._build_menu(integration_menu)
-
-        self.icon: QSystemTrayIcon | None = None
-        if QSystemTrayIcon.isSystemTrayAvailable():
-            self.icon = QSystemTrayIcon(self._icons[""], self)
-            self.icon.setContextMenu(self.menu)
-            self.icon.activated.connect(self._on_activated)
-            self.icon.messageClicked.connect(self.show_waiting)
-            self.icon.show()
-        else:
-            log.warning("%s", NO_TRAY_MESSAGE)
-        queue.on_change(self.refresh)
         self.refresh()
 
     def _build_menu(self, integration_menu: Callable[[QWidget | None], QMenu] | None) -> None:
@@ -134,6 +175,7 @@ class Tray(QObject):
         return "waiting" if self._queue.pending else ""
 
     def refresh(self) -> None:
+        """Follow the queue: status line, items, and (through ``state_changed``) the icon."""
         text = self.status_text()
         self.status_action.setText(text)
         self.show_action.setEnabled(self._queue.pending > 0)
@@ -141,35 +183,21 @@ class Tray(QObject):
             self.pause_action.blockSignals(True)
             self.pause_action.setChecked(self._queue.paused)
             self.pause_action.blockSignals(False)
-        if self.icon is not None:
-            self.icon.setIcon(self._icons[self.state()])
-            self.icon.setToolTip(text)
+        self.state_changed.emit(self.state(), text)
 
     # -- actions -------------------------------------------------------------------------
-    def notify(self, title: str, message: str) -> bool:
-        """A tray notification; False when this desktop cannot show one."""
-        if self.icon is None or not QSystemTrayIcon.supportsMessages():
-            return False
-        self.icon.showMessage(
-            notification_text(title), notification_text(message), self._icons[""], 10_000
-        )
-        return True
-
     def _integration_done(self, summary: str) -> None:
-        self.notify("Browser integration", summary)
+        self.notice.emit("Browser integration", summary)
 
     def show_waiting(self) -> None:
+        """Bring the waiting request's dialog forward (nothing when none waits)."""
         # A dialog that is shown but refused the focus is reported by the presenter.
         if not self._queue.bring_forward() and self._queue.pending:
-            self.notify(
+            self.notice.emit(
                 "Bridgekeeper",
                 f"{self._queue.pending} request(s) wait, but their dialog could not be "
                 "brought forward.",
             )
-
-    def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
-        if reason == QSystemTrayIcon.ActivationReason.Trigger and self._queue.pending:
-            self.show_waiting()
 
     def show_decisions(self) -> None:
         if self.decisions_window is None:
@@ -198,7 +226,7 @@ class Tray(QObject):
         folder = folders.log_dir()
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
             log.warning("could not open the log folder %s", folder)
-            self.notify("Bridgekeeper", f"The log folder is {folder}")
+            self.notice.emit("Bridgekeeper", f"The log folder is {folder}")
 
     def _set_autostart(self, enabled: bool) -> None:
         try:
@@ -209,7 +237,7 @@ class Tray(QObject):
             log.info("start at login %s (%s)", "on" if enabled else "off", self._autostart.location)
         except AutostartError as error:
             log.error("%s", error)
-            self.notify("Start at login could not be changed", str(error))
+            self.notice.emit("Start at login could not be changed", str(error))
         actual = self._autostart.is_enabled()
         if actual != enabled:
             self.autostart_action.blockSignals(True)
@@ -223,8 +251,6 @@ class Tray(QObject):
         window.activateWindow()
 
     def close(self) -> None:
-        if self.icon is not None:
-            self.icon.hide()
         for window in (self.decisions_window, self.activity_window, self.about_box):
             if window is not None:
                 window.close()

@@ -68,7 +68,7 @@ class DecisionsWindow(QWidget):
         self.forget_all_button.clicked.connect(self.forget_all)
         self.close_button.clicked.connect(self.close)
         self.table.itemSelectionChanged.connect(self._update_buttons)
-        store.on_change(self.refresh)
+        store.changed.add(self.refresh)
         self.refresh()
 
     def refresh(self) -> None:
@@ -142,7 +142,7 @@ class ActivityWindow(QWidget):
         layout.addLayout(row)
         for entry in activity.entries():
             self.add(entry)
-        activity.on_entry(self.add)
+        activity.recorded.add(self.add)
         for column in range(len(self.COLUMNS) - 1):
             self.table.resizeColumnToContents(column)
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from app.integration.browsers import HOST_NAME
+from host.protocol import HOST_NAME
 from tests.support.browsers import BROWSERS, BrowserName, manifest_folder, open_browser
 from tests.support.harness import CHROME_ID, FIREFOX_ID, AppProcess, wait_for
 

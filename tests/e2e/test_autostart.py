@@ -17,8 +17,10 @@ from app.system.autostart import (
     LaunchAgentAutostart,
     RunKeyAutostart,
     XdgAutostart,
-    app_command,
+    login_command,
 )
+from app.system.registry import WindowsRegistry
+from tests.support.fake_registry import FakeRegistry
 from tests.support.harness import Home, socket_accepts, wait_for
 
 
@@ -38,7 +40,7 @@ def test_xdg_entry_is_written_where_desktops_look(tmp_path: Path) -> None:
     entry = read_entry(start.path)
     assert entry["Type"] == "Application"
     assert entry["Name"] == "Bridgekeeper"
-    assert shlex.split(entry["Exec"]) == app_command()
+    assert shlex.split(entry["Exec"]) == login_command()
     assert Path(entry["Icon"]).is_file()
     start.disable()
     assert not start.path.exists()
@@ -118,31 +120,14 @@ def test_launch_agent_garbage_file_counts_as_off(tmp_path: Path) -> None:
     assert not start.is_enabled()
 
 
-class FakeRegistry:
-    """A FAKE of HKCU\\...\\Run: a dict (there is no Windows registry on this machine)."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-        self.fail = False
-
-    def get(self, name: str) -> str | None:
-        return self.values.get(name)
-
-    def set(self, name: str, value: str) -> None:
-        if self.fail:
-            raise PermissionError("access denied")
-        self.values[name] = value
-
-    def delete(self, name: str) -> None:
-        self.values.pop(name, None)
-
-
 def test_run_key_against_a_fake_registry() -> None:
     registry = FakeRegistry()
     start = RunKeyAutostart(registry, command=[r"C:\Program Files\Bridgekeeper\bridgekeeper.exe"])
     assert not start.is_enabled()
     start.enable()
-    assert registry.values == {"Bridgekeeper": r'"C:\Program Files\Bridgekeeper\bridgekeeper.exe"'}
+    assert registry.values == {
+        (autostart.RUN_KEY, "Bridgekeeper"): r'"C:\Program Files\Bridgekeeper\bridgekeeper.exe"'
+    }
     assert start.is_enabled()
     start.disable()
     assert registry.values == {}
@@ -159,4 +144,4 @@ def test_run_key_write_failure_is_a_clear_error() -> None:
 def test_platform_choice() -> None:
     assert isinstance(autostart.for_platform("linux"), XdgAutostart)
     assert isinstance(autostart.for_platform("darwin"), LaunchAgentAutostart)
-    assert isinstance(autostart.for_platform("win32").registry, autostart.WindowsRunRegistry)  # type: ignore[attr-defined]
+    assert isinstance(autostart.for_platform("win32").registry, WindowsRegistry)  # type: ignore[attr-defined]

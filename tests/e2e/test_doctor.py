@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from app.integration.browsers import HOST_NAME
 from app.system import settings
-from tests.e2e.test_integration import (
+from host.caller import CHROMIUM
+from host.protocol import HOST_NAME
+from tests.support.harness import CHROME_ID, FIREFOX_ID, AppProcess, Home
+from tests.support.machine import (
     CHROMIUM_MANIFEST,
     FIREFOX_MANIFEST,
     OTHER_CHROME_ID,
@@ -20,7 +22,6 @@ from tests.e2e.test_integration import (
     fake_browsers,
     launcher,
 )
-from tests.support.harness import CHROME_ID, FIREFOX_ID, AppProcess, Home
 
 LINE = re.compile(r"^\[( ok |FAIL|warn|skip| -- )\] (\S+)\s+(.+?)\s{2,}|^ {21}fix: ")
 
@@ -139,7 +140,7 @@ def _settings_file(home: Home) -> Path:
 def test_doctor_explains_an_extension_the_manifest_does_not_allow(app: AppProcess) -> None:
     _installed(app.home)
     config = settings.load(_settings_file(app.home))
-    config.allow(settings.Extension(settings.CHROMIUM, OTHER_CHROME_ID))
+    config.allow(settings.Extension(CHROMIUM, OTHER_CHROME_ID))
     settings.save(config, _settings_file(app.home))  # allowed, but not installed yet
     code, lines = _run(app.home)
     assert code == 1
@@ -150,7 +151,7 @@ def test_doctor_explains_an_extension_the_manifest_does_not_allow(app: AppProces
 def test_doctor_explains_a_manifest_allowing_an_id_the_app_refuses(app: AppProcess) -> None:
     _installed(app.home)
     config = settings.load(_settings_file(app.home))
-    config.extensions = [ext for ext in config.extensions if ext.family != settings.CHROMIUM]
+    config.extensions = [ext for ext in config.extensions if ext.family != CHROMIUM]
     settings.save(config, _settings_file(app.home))
     code, lines = _run(app.home)
     assert code == 1

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from app.core.dispatch import Caller
 from app.integration import manifests
-from app.integration.browsers import BROWSERS, BY_NAME, CHROMIUM, FIREFOX, HOST_NAME
+from app.integration.browsers import BROWSERS, BY_NAME
 from app.system import settings
 from app.system.settings import AllowList, BadExtension, Extension, SettingsError
+from host.caller import CHROMIUM, FIREFOX, Caller
+from host.protocol import HOST_NAME
 from tests.support.harness import (
     BIN,
     CHROME_ID,
@@ -28,48 +29,16 @@ from tests.support.harness import (
     start_app,
     wait_for,
 )
-
-OTHER_CHROME_ID = "abcdefghijklmnopabcdefghijklmnop"
-CHROMIUM_MANIFEST = Path(".config/chromium/NativeMessagingHosts") / f"{HOST_NAME}.json"
-FIREFOX_MANIFEST = Path(".mozilla/native-messaging-hosts") / f"{HOST_NAME}.json"
-BRAVE_MANIFEST = Path(".config/BraveSoftware/Brave-Browser/NativeMessagingHosts") / (
-    f"{HOST_NAME}.json"
+from tests.support.machine import (
+    BRAVE_MANIFEST,
+    CHROMIUM_MANIFEST,
+    FIREFOX_MANIFEST,
+    OTHER_CHROME_ID,
+    bk,
+    fake_browsers,
+    launcher,
+    read_json,
 )
-
-
-def fake_browsers(home: Home, *names: str) -> dict[str, str]:
-    """A PATH holding only executables named like browsers: detection sees exactly these."""
-    folder = home.root / "fakebin"
-    folder.mkdir(exist_ok=True)
-    for name in names:
-        exe = folder / name
-        exe.write_text("#!/bin/sh\nexit 0\n")
-        exe.chmod(0o755)
-    return {"PATH": str(folder)}
-
-
-def bk(
-    home: Home, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "bridgekeeper"), *args],
-        env=home.env(env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def read_json(path: Path) -> dict[str, object]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return data
-
-
-def launcher(home: Home) -> Path:
-    return home.bk_home / "data" / "bridgekeeper-host"
-
 
 # --- settings ----------------------------------------------------------------------
 

@@ -15,8 +15,9 @@ import pytest
 import secretstorage
 
 from app.core.decisions import DecisionKey, DecisionStore
-from app.core.dispatch import Caller
 from app.system.keychain import NO_BACKEND_MESSAGE, Keychain
+from host import protocol
+from host.caller import Caller
 from tests.support.desktop import Desktop
 from tests.support.harness import (
     CHROME_ID,
@@ -83,6 +84,20 @@ def test_remembered_get_is_answered_from_the_keychain_without_a_dialog(home: Hom
     finally:
         assert app.stop() == 0
     assert files_containing(home.bk_home, VALUE) == []
+
+
+def test_value_too_large_for_a_browser_is_answered_too_large_by_the_app(home: Home) -> None:
+    # Another program may have stored a value larger than any message a browser accepts.
+    Keychain().set(CHROME, "huge", "x" * protocol.MAX_REPLY_BYTES)
+    remember(home, "secret.get", "huge")
+    app = start_app(home)
+    try:
+        reply = one_shot(home, {"type": "secret.get", "id": "g", "name": "huge"})
+        assert reply["id"] == "g"
+        assert reply["error"]["code"] == "too_large"
+        assert "at most 1048576 bytes" in reply["error"]["message"]
+    finally:
+        assert app.stop() == 0
 
 
 def test_paused_app_denies_secret_get_without_a_dialog(app: AppProcess) -> None:

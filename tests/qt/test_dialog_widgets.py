@@ -18,14 +18,16 @@ from pytestqt.qtbot import QtBot
 
 from app.core.activity import ActivityLog
 from app.core.decisions import DecisionKey, DecisionStore
-from app.core.dispatch import Caller, Dispatcher
+from app.core.dispatch import Dispatcher
+from app.core.handlers.prompts import register_prompts
 from app.core.prompts import Answer, Option, Prompt
-from app.core.queue import PromptQueue, register_prompts
+from app.core.queue import PromptQueue
 from app.core.text import ZERO_WIDTH_SPACE
 from app.qt.timers import QtScheduler
 from app.ui import dialogs
 from app.ui.dialogs import DialogPresenter, PromptDialog
-from app.ui.tray import Tray, notification_text
+from app.ui.tray import Tray, TrayIcon, notification_text
+from host.caller import Caller
 
 # The offscreen platform has no window system to pass a minimum size or a raise to, and
 # says so; harmless here (tests_dialogs_xvfb.py runs the same under a real X server).
@@ -375,12 +377,9 @@ def test_tab_reaches_every_control(qtbot: QtBot, open_dialog: Callable[..., Prom
 @pytest.fixture
 def presenter(answers: Answers) -> Iterator[DialogPresenter]:
     notes: list[tuple[str, str]] = []
-
-    def notify(title: str, message: str) -> bool:
-        notes.append((title, message))
-        return True
-
-    shown = DialogPresenter(lambda k, a: answers.append((k, a)), notify)
+    shown = DialogPresenter()
+    shown.answered.connect(lambda key, answer: answers.append((key, answer)))
+    shown.unfocused.connect(lambda title, message: notes.append((title, message)))
     shown.notes = notes  # type: ignore[attr-defined]
     yield shown
     if shown.dialog is not None and shiboken6.isValid(shown.dialog):
@@ -477,6 +476,7 @@ class Running:
     activity: ActivityLog
     presenter: DialogPresenter
     tray: Tray
+    icon: TrayIcon
     client: RecordingClient
 
     def ask(self, **request: object) -> None:
@@ -491,18 +491,17 @@ def running(qtbot: QtBot, tmp_path: Path) -> Iterator[Running]:
     dispatcher = Dispatcher(lambda _caller: True)
     store = DecisionStore(tmp_path)
     activity = ActivityLog()
-    holder: list[PromptQueue] = []
-
-    def answer(key: int, choice: Answer) -> None:  # the queue is built after its presenter
-        holder[0].answer(key, choice)
-
-    presenter = DialogPresenter(answer)
+    presenter = DialogPresenter()
     queue = PromptQueue(presenter, QtScheduler(), store, activity)
-    holder.append(queue)
+    icon = TrayIcon()
     tray = Tray(queue, store, activity, FakeAutostart())
-    register_prompts(dispatcher, queue, activity, tray.notify)
-    yield Running(dispatcher, queue, store, activity, presenter, tray, RecordingClient())
+    presenter.answered.connect(queue.answer)
+    queue.changed.add(tray.refresh)
+    tray.state_changed.connect(icon.show_state)
+    register_prompts(dispatcher, queue, activity, icon.notify)
+    yield Running(dispatcher, queue, store, activity, presenter, tray, icon, RecordingClient())
     tray.close()
+    icon.close()
     if presenter.dialog is not None and shiboken6.isValid(presenter.dialog):
         presenter.dialog.dismiss()
 
@@ -515,7 +514,7 @@ def item(table: QTreeWidget, row: int) -> QTreeWidgetItem:
 
 def test_tray_follows_the_queue(qtbot: QtBot, running: Running) -> None:
     tray = running.tray
-    assert tray.icon is None  # offscreen has no system tray; the app still serves
+    assert running.icon.icon is None  # offscreen has no system tray; the app still serves
     assert tray.status_text() == "Bridgekeeper: running"
     assert not tray.show_action.isEnabled()
     running.ask()
@@ -535,7 +534,7 @@ def test_tray_follows_the_queue(qtbot: QtBot, running: Running) -> None:
 
 
 def test_tray_without_system_tray_reports_notifications_not_shown(running: Running) -> None:
-    assert running.tray.notify("Hello", "there") is False
+    assert running.icon.notify("Hello", "there") is False
     running.dispatcher.handle(
         running.client, 2, b'{"id": 2, "type": "notify", "title": "Hi", "message": "x"}'
     )

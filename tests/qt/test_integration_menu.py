@@ -11,13 +11,13 @@ from PySide6.QtGui import QAction
 from pytestqt.qtbot import QtBot
 
 from app.ui.integration_menu import IntegrationMenu, build_integration_menu
-from tests.e2e.test_integration import (
+from tests.support.harness import Home
+from tests.support.machine import (
     BRAVE_MANIFEST,
     CHROMIUM_MANIFEST,
     FIREFOX_MANIFEST,
     fake_browsers,
 )
-from tests.support.harness import Home
 
 
 @pytest.fixture

@@ -26,14 +26,15 @@ from pytestqt.qtbot import QtBot
 
 from app.core.activity import ActivityLog
 from app.core.decisions import DecisionKey, DecisionStore
-from app.core.dispatch import BadRequest, Caller, Dispatcher
-from app.core.handlers.basics import StatusSource, register_basics
+from app.core.dispatch import BadRequest, Dispatcher
+from app.core.handlers.basics import register_basics
 from app.core.handlers.secrets import VALUE_MAX, SecretHandlers, dialog_title, validate_get
 from app.core.prompts import Answer, Prompt
 from app.core.queue import PromptQueue
 from app.qt.timers import QtScheduler
 from app.qt.worker import ThreadRunner
 from app.system.keychain import NO_BACKEND_MESSAGE, Keychain
+from host.caller import Caller
 
 ALICE = Caller("chromium", "a" * 32, "Chromium")
 MALLORY = Caller("chromium", "m" * 32, "Chromium")
@@ -147,7 +148,7 @@ def make_world(
     activity = ActivityLog()
     queue = PromptQueue(presenter, QtScheduler(), decisions, activity)
     dispatcher = Dispatcher(lambda _caller: True)
-    register_basics(dispatcher, StatusSource())
+    register_basics(dispatcher, queue, "0.0-test")
     runner = ThreadRunner()
     SecretHandlers(
         queue, store, runner, lambda c: "Demo" if c == ALICE else "", keychain_timeout

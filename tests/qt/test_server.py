@@ -8,14 +8,17 @@ import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
 
+from app.core.router import Work
 from app.main import Bridgekeeper
 from app.qt.server import Connection, SocketServer
 from host import protocol
-from host.relay import AppLink, connect
+from host.caller import Caller
+from host.transport import AppLink, connect
 from tests.support.harness import AppProcess, Home, HostProcess, app_command
 
 HELLO = json.dumps(
@@ -95,39 +98,46 @@ def test_replies_from_both_threads_reach_the_browser_whole_and_once(app: AppProc
 
 
 class BigReplies:
-    """A listener that answers every request on the GUI thread with ``size`` bytes."""
+    """A listener whose work, on the GUI thread, answers a request with ``count`` replies
+    of ``size`` bytes each (the most one frame may carry), sent without waiting."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, count: int, size: int) -> None:
+        self.count = count
         self.size = size
         self.sent = False
         self.closed: list[Connection] = []
 
-    def answer_now(self, connection: Connection, seq: int, payload: bytes) -> bool:
-        return False
+    def identify(self, hello: dict[str, Any]) -> Caller:
+        return Caller("chromium", "x")
 
-    def on_request(self, connection: Connection, seq: int, payload: bytes) -> None:
-        connection.send_reply(seq, bytes([seq % 256]) * self.size)  # does not wait
-        connection.finish()  # closes once the reply is written, not before
-        self.sent = True
+    def on_request(self, connection: Connection, seq: int, payload: bytes) -> Work:
+        def work() -> None:
+            for n in range(self.count):
+                connection.send_reply(seq + n, bytes([n]) * self.size)  # does not wait
+            connection.finish()  # closes once the replies are written, not before
+            self.sent = True
+
+        return work
 
     def on_closed(self, connection: Connection) -> None:
         self.closed.append(connection)
 
 
-def test_a_reply_larger_than_the_socket_buffer_is_written_whole_then_closed(
+def test_replies_larger_than_the_socket_buffer_are_written_whole_then_closed(
     tmp_path: Path, qtbot: QtBot
 ) -> None:
-    listener = BigReplies(8 * 1024 * 1024)
+    listener = BigReplies(8, protocol.MAX_SOCKET_FRAME_BYTES)
     server = SocketServer(str(tmp_path / "s.sock"), listener)
     server.listen()
     try:
         link = open_link(tmp_path / "s.sock")
         link.send(protocol.REQUEST, 9, b"later")
         qtbot.waitUntil(lambda: listener.sent, timeout=5000)
-        reply = link.receive()  # read only now: most of it waited in the app for room
-        assert reply is not None
-        assert reply[:2] == (protocol.REPLY, 9)
-        assert reply[2] == b"\x09" * listener.size
+        for n in range(listener.count):  # read only now: most of it waited for room
+            reply = link.receive()
+            assert reply is not None
+            assert reply[:2] == (protocol.REPLY, 9 + n)
+            assert reply[2] == bytes([n]) * listener.size
         assert link.receive() is None  # then closed
         link.close()
     finally:

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from host.caller import CHROMIUM, FIREFOX
+
 BIN = Path(sys.executable).parent
 CHROME_ID = "jkdnicfhmapgokpkghnoknfplbgkmjan"
 CHROME_ARGV = [f"chrome-extension://{CHROME_ID}/"]
@@ -90,8 +92,8 @@ def allow_test_callers(home: Home) -> None:
 
     config = settings.Settings(
         [
-            settings.Extension(settings.CHROMIUM, CHROME_ID),
-            settings.Extension(settings.FIREFOX, FIREFOX_ID),
+            settings.Extension(CHROMIUM, CHROME_ID),
+            settings.Extension(FIREFOX, FIREFOX_ID),
         ]
     )
     settings.save(config, settings.settings_file(home.bk_home / "config"))

@@ -94,7 +94,7 @@ def test_unusable_file_is_moved_aside_and_reported(tmp_path: Path, content: str)
     path.write_text(content, encoding="utf-8")
     problems: list[str] = []
     store = DecisionStore(tmp_path)
-    store.on_problem(problems.append)
+    store.problems.add(problems.append)
     store.load()
     assert store.all() == []
     [aside] = [p for p in tmp_path.iterdir() if p.name != FILE_NAME]
@@ -133,7 +133,7 @@ def test_write_failure_on_a_full_folder_is_reported(tmp_path: Path) -> None:
     folder.mkdir()
     store = loaded(folder)
     problems: list[str] = []
-    store.on_problem(problems.append)
+    store.problems.add(problems.append)
     folder.rmdir()
     store.remember(KEY, "allow")
     assert store.lookup(KEY) == "allow"

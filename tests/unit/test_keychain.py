@@ -21,15 +21,9 @@ import keyring.errors
 import pytest
 import secretstorage
 
-from app.core.dispatch import Caller
-from app.system.keychain import (
-    LOCKED_MESSAGE,
-    NO_BACKEND_MESSAGE,
-    Keychain,
-    KeychainUnavailable,
-    NoIdentity,
-    service_for,
-)
+from app.core.handlers.secrets import KeychainUnavailable, NoIdentity, service_for
+from app.system.keychain import LOCKED_MESSAGE, NO_BACKEND_MESSAGE, Keychain
+from host.caller import Caller
 
 pytestmark = pytest.mark.keyring
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,8 +147,9 @@ def test_no_backend_is_unavailable_with_what_to_do() -> None:
 
 
 NO_BUS_SCRIPT = """
-from app.core.dispatch import Caller
-from app.system.keychain import Keychain, KeychainUnavailable
+from host.caller import Caller
+from app.system.keychain import Keychain
+from app.core.handlers.secrets import KeychainUnavailable
 try:
     Keychain().get(Caller("chromium", "a" * 32), "token")
 except KeychainUnavailable as error:
@@ -197,8 +192,9 @@ LOCKED_SCRIPT = """
 import keyring.backends.SecretService, secretstorage
 from contextlib import closing
 from pathlib import Path
-from app.core.dispatch import Caller
-from app.system.keychain import Keychain, KeychainUnavailable
+from host.caller import Caller
+from app.system.keychain import Keychain
+from app.core.handlers.secrets import KeychainUnavailable
 chain = Keychain(keyring.backends.SecretService.Keyring())
 caller = Caller("chromium", "a" * 32)
 chain.set(caller, "token", "v")

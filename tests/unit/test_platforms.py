@@ -12,12 +12,11 @@ import pytest
 from app.integration import checks
 from app.integration.browsers import (
     BY_NAME,
-    HOST_NAME,
     LINUX,
     MACOS,
     WINDOWS,
+    Machine,
     Sandbox,
-    System,
     detect,
     registry_key,
     system_locations,
@@ -25,37 +24,23 @@ from app.integration.browsers import (
 )
 from app.integration.install import install, repair, uninstall
 from app.system.settings import Extension, Settings
+from host.protocol import HOST_NAME
+from tests.support.fake_registry import FakeRegistry
 from tests.support.harness import CHROME_ID, FIREFOX_ID
 
 HOST = Path("/opt/Bridgekeeper/bridgekeeper-host")
 CONFIG = Settings([Extension("chromium", CHROME_ID, "Demo"), Extension("firefox", FIREFOX_ID)])
 
 
-class FakeRegistry:
-    """A FAKE ``HKEY_CURRENT_USER``: key -> default value, in memory."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    def get(self, key: str) -> str | None:
-        return self.values.get(key)
-
-    def set(self, key: str, value: str) -> None:
-        self.values[key] = value
-
-    def delete(self, key: str) -> None:
-        self.values.pop(key, None)
-
-
-def macos(tmp_path: Path, *apps: str) -> System:
+def macos(tmp_path: Path, *apps: str) -> Machine:
     root = tmp_path / "root"
     for app in apps:
         (root / "Applications" / app / "Contents").mkdir(parents=True)
     (tmp_path / "home").mkdir(exist_ok=True)
-    return System(MACOS, tmp_path / "home", {}, root)
+    return Machine(MACOS, tmp_path / "home", {}, root)
 
 
-def windows(tmp_path: Path, registry: FakeRegistry, *exes: str) -> System:
+def windows(tmp_path: Path, registry: FakeRegistry, *exes: str) -> Machine:
     program_files = tmp_path / "Program Files"
     local = tmp_path / "AppData" / "Local"
     for exe in exes:
@@ -64,7 +49,7 @@ def windows(tmp_path: Path, registry: FakeRegistry, *exes: str) -> System:
         path.write_bytes(b"MZ")
     local.mkdir(parents=True, exist_ok=True)
     environ = {"ProgramFiles": str(program_files), "LOCALAPPDATA": str(local)}
-    return System(
+    return Machine(
         WINDOWS,
         tmp_path / "home",
         environ,
@@ -98,12 +83,12 @@ def read(path: Path) -> dict[str, object]:
 def test_macos_chromium_family_manifest_goes_under_application_support(
     tmp_path: Path, name: str, app: str, folder: str
 ) -> None:
-    system = macos(tmp_path, app)
+    machine = macos(tmp_path, app)
     browser = BY_NAME[name]
-    assert detect(browser, system).executable == system.root / "Applications" / app
-    actions = install(system, CONFIG, HOST)
+    assert detect(browser, machine).executable == machine.root / "Applications" / app
+    actions = install(machine, CONFIG, HOST)
     expected = (
-        system.home / "Library/Application Support" / folder / "NativeMessagingHosts"
+        machine.home / "Library/Application Support" / folder / "NativeMessagingHosts"
     ) / f"{HOST_NAME}.json"
     assert [(a.browser, a.what, a.detail) for a in actions] == [(name, "wrote", str(expected))]
     assert read(expected)["allowed_origins"] == [f"chrome-extension://{CHROME_ID}/"]
@@ -121,29 +106,29 @@ def test_macos_chromium_family_manifest_goes_under_application_support(
 def test_macos_firefox_family_manifest_lists_allowed_extensions(
     tmp_path: Path, name: str, app: str, folder: str
 ) -> None:
-    system = macos(tmp_path, app)
-    install(system, CONFIG, HOST)
-    path = system.home / "Library/Application Support" / folder / "NativeMessagingHosts"
+    machine = macos(tmp_path, app)
+    install(machine, CONFIG, HOST)
+    path = machine.home / "Library/Application Support" / folder / "NativeMessagingHosts"
     manifest = read(path / f"{HOST_NAME}.json")
     assert manifest["allowed_extensions"] == [FIREFOX_ID]
     assert "allowed_origins" not in manifest
 
 
 def test_macos_apps_in_the_users_applications_folder_are_found(tmp_path: Path) -> None:
-    system = macos(tmp_path)
-    (system.home / "Applications" / "Vivaldi.app").mkdir(parents=True)
-    assert detect(BY_NAME["vivaldi"], system).found
-    assert not detect(BY_NAME["brave"], system).found
+    machine = macos(tmp_path)
+    (machine.home / "Applications" / "Vivaldi.app").mkdir(parents=True)
+    assert detect(BY_NAME["vivaldi"], machine).found
+    assert not detect(BY_NAME["brave"], machine).found
 
 
 def test_macos_system_manifest_naming_another_host_is_a_problem(tmp_path: Path) -> None:
-    system = macos(tmp_path, "Google Chrome.app")
-    install(system, CONFIG, HOST)
-    [path] = system_locations(BY_NAME["chrome"], system)
-    assert path == system.root / "Library/Google/Chrome/NativeMessagingHosts" / f"{HOST_NAME}.json"
+    machine = macos(tmp_path, "Google Chrome.app")
+    install(machine, CONFIG, HOST)
+    [path] = system_locations(BY_NAME["chrome"], machine)
+    assert path == machine.root / "Library/Google/Chrome/NativeMessagingHosts" / f"{HOST_NAME}.json"
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps({"name": HOST_NAME, "path": "/old/host", "type": "stdio"}))
-    found, _installed = checks.browser_checks(system, CONFIG, HOST)
+    found, _installed = checks.browser_checks(machine, CONFIG, HOST)
     [problem] = [c for c in found if c.what == "system manifest"]
     assert problem.state is checks.State.PROBLEM
     assert problem.fix == f"sudo rm {path}"
@@ -154,7 +139,7 @@ def test_macos_system_manifest_naming_another_host_is_a_problem(tmp_path: Path) 
 
 def test_windows_install_registers_each_vendor_key(tmp_path: Path) -> None:
     registry = FakeRegistry()
-    system = windows(
+    machine = windows(
         tmp_path,
         registry,
         r"Google\Chrome\Application\chrome.exe",
@@ -162,7 +147,7 @@ def test_windows_install_registers_each_vendor_key(tmp_path: Path) -> None:
         r"Mozilla Firefox\firefox.exe",
         r"BraveSoftware\Brave-Browser\Application\brave.exe",
     )
-    actions = install(system, CONFIG, HOST)
+    actions = install(machine, CONFIG, HOST)
     assert {a.browser for a in actions if a.what == "wrote"} == {
         "chrome",
         "edge",
@@ -175,48 +160,48 @@ def test_windows_install_registers_each_vendor_key(tmp_path: Path) -> None:
         r"Software\Mozilla\NativeMessagingHosts\org.bridgekeeper.host",
         r"Software\BraveSoftware\Brave-Browser\NativeMessagingHosts\org.bridgekeeper.host",
     }
-    assert set(registry.values) == keys
-    for key, manifest in registry.values.items():
+    assert set(registry.defaults()) == keys
+    for key, manifest in registry.defaults().items():
         data = read(Path(manifest))
         assert Path(manifest).is_relative_to(tmp_path / "bk-data" / "manifests")
         flavour = "allowed_extensions" if "Mozilla" in key else "allowed_origins"
         assert flavour in data
     # Idempotent: a second install changes nothing.
-    assert {a.what for a in install(system, CONFIG, HOST)} == {"unchanged"}
+    assert {a.what for a in install(machine, CONFIG, HOST)} == {"unchanged"}
 
 
 def test_windows_uninstall_deletes_only_keys_pointing_at_our_manifest(tmp_path: Path) -> None:
     registry = FakeRegistry()
-    system = windows(tmp_path, registry, r"Google\Chrome\Application\chrome.exe")
-    install(system, CONFIG, HOST)
+    machine = windows(tmp_path, registry, r"Google\Chrome\Application\chrome.exe")
+    install(machine, CONFIG, HOST)
     foreign = r"Software\Google\Chrome\NativeMessagingHosts\com.other.host"
     registry.set(foreign, r"C:\Other\host.json")
     vivaldi = registry_key("Vivaldi")
     registry.set(vivaldi, r"C:\Someone\else.json")  # our name, another file: not ours
-    actions = uninstall(system, Settings())
+    actions = uninstall(machine, Settings())
     assert [(a.browser, a.what) for a in actions] == [("chrome", "removed")]
-    assert registry.values == {foreign: r"C:\Other\host.json", vivaldi: r"C:\Someone\else.json"}
+    assert registry.defaults() == {foreign: r"C:\Other\host.json", vivaldi: r"C:\Someone\else.json"}
 
 
 def test_windows_doctor_sees_a_missing_registry_value(tmp_path: Path) -> None:
     registry = FakeRegistry()
-    system = windows(tmp_path, registry, r"Chromium\Application\chrome.exe")
-    install(system, CONFIG, HOST)
+    machine = windows(tmp_path, registry, r"Chromium\Application\chrome.exe")
+    install(machine, CONFIG, HOST)
     registry.delete(registry_key("Chromium"))
-    found, _installed = checks.browser_checks(system, CONFIG, HOST)
+    found, _installed = checks.browser_checks(machine, CONFIG, HOST)
     [row] = [c for c in found if c.what == "registry key"]
     assert row.state is checks.State.PROBLEM
     assert row.detail.endswith("missing")
     assert row.fix == "bridgekeeper install --browser chromium"
-    repair(system, CONFIG, HOST)
+    repair(machine, CONFIG, HOST)
     assert registry.get(registry_key("Chromium")) is not None
 
 
 def test_windows_chrome_channels_share_one_registration(tmp_path: Path) -> None:
     registry = FakeRegistry()
-    system = windows(tmp_path, registry)
-    stable = user_location(BY_NAME["chrome"], system)
-    beta = user_location(BY_NAME["chrome-beta"], system)
+    machine = windows(tmp_path, registry)
+    stable = user_location(BY_NAME["chrome"], machine)
+    beta = user_location(BY_NAME["chrome-beta"], machine)
     assert stable is not None
     assert beta is not None
     assert stable.registry_key == beta.registry_key == registry_key(r"Google\Chrome")
@@ -226,48 +211,48 @@ def test_windows_chrome_channels_share_one_registration(tmp_path: Path) -> None:
 # --- Linux: sandboxes, Tor Browser, system folders -----------------------------------
 
 
-def linux(tmp_path: Path) -> System:
+def linux(tmp_path: Path) -> Machine:
     (tmp_path / "home").mkdir(exist_ok=True)
     (tmp_path / "bin").mkdir(exist_ok=True)
-    return System(LINUX, tmp_path / "home", {"PATH": str(tmp_path / "bin")}, tmp_path / "root")
+    return Machine(LINUX, tmp_path / "home", {"PATH": str(tmp_path / "bin")}, tmp_path / "root")
 
 
 def test_linux_snap_and_flatpak_installs_are_detected_with_advice(tmp_path: Path) -> None:
-    system = linux(tmp_path)
-    (system.root / "snap" / "firefox").mkdir(parents=True)
-    (system.root / "var/lib/flatpak/app/com.brave.Browser").mkdir(parents=True)
-    firefox = detect(BY_NAME["firefox"], system)
+    machine = linux(tmp_path)
+    (machine.root / "snap" / "firefox").mkdir(parents=True)
+    (machine.root / "var/lib/flatpak/app/com.brave.Browser").mkdir(parents=True)
+    firefox = detect(BY_NAME["firefox"], machine)
     assert firefox.executable is None
     assert firefox.sandboxes == (Sandbox("snap", "firefox"),)
     assert "WebExtensions portal" in firefox.sandboxes[0].advice(BY_NAME["firefox"])
-    brave = detect(BY_NAME["brave"], system)
+    brave = detect(BY_NAME["brave"], machine)
     assert brave.sandboxes == (Sandbox("flatpak", "com.brave.Browser"),)
-    actions = install(system, CONFIG, HOST)
+    actions = install(machine, CONFIG, HOST)
     assert {(a.browser, a.what) for a in actions} == {("firefox", "skipped"), ("brave", "skipped")}
-    assert not (system.home / ".mozilla").exists()
+    assert not (machine.home / ".mozilla").exists()
 
 
 def test_linux_tor_browser_manifest_goes_into_its_own_home(tmp_path: Path) -> None:
-    system = linux(tmp_path)
-    tor_home = system.home / "tor-browser" / "Browser"
+    machine = linux(tmp_path)
+    tor_home = machine.home / "tor-browser" / "Browser"
     tor_home.mkdir(parents=True)
-    assert detect(BY_NAME["tor-browser"], system).found
-    install(system, CONFIG, HOST, [BY_NAME["tor-browser"]])
+    assert detect(BY_NAME["tor-browser"], machine).found
+    install(machine, CONFIG, HOST, [BY_NAME["tor-browser"]])
     manifest = tor_home / ".mozilla/native-messaging-hosts" / f"{HOST_NAME}.json"
     assert read(manifest)["allowed_extensions"] == [FIREFOX_ID]
 
 
 def test_linux_executables_found_on_path_decide_detection(tmp_path: Path) -> None:
-    system = linux(tmp_path)
+    machine = linux(tmp_path)
     exe = tmp_path / "bin" / "vivaldi-stable"
     exe.write_text("#!/bin/sh\n")
     exe.chmod(0o755)
-    assert detect(BY_NAME["vivaldi"], system).executable == exe
-    location = user_location(BY_NAME["vivaldi"], system)
+    assert detect(BY_NAME["vivaldi"], machine).executable == exe
+    location = user_location(BY_NAME["vivaldi"], machine)
     assert location is not None
-    assert location.path == system.home / ".config/vivaldi/NativeMessagingHosts" / (
+    assert location.path == machine.home / ".config/vivaldi/NativeMessagingHosts" / (
         f"{HOST_NAME}.json"
     )
-    assert system_locations(BY_NAME["chromium"], system) == [
-        system.root / "etc/chromium/native-messaging-hosts" / f"{HOST_NAME}.json"
+    assert system_locations(BY_NAME["chromium"], machine) == [
+        machine.root / "etc/chromium/native-messaging-hosts" / f"{HOST_NAME}.json"
     ]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.core.dispatch import BadRequest, Caller, Dispatcher
+from app.core.dispatch import BadRequest, Dispatcher
 from app.core.handlers.prompts import (
     VALIDATORS,
     site_origin,
@@ -16,6 +16,7 @@ from app.core.handlers.prompts import (
     validate_confirm,
     validate_prompt,
 )
+from host.caller import Caller
 
 OPTIONS = [{"id": "a", "label": "Apple"}, {"id": "b", "label": "Banana"}]
 

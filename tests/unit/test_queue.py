@@ -18,10 +18,12 @@ from hypothesis import strategies as st
 
 from app.core.activity import ActivityLog
 from app.core.decisions import DecisionKey, DecisionStore
-from app.core.dispatch import Caller, Dispatcher, Request
-from app.core.handlers.basics import StatusSource, register_basics
+from app.core.dispatch import Dispatcher, Request
+from app.core.handlers.basics import register_basics
+from app.core.handlers.prompts import register_prompts
 from app.core.prompts import Answer, Decision, Prompt
-from app.core.queue import Outcome, PromptQueue, register_prompts
+from app.core.queue import Outcome, PromptQueue
+from host.caller import Caller
 
 CHROME = Caller("chromium", "a" * 32, "Chromium")
 OTHER = Caller("chromium", "b" * 32, "Chromium")
@@ -120,7 +122,6 @@ class Rig:
     decisions: DecisionStore
     activity: ActivityLog
     notified: list[tuple[str, str]]
-    status: StatusSource
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def send(self, client: FakeClient, message: dict[str, Any]) -> int:
@@ -169,23 +170,20 @@ def rig(tmp_path: Path) -> Rig:
     decisions.load()
     activity = ActivityLog()
     notified: list[tuple[str, str]] = []
-    status = StatusSource()
     dispatcher = Dispatcher(lambda _caller: True)
-    register_basics(dispatcher, status)
 
     def names(caller: Caller) -> str:
         return "Demo" if caller == CHROME else ""
 
     queue = PromptQueue(presenter, clock, decisions, activity, names=names)
-    status.paused = lambda: queue.paused
-    status.pending = lambda: queue.pending
+    register_basics(dispatcher, queue, "0.0-test")
 
     def notify(title: str, message: str) -> bool:
         notified.append((title, message))
         return True
 
     register_prompts(dispatcher, queue, activity, notify, names)
-    return Rig(dispatcher, queue, presenter, clock, decisions, activity, notified, status)
+    return Rig(dispatcher, queue, presenter, clock, decisions, activity, notified)
 
 
 def confirm(rid: object = 1, **fields: Any) -> dict[str, Any]:
@@ -296,7 +294,7 @@ def test_one_dialog_at_a_time_first_come_first_served_across_hosts(rig: Rig) -> 
     s3 = rig.send(three, confirm(title="three"))
     assert [p.title for p in rig.presenter.shown] == ["one"]
     assert rig.presenter.waiting == [0, 1, 2]
-    assert rig.status.pending() == 3
+    assert rig.queue.pending == 3
     rig.answer(Answer("deny"))
     assert [p.title for p in rig.presenter.shown] == ["one", "two"]
     assert rig.presenter.waiting[-1] == 1  # "1 of 2": one more waits behind it
@@ -429,7 +427,7 @@ def test_client_gone_cancels_all_its_requests_and_closes_the_shown_dialog(rig: R
     s = rig.send(staying, confirm(rid="s", title="stays"))
     b = rig.send(leaving, confirm(rid="b"))
     shown_key = rig.presenter.shown[0].key
-    rig.dispatcher.client_gone(leaving)
+    rig.queue.client_gone(leaving)
     assert {seq: r["error"]["code"] for seq, r in leaving.replies.items()} == {
         a: "cancelled",
         b: "cancelled",
@@ -444,7 +442,7 @@ def test_client_gone_cancels_all_its_requests_and_closes_the_shown_dialog(rig: R
 
 def test_paused_denies_confirm_cancels_choose_prompt_without_dialog(rig: Rig) -> None:
     changes: list[tuple[bool, int]] = []
-    rig.queue.on_change(lambda: changes.append((rig.queue.paused, rig.queue.pending)))
+    rig.queue.changed.add(lambda: changes.append((rig.queue.paused, rig.queue.pending)))
     client = FakeClient()
     waiting = rig.send(client, confirm(rid="w"))
     rig.queue.set_paused(True)  # what was waiting is answered too; its dialog closes

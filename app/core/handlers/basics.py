@@ -1,33 +1,35 @@
-"""The requests every app answers at once: ``ping`` and ``status``."""
+"""The requests every app answers at once: ``ping`` (on the socket thread) and ``status``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Protocol
 
-from app import __version__
-from app.core.dispatch import Dispatcher, Request, only_fields
+from app.core.dispatch import Dispatcher, Request
+from app.core.fields import only_fields
 from host import protocol
 
 
-class StatusSource:
-    """What ``status`` reports; the prompt queue fills in the live numbers."""
+class StatusSource(Protocol):
+    """What ``status`` reports (the prompt queue is one)."""
 
-    def __init__(self) -> None:
-        self.paused: Callable[[], bool] = lambda: False
-        self.pending: Callable[[], int] = lambda: 0
+    @property
+    def paused(self) -> bool: ...
+
+    @property
+    def pending(self) -> int: ...
 
 
-def register_basics(dispatcher: Dispatcher, status: StatusSource) -> None:
+def register_basics(dispatcher: Dispatcher, status: StatusSource, version: str) -> None:
     def ping(request: Request) -> None:
-        request.reply_ok({"pong": True, "version": __version__, "protocol": protocol.PROTOCOL})
+        request.reply_ok({"pong": True, "version": version, "protocol": protocol.PROTOCOL})
 
     def report(request: Request) -> None:
         request.reply_ok(
             {
-                "version": __version__,
+                "version": version,
                 "protocol": protocol.PROTOCOL,
-                "paused": status.paused(),
-                "pending": status.pending(),
+                "paused": status.paused,
+                "pending": status.pending,
             }
         )
 

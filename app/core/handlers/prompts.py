@@ -1,6 +1,7 @@
-"""Validation of the prompt requests (``confirm``, ``choose``, ``prompt``, ``notify``,
-``cancel``): each field's type and limits per SPEC, defaults filled in, and a
-``BadRequest`` naming the offending field for anything else, unknown fields included.
+"""The prompt requests ``confirm``, ``choose``, ``prompt``, ``notify`` and ``cancel``: their
+validation (each field's type and limits per SPEC, defaults filled in, a ``BadRequest``
+naming the offending field for anything else, unknown fields included), then their
+handlers, which hand each prompt to the queue and turn its outcome into the reply.
 
 Limits SPEC leaves open, chosen here: ``title`` is required (1-200 characters, not only
 spaces) for every prompt and ``notify``; ``message`` at most 4,000; ``site`` at most 2,048
@@ -11,15 +12,20 @@ and a URL or origin with a host (reduced to its origin); option ``id`` 1-100 and
 
 from __future__ import annotations
 
-import math
+import logging
 import re
 import unicodedata
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import urlsplit
 
-from app.core.dispatch import BadRequest
+from app.core.activity import ActivityLog
+from app.core.dispatch import BadRequest, Dispatcher, Request
+from app.core.fields import Fields, boolean, check_names, seconds, text
+from app.core.queue import Outcome, PromptQueue
 from host import protocol
+from host.caller import Caller
+
+log = logging.getLogger(__name__)
 
 TITLE_MAX = 200
 MESSAGE_MAX = 4_000
@@ -39,52 +45,9 @@ TIMEOUT_MAX = 600.0
 ACTION_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
 
-Fields = dict[str, Any]
-
-
-def _check_names(message: Fields, allowed: set[str]) -> None:
-    for name in message:
-        if name not in allowed and name not in ("type", "id"):
-            raise BadRequest(f"unknown field {str(name)[:100]!r}")
-
-
-def _text(message: Fields, name: str, limit: int, *, required: bool = False) -> str:
-    value = message.get(name)
-    if value is None and name not in message and not required:
-        return ""
-    if not isinstance(value, str):
-        raise BadRequest(
-            f"field {name!r} is required and must be a string"
-            if required
-            else f"field {name!r} must be a string"
-        )
-    if len(value) > limit:
-        raise BadRequest(f"field {name!r} is {len(value)} characters; at most {limit} allowed")
-    if required and not value.strip():
-        raise BadRequest(f"field {name!r} must not be empty")
-    return value
-
-
-def _bool(message: Fields, name: str) -> bool:
-    value = message.get(name, False)
-    if not isinstance(value, bool):
-        raise BadRequest(f"field {name!r} must be true or false")
-    return value
-
-
-def _number(message: Fields, name: str, low: float, high: float, default: float) -> float:
-    if name not in message:
-        return default
-    value = message[name]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise BadRequest(f"field {name!r} must be a number of seconds")
-    if not low <= value <= high:
-        raise BadRequest(f"field {name!r} must be between {low:g} and {high:g}; got {value}")
-    return float(value)
-
 
 def _timeout(message: Fields) -> float:
-    return _number(message, "timeout", TIMEOUT_MIN, TIMEOUT_MAX, TIMEOUT_DEFAULT)
+    return seconds(message, "timeout", TIMEOUT_MIN, TIMEOUT_MAX, TIMEOUT_DEFAULT)
 
 
 def site_origin(site: str) -> str:
@@ -114,12 +77,12 @@ def site_origin(site: str) -> str:
 
 
 def _site(message: Fields) -> str:
-    site = _text(message, "site", SITE_MAX)
+    site = text(message, "site", SITE_MAX)
     return site_origin(site) if site else ""
 
 
 def validate_confirm(message: Fields) -> Fields:
-    _check_names(
+    check_names(
         message,
         {
             "title",
@@ -139,20 +102,20 @@ def validate_confirm(message: Fields) -> Fields:
     ):
         raise BadRequest("field 'action' must match [A-Za-z0-9._:-]{1,100}")
     return {
-        "title": _text(message, "title", TITLE_MAX, required=True),
-        "message": _text(message, "message", MESSAGE_MAX),
-        "details": _text(message, "details", DETAILS_MAX),
+        "title": text(message, "title", TITLE_MAX, required=True),
+        "message": text(message, "message", MESSAGE_MAX),
+        "details": text(message, "details", DETAILS_MAX),
         "site": _site(message),
         "action": action,
-        "allow_label": _text(message, "allow_label", LABEL_MAX),
-        "deny_label": _text(message, "deny_label", LABEL_MAX),
+        "allow_label": text(message, "allow_label", LABEL_MAX),
+        "deny_label": text(message, "deny_label", LABEL_MAX),
         "timeout": _timeout(message),
-        "danger": _bool(message, "danger"),
+        "danger": boolean(message, "danger"),
     }
 
 
 def validate_choose(message: Fields) -> Fields:
-    _check_names(message, {"title", "message", "options", "default", "timeout"})
+    check_names(message, {"title", "message", "options", "default", "timeout"})
     options = message.get("options")
     if not isinstance(options, list) or not OPTIONS_MIN <= len(options) <= OPTIONS_MAX:
         raise BadRequest(
@@ -180,8 +143,8 @@ def validate_choose(message: Fields) -> Fields:
     if "default" in message and default is not None and default not in [i for i, _ in checked]:
         raise BadRequest("field 'default' must be the id of one of the options")
     return {
-        "title": _text(message, "title", TITLE_MAX, required=True),
-        "message": _text(message, "message", MESSAGE_MAX),
+        "title": text(message, "title", TITLE_MAX, required=True),
+        "message": text(message, "message", MESSAGE_MAX),
         "options": checked,
         "default": default,
         "timeout": _timeout(message),
@@ -189,7 +152,7 @@ def validate_choose(message: Fields) -> Fields:
 
 
 def validate_prompt(message: Fields) -> Fields:
-    _check_names(
+    check_names(
         message,
         {"title", "message", "placeholder", "default", "secret", "max_length", "timeout"},
     )
@@ -201,26 +164,26 @@ def validate_prompt(message: Fields) -> Fields:
     ):
         raise BadRequest(f"field 'max_length' must be an integer from 1 to {MAX_LENGTH_LIMIT}")
     return {
-        "title": _text(message, "title", TITLE_MAX, required=True),
-        "message": _text(message, "message", MESSAGE_MAX),
-        "placeholder": _text(message, "placeholder", PLACEHOLDER_MAX),
-        "default": _text(message, "default", max_length),
-        "secret": _bool(message, "secret"),
+        "title": text(message, "title", TITLE_MAX, required=True),
+        "message": text(message, "message", MESSAGE_MAX),
+        "placeholder": text(message, "placeholder", PLACEHOLDER_MAX),
+        "default": text(message, "default", max_length),
+        "secret": boolean(message, "secret"),
         "max_length": max_length,
         "timeout": _timeout(message),
     }
 
 
 def validate_notify(message: Fields) -> Fields:
-    _check_names(message, {"title", "message"})
+    check_names(message, {"title", "message"})
     return {
-        "title": _text(message, "title", TITLE_MAX, required=True),
-        "message": _text(message, "message", MESSAGE_MAX),
+        "title": text(message, "title", TITLE_MAX, required=True),
+        "message": text(message, "message", MESSAGE_MAX),
     }
 
 
 def validate_cancel(message: Fields) -> Fields:
-    _check_names(message, {"target"})
+    check_names(message, {"target"})
     target = message.get("target")
     if protocol.request_id({"id": target}) is None:
         raise BadRequest(
@@ -237,3 +200,92 @@ VALIDATORS: dict[str, Callable[[Fields], Fields]] = {
     "notify": validate_notify,
     "cancel": validate_cancel,
 }
+
+
+def register_prompts(
+    dispatcher: Dispatcher,
+    queue: PromptQueue,
+    activity: ActivityLog,
+    notify: Callable[[str, str], bool],
+    names: Callable[[Caller], str] = lambda _caller: "",
+) -> None:
+    """Put ``confirm``, ``choose``, ``prompt``, ``notify`` and ``cancel`` in the table;
+    ``notify(title, message)`` shows a tray notification and says whether it could."""
+
+    def confirm(request: Request) -> None:
+        fields = request.fields
+
+        def reply(outcome: Outcome) -> None:
+            request.reply_ok(
+                {
+                    "decision": outcome.decision,
+                    "reason": outcome.reason,
+                    "remembered": outcome.remembered,
+                }
+            )
+
+        queue.confirm(
+            request,
+            reply,
+            title=fields["title"],
+            message=fields["message"],
+            details=fields["details"],
+            action=fields["action"],
+            site=fields["site"],
+            danger=fields["danger"],
+            allow_label=fields["allow_label"],
+            deny_label=fields["deny_label"],
+            timeout=fields["timeout"],
+        )
+
+    def choose(request: Request) -> None:
+        queue.choose(
+            request,
+            request.fields,
+            lambda o: request.reply_ok(
+                {"decision": o.decision, "choice": o.choice, "reason": o.reason}
+            ),
+        )
+
+    def prompt(request: Request) -> None:
+        queue.ask_text(
+            request,
+            request.fields,
+            lambda o: request.reply_ok(
+                {"decision": o.decision, "value": o.value, "reason": o.reason}
+            ),
+        )
+
+    def show_notification(request: Request) -> None:
+        title, message = request.fields["title"], request.fields["message"]
+        # Paused means "Do not disturb": no notification either.
+        shown = False
+        if not queue.paused:
+            try:
+                shown = bool(notify(title, message))
+            except Exception:
+                log.exception("showing a notification failed")
+        request.reply_ok({"shown": shown})
+        caller = request.caller
+        activity.record(
+            browser=caller.label,
+            extension_id=caller.extension,
+            extension_name=names(caller),
+            type="notify",
+            title=title,
+            outcome="shown" if shown else "not shown",
+            reason="paused" if queue.paused else "",
+        )
+
+    def cancel(request: Request) -> None:
+        request.reply_ok({"cancelled": queue.cancel(request.client, request.fields["target"])})
+
+    handlers: dict[str, Callable[[Request], None]] = {
+        "confirm": confirm,
+        "choose": choose,
+        "prompt": prompt,
+        "notify": show_notification,
+        "cancel": cancel,
+    }
+    for type_, handler in handlers.items():
+        dispatcher.register(type_, VALIDATORS[type_], handler)

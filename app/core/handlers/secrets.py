@@ -1,9 +1,9 @@
 """The ``secret.get`` / ``secret.set`` / ``secret.delete`` requests: validation, the user's
 confirmation through the prompt queue, then the keychain call in a worker.
 
-Plain Python, no widgets. The keychain is always the caller's own service (see
-``app.keychain.service_for``); the name only picks an item inside it. Values never go
-into a log line, the Activity list, a dialog or an error message.
+Plain Python, no widgets. The keychain is always the caller's own service
+(``service_for``); the name only picks an item inside it. Values never go into a log
+line, the Activity list, a dialog or an error message.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from app.core.blocking import BlockingRunner, BlockingTimeout
-from app.core.dispatch import BadRequest, Caller, Dispatcher, Request
+from app.core.dispatch import BadRequest, Dispatcher, Request
+from app.core.fields import check_names
 from app.core.handlers.prompts import TITLE_MAX
 from app.core.queue import Outcome, PromptQueue
-from app.system.keychain import KeychainUnavailable, NoIdentity, service_for
 from host import protocol
+from host.caller import FAMILIES, Caller
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,37 @@ _EXPLANATIONS: dict[str, str] = {
 }
 
 
+SERVICE_PREFIX = "bridgekeeper"
+
+
+class KeychainError(Exception):
+    """A keychain operation could not be done."""
+
+
+class KeychainUnavailable(KeychainError):
+    """The keychain cannot be used now; the message says what the user can do."""
+
+
+class NoIdentity(KeychainError):
+    """The caller has no extension id, so it has no service of its own."""
+
+
+def service_for(caller: Caller) -> str:
+    """The keyring service of ``caller``: ``bridgekeeper:<browser family>:<extension id>``.
+
+    It comes from the host's identity only; the secret name is the keyring "username",
+    so no name an extension sends can reach another service."""
+    if not caller.extension or caller.family not in FAMILIES:
+        raise NoIdentity(
+            "secrets need an identified extension; this request came without a "
+            "browser-given extension id"
+        )
+    return f"{SERVICE_PREFIX}:{caller.family}:{caller.extension}"
+
+
 class SecretStore(Protocol):
-    """The keychain as the handlers see it (``app.keychain.Keychain``). Blocking."""
+    """The keychain as the handlers see it (``app.system.keychain.Keychain``). Blocking;
+    failures raise ``KeychainUnavailable``."""
 
     def get(self, caller: Caller, name: str) -> str | None: ...
 
@@ -64,12 +94,6 @@ class SecretStore(Protocol):
 # -- validation ---------------------------------------------------------------------------
 
 
-def _check_names(message: dict[str, Any], allowed: set[str]) -> None:
-    for field in message:
-        if field not in allowed and field not in ("type", "id"):
-            raise BadRequest(f"unknown field {str(field)[:100]!r}")
-
-
 def _name(message: dict[str, Any]) -> str:
     name = message.get("name")
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
@@ -78,7 +102,7 @@ def _name(message: dict[str, Any]) -> str:
 
 
 def validate_get(message: dict[str, Any]) -> dict[str, Any]:
-    _check_names(message, {"name"})
+    check_names(message, {"name"})
     return {"name": _name(message)}
 
 
@@ -86,7 +110,7 @@ validate_delete = validate_get
 
 
 def validate_set(message: dict[str, Any]) -> dict[str, Any]:
-    _check_names(message, {"name", "value"})
+    check_names(message, {"name", "value"})
     name = _name(message)
     value = message.get("value")
     # The message names the limit, never the value.
