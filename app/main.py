@@ -32,6 +32,7 @@ from app.system import folders
 from app.system.instance import AppNotRunning, ControlFailed, InstanceLock, control
 from app.system.keychain import Keychain
 from host.caller import Caller
+from host.transport import SocketPathError
 
 log = logging.getLogger("bridgekeeper")
 
@@ -110,9 +111,16 @@ class Bridgekeeper(QObject):
 
 def run() -> int:
     """Start the tray app, or hand over to the one already running."""
-    setup_logging()
     lock = InstanceLock()
-    if not lock.acquire():
+    try:
+        for folder in (folders.config_dir, folders.data_dir, folders.log_dir, folders.runtime_dir):
+            folder()
+        setup_logging()
+        held = lock.acquire()
+    except (OSError, folders.FolderError, SocketPathError) as error:
+        print(f"bridgekeeper: {start_problem(error)}", file=sys.stderr)
+        return 1
+    if not held:
         try:
             control("show")
         except (AppNotRunning, ControlFailed) as error:
@@ -125,6 +133,20 @@ def run() -> int:
     finally:
         lock.release()
         log.info("Bridgekeeper stopped")
+
+
+def start_problem(error: Exception) -> str:
+    """What keeps the app from starting, and what to do, for the folders it needs."""
+    if isinstance(error, SocketPathError):
+        return f"cannot use the socket folder: {error}"
+    if isinstance(error, OSError) and error.filename:
+        return (
+            f"cannot create or open {error.filename}: {error.strerror}. Bridgekeeper keeps "
+            "its settings, remembered decisions, log and socket in folders of yours that it "
+            "can write: check that your home folder is writable, or set BRIDGEKEEPER_HOME to "
+            "a folder that is"
+        )
+    return str(error)
 
 
 def _run_desktop() -> int:

@@ -12,6 +12,8 @@ Browser <-> host (the WebExtension native messaging format)
     never reaches the app.
 
 Host <-> app (the local socket; version ``SOCKET_PROTOCOL``)
+    Before sending a byte the client checks the socket's folder and the peer's
+    credentials (``host.transport.connect``); the app checks its peers the same way.
     Each frame is a 9-byte header ``kind (u8), seq (u32), length (u32)``, big-endian,
     then ``length`` bytes of UTF-8 JSON. ``length`` is at most ``MAX_SOCKET_FRAME_BYTES``
     in either direction: the host forwards no larger request (it answers those itself) and
@@ -37,6 +39,20 @@ Host <-> app (the local socket; version ``SOCKET_PROTOCOL``)
     6. A connection closed without ``END`` (a host killed) is cancelled the same way;
        an app that closes first leaves the host to answer whatever is outstanding with
        ``app_unavailable``.
+    7. (version 2) Liveness: while a host has requests outstanding and has heard nothing
+       from the app for ``PROBE_INTERVAL`` seconds, it sends ``ALIVE`` (empty payload,
+       any seq). The app's socket thread answers ``ALIVE`` with the same seq at once,
+       without the GUI thread, as long as that thread picks up the work it is handed
+       within ``LIVENESS_TIMEOUT``. A host that has heard nothing from the app (no frame
+       of any kind) for ``LIVENESS_TIMEOUT`` while waiting gives up on the connection and
+       answers every outstanding request ``app_unavailable``. A version-1 app would close
+       the connection on the unknown frame, hence the version bump; the app still accepts
+       version-1 hosts, which never send it.
+
+    The app bounds what a connection may cost (the time to say ``HELLO``, a frame's
+    size and the time its bytes take to arrive, the bytes buffered for a peer that does
+    not read, the number of connections; see ``app.qt.server``): a peer over a bound is
+    closed, or refused with ``REFUSED`` when it connects over the connection limit.
 
     ``role: "control"`` connections (the ``bridgekeeper`` command line talking to the
     running app: hand-over, pause, resume, decisions) use the same frames; their requests
@@ -58,8 +74,10 @@ else:
 
 PROTOCOL: Final = 1
 """Version of the request/reply contract extensions see (``ping`` reports it)."""
-SOCKET_PROTOCOL: Final = 1
+SOCKET_PROTOCOL: Final = 2
 """Version of the host <-> app socket format above."""
+SOCKET_PROTOCOLS_ACCEPTED: Final = (1, 2)
+"""Versions the app serves: version-1 hosts only lack the liveness check."""
 HOST_NAME: Final = "org.bridgekeeper.host"
 
 MAX_REPLY_BYTES: Final = 1_048_576
@@ -100,8 +118,13 @@ REQUEST: Final = 2
 REPLY: Final = 3
 REFUSED: Final = 4
 END: Final = 5
+ALIVE: Final = 6
 
 END_GRACE_SECONDS: Final = 0.9
+LIVENESS_TIMEOUT: Final = 10.0
+"""Silence after which a waiting host gives the app up (SPEC: the hung-app rule)."""
+PROBE_INTERVAL: Final = 2.0
+"""Silence after which a waiting host asks ``ALIVE``, and again every this often."""
 
 BROWSER_HEADER: Final = struct.Struct("=I")
 SOCKET_HEADER: Final = struct.Struct(">BII")
@@ -128,12 +151,15 @@ def request_id(message: object) -> RequestId:
 
 
 def request_id_of(payload: bytes) -> RequestId:
-    """The ``id`` to echo for a raw request frame (``None`` when it has no valid one)."""
+    """The ``id`` to echo for a raw request frame (``None`` when it has no valid one).
+
+    Any frame at all: one nested too deeply (``RecursionError``), not UTF-8, not JSON or
+    with a number too long to convert (``ValueError``) has no id, and never raises."""
     import json
 
     try:
         return request_id(json.loads(payload))
-    except ValueError:
+    except Exception:  # every frame gets its one reply, whatever the parser thinks of it
         return None
 
 
@@ -289,6 +315,14 @@ class SocketFrames:
     def buffered(self) -> int:
         """Bytes received and not yet handed out."""
         return len(self._buffer)
+
+    def in_progress(self) -> int:
+        """The whole size (header included) of the frame being received, as its header
+        declares it; 0 until a header has arrived."""
+        if len(self._buffer) < SOCKET_HEADER.size:
+            return 0
+        length: int = SOCKET_HEADER.unpack_from(self._buffer)[2]
+        return SOCKET_HEADER.size + length
 
     def next_frame(self) -> tuple[int, int, bytes] | None:
         """The next complete frame, or ``None`` until more has been fed."""

@@ -5,8 +5,14 @@ One code path serves ``sendNativeMessage`` (one request, then end of input) and 
 browser's frames unchanged and the app's replies back: no thread to start and no hand-over
 between threads on every message. The app checks every request (JSON, type, fields); the
 host parses one only when it must answer it itself (app gone, a frame no valid request
-can fill), so start-up imports no json. Every request is answered
-exactly once: whoever pops it from its link's ``outstanding`` answers it.
+can fill), so start-up imports no json. Every request is answered exactly once: whoever
+pops it from its link's ``outstanding`` answers it, and a reply for anything else is
+dropped.
+
+No wait is unbounded: connecting and the app's start end after ``CONNECT_TIMEOUT``; an
+app that says nothing (not even to ``ALIVE``) for ``LIVENESS_TIMEOUT`` while requests wait
+is given up; writes to the app never block. Every wait also watches the browser's input,
+whose end ends the host within ``END_GRACE_SECONDS``.
 """
 
 from __future__ import annotations
@@ -19,16 +25,21 @@ import time
 
 from host import protocol, transport
 from host.caller import browser_executable, parse_caller
-from host.transport import AppLink, AppUnavailable, connect
+from host.transport import HOW_TO_FIX, AppBusy, AppLink, AppUnavailable, connect
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import subprocess
+    from collections.abc import Callable
+
     from host.caller import Caller
     from host.protocol import RequestId
 
 CONNECT_TIMEOUT = 10.0
 APP_COMMAND_ENV = "BRIDGEKEEPER_APP_COMMAND"
-HOW_TO_FIX = "Start it with `bridgekeeper`, or run `bridgekeeper doctor` to see what is wrong."
+MAX_UNSENT = 8 * 1024 * 1024
+"""Requests queued for an app that does not take them: above this the host stops reading
+the browser (its end is still seen) until the app catches up or is given up."""
 
 
 def log(message: str) -> None:
@@ -37,6 +48,16 @@ def log(message: str) -> None:
         os.write(2, f"bridgekeeper-host: {message}\n".encode("utf-8", "replace"))
     except OSError:
         pass
+
+
+class InputEnded(Exception):
+    """The browser's input ended while the host waited for the app, and the grace after
+    it is over."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the browser's input ended before Bridgekeeper could be reached; nothing was sent"
+        )
 
 
 class BrowserOut:
@@ -73,52 +94,74 @@ def app_command() -> list[str]:
     return [sys.executable, "-m", "app"]
 
 
-def start_app_and_connect(path: str, deadline: float) -> AppLink:
-    """Start the app (one host at a time does) and wait for its socket until ``deadline``."""
-    import subprocess
+def _try_connect(path: str) -> tuple[AppLink | None, str]:
+    """A link, or why there is none yet: "" when nothing listens, else why what listens
+    does not accept now (worth trying again until a deadline)."""
+    try:
+        return connect(path), ""
+    except AppBusy as busy:
+        return None, str(busy)
 
+
+def start_app_and_connect(
+    path: str, deadline: Callable[[], float], pause: Callable[[float], None]
+) -> AppLink:
+    """Start the app (one host at a time does) and wait for its socket until
+    ``deadline()``, calling ``pause(seconds)`` between attempts."""
     runtime = os.path.dirname(path)
     transport.ensure_private_dir(runtime)
     lock_fd = os.open(
-        os.path.join(runtime, transport.LAUNCH_LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o600
+        os.path.join(runtime, transport.LAUNCH_LOCK_NAME),
+        os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0),
+        0o600,
     )
     try:
         process: subprocess.Popen[bytes] | None = None
+        why = f"nothing listens at {path}"
         if _try_lock(lock_fd):
-            link = connect(path)
+            link, busy = _try_connect(path)
             if link is not None:
                 return link
-            command = app_command()
-            log(f"starting the app: {command}")
-            try:
-                process = subprocess.Popen(
-                    command,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    start_new_session=True,
-                    close_fds=True,
-                )
-            except OSError as error:
-                raise AppUnavailable(
-                    f"Bridgekeeper is not running and {command[0]!r} could not be started: "
-                    f"{error.strerror or error}. {HOW_TO_FIX}"
-                ) from error
-        while time.monotonic() < deadline:
-            link = connect(path)
+            if not busy:  # something that runs but does not accept needs no second app
+                process = _spawn_app()
+        while (left := deadline() - time.monotonic()) > 0:
+            link, busy = _try_connect(path)
             if link is not None:
                 return link
+            why = busy or f"nothing listens at {path}"
             if process is not None and process.poll() not in (None, 0):
                 raise AppUnavailable(
                     f"Bridgekeeper was started but exited with status {process.returncode}. "
                     f"{HOW_TO_FIX}"
                 )
-            time.sleep(0.02)
+            pause(min(0.02, left))
         raise AppUnavailable(
-            f"Bridgekeeper did not start listening within {CONNECT_TIMEOUT:.0f} s. {HOW_TO_FIX}"
+            f"Bridgekeeper could not be reached within {CONNECT_TIMEOUT:.0f} s ({why}). "
+            f"{HOW_TO_FIX}"
         )
     finally:
         os.close(lock_fd)  # closing releases the lock
+
+
+def _spawn_app() -> subprocess.Popen[bytes]:
+    import subprocess
+
+    command = app_command()
+    log(f"starting the app: {command}")
+    try:
+        return subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+        )
+    except OSError as error:
+        raise AppUnavailable(
+            f"Bridgekeeper is not running and {command[0]!r} could not be started: "
+            f"{error.strerror or error}. {HOW_TO_FIX}"
+        ) from error
 
 
 def _try_lock(fd: int) -> bool:
@@ -141,63 +184,134 @@ class Relay:
         self._out = out
         self._next_seq = 1
         self._link: AppLink | None = None
-        self._poll: select.poll | None = None
-        """Waits on the browser and the current link at once."""
         self._start_failure = ""
         self._unavailable = ""
+        self._ended_at = 0.0
+        """When the browser's input ended (0: not yet)."""
+        self._quiet_since: float | None = None
+        """Since when the host has waited for the app without hearing from it."""
+        self._probed_at = 0.0
+        self._poll = select.poll()
+        self._polled: tuple[AppLink | None, int, int] = (None, 0, 0)
+        """The link ``_poll`` watches, and the events asked of the browser and of it."""
 
     def run(self) -> int:
-        self._ensure_link()
-        frames = self._in
         try:
-            while not frames.ended:
-                self._relay_replies_until_input()
-                frames.fill()
-                while (frame := frames.next_frame()) is not None:
-                    if isinstance(frame, protocol.Oversize):
-                        self._reply_error(
-                            None,
-                            protocol.TOO_LARGE,
-                            f"the request is {frame.length} bytes; at most "
-                            f"{protocol.MAX_REQUEST_BYTES} bytes are accepted",
-                        )
-                    else:
-                        self._handle(frame)
+            self._ensure_link()
+            self._handle_complete_frames()  # what came while connecting
+            while not self._in.ended:
+                self._wait_for_input()
+                self._in.fill()
+                self._note_input_end()
+                self._handle_complete_frames()
         finally:
             self._finish()
         return 0
 
-    def _relay_replies_until_input(self) -> None:
-        """Write the app's replies as they come, until the browser has written more."""
-        link = self._link
-        while link is not None and link.alive and self._poll is not None:
+    def _handle_complete_frames(self) -> None:
+        while (frame := self._in.next_frame()) is not None:
+            if isinstance(frame, protocol.Oversize):
+                self._reply_error(
+                    None,
+                    protocol.TOO_LARGE,
+                    f"the request is {frame.length} bytes; at most "
+                    f"{protocol.MAX_REQUEST_BYTES} bytes are accepted",
+                )
+            else:
+                self._handle(frame)
+
+    # Waiting: every wait watches the browser's input and has an end.
+
+    def _note_input_end(self) -> None:
+        if self._in.ended and not self._ended_at:
+            self._ended_at = time.monotonic()
+
+    def _pause(self, seconds: float) -> None:
+        """Wait ``seconds`` while reading what the browser writes (its requests wait in
+        the frame buffer); ``InputEnded`` once the grace after its end is over too."""
+        if self._in.ended:
+            if time.monotonic() >= self._ended_at + protocol.END_GRACE_SECONDS:
+                raise InputEnded
+            time.sleep(seconds)
+            return
+        waiting = select.poll()
+        waiting.register(self._in_fd, select.POLLIN)
+        if waiting.poll(seconds * 1000):
+            self._in.fill()
+            self._note_input_end()
+
+    def _connect_deadline(self, started: float) -> float:
+        """Connecting ends ``CONNECT_TIMEOUT`` after it began, or the grace after the
+        browser's input ended, whichever comes first."""
+        deadline = started + CONNECT_TIMEOUT
+        if self._ended_at:
+            deadline = min(deadline, self._ended_at + protocol.END_GRACE_SECONDS)
+        return deadline
+
+    def _wait_for_input(self) -> None:
+        """Relay the app's replies, write queued requests and keep the app's liveness in
+        view, until the browser has written more (or its input ended)."""
+        while (link := self._link) is not None and link.alive:
+            timeout = self._liveness(link)
+            if not link.alive:
+                return
             browser_ready = False
-            for fd, _events in self._poll.poll():
-                if fd == link.fileno():
-                    self._receive(link)
-                else:
+            for fd, events in self._poller(link).poll(-1 if timeout is None else timeout * 1000):
+                if fd != link.fileno():
                     browser_ready = True
+                    continue
+                if events & select.POLLOUT:
+                    self._flush(link)
+                if events & ~select.POLLOUT and link.alive:
+                    self._receive(link)
             if browser_ready:
                 return
 
-    def _finish(self) -> None:
-        """End of input: let the app answer what it holds, then go (within a second)."""
-        link = self._link
-        if link is not None and link.alive:
-            try:
-                link.send(protocol.END, 0, b"")
-            except OSError:
-                self._send_failed(link)
-            deadline = time.monotonic() + protocol.END_GRACE_SECONDS
-            waiting = select.poll()
-            if link.alive:
-                waiting.register(link.fileno(), select.POLLIN)
-            while link.alive and (left := deadline - time.monotonic()) > 0:
-                if waiting.poll(left * 1000):
-                    self._receive(link)
-        self._out.closed = True
-        if link is not None:
-            link.close()
+    def _poller(self, link: AppLink) -> select.poll:
+        """The poll object for the browser and ``link``, asking what is wanted now: the
+        browser's data only while the app takes what it is sent (past ``MAX_UNSENT``, only
+        its hang-up), and room to write only while something waits to be written."""
+        browser = select.POLLIN if link.unsent < MAX_UNSENT else 0
+        app = select.POLLIN | (select.POLLOUT if link.unsent else 0)
+        watched, was_browser, was_app = self._polled
+        if watched is not link:
+            self._poll = select.poll()
+            self._poll.register(self._in_fd, browser)
+            self._poll.register(link.fileno(), app)
+        else:
+            if browser != was_browser:
+                self._poll.modify(self._in_fd, browser)
+            if app != was_app:
+                self._poll.modify(link.fileno(), app)
+        self._polled = (link, browser, app)
+        return self._poll
+
+    def _liveness(self, link: AppLink) -> float | None:
+        """Seconds until the next probe or the end of patience; ``None`` when nothing is
+        awaited. Gives the app up once it has said nothing for ``LIVENESS_TIMEOUT``."""
+        if not link.outstanding and not link.unsent:
+            self._quiet_since = None
+            return None
+        now = time.monotonic()
+        if self._quiet_since is None:
+            self._quiet_since = self._probed_at = now
+        give_up = self._quiet_since + protocol.LIVENESS_TIMEOUT
+        if now >= give_up:
+            self._lost(
+                link,
+                f"Bridgekeeper has not answered for {protocol.LIVENESS_TIMEOUT:.0f} s: it "
+                f"may be stopped or hung{'' if link.pid is None else f' (pid {link.pid})'}. "
+                f"{HOW_TO_FIX}",
+            )
+            return None
+        probe = self._probed_at + protocol.PROBE_INTERVAL
+        if now >= probe:
+            self._probed_at = now
+            probe = now + protocol.PROBE_INTERVAL
+            self._queue(link, protocol.ALIVE, 0, b"")
+        return max(0.0, min(give_up, probe) - now)
+
+    # Requests.
 
     def _handle(self, frame: list[bytes]) -> None:
         """Forward one request frame; ``frame`` holds the only reference to its payload."""
@@ -220,7 +334,10 @@ class Relay:
         del payload
         try:
             rid = protocol.request_id(json.loads(text))
-        except ValueError as error:
+        except RecursionError:
+            self._reply_error(None, protocol.BAD_REQUEST, "the request is nested too deeply")
+            return
+        except Exception as error:  # ValueError, or anything else: still one reply
             self._reply_error(None, protocol.BAD_REQUEST, f"the request is not valid JSON: {error}")
             return
         del text
@@ -239,35 +356,36 @@ class Relay:
         seq = self._next_seq
         self._next_seq += 1
         link.outstanding[seq] = payload
-        try:
-            link.send(protocol.REQUEST, seq, payload)
-        except OSError:
-            self._send_failed(link)
+        self._queue(link, protocol.REQUEST, seq, payload)
 
     def _ensure_link(self) -> AppLink | None:
         if self._link is not None and self._link.alive:
             return self._link
+        started = time.monotonic()
         try:
             path = transport.socket_path()
-            link = connect(path)
-            if link is None and not self._start_failure:
+            link, busy = _try_connect(path)
+            if link is None and not busy and not self._start_failure:
                 try:
-                    link = start_app_and_connect(path, time.monotonic() + CONNECT_TIMEOUT)
-                except AppUnavailable as error:
+                    link = start_app_and_connect(
+                        path, lambda: self._connect_deadline(started), self._pause
+                    )
+                except (AppUnavailable, InputEnded) as error:
                     self._start_failure = str(error)  # a port must not wait on every request
                     raise
+            while link is None and busy and time.monotonic() < self._connect_deadline(started):
+                self._pause(0.02)  # it listens but does not accept: wait, but not forever
+                link, busy = _try_connect(path)
             if link is None:
-                raise AppUnavailable(self._start_failure)
-            link.send(protocol.HELLO, 0, self._hello())
-        except (AppUnavailable, transport.SocketPathError, OSError) as error:
+                raise AppUnavailable(busy or self._start_failure or f"nothing listens at {path}")
+        except (AppUnavailable, InputEnded, transport.SocketPathError, OSError) as error:
             self._unavailable = str(error)
             log(self._unavailable)
             return None
         self._link = link
-        self._poll = select.poll()
-        self._poll.register(self._in_fd, select.POLLIN)
-        self._poll.register(link.fileno(), select.POLLIN)
-        return link
+        self._quiet_since = None
+        self._queue(link, protocol.HELLO, 0, self._hello())
+        return link if link.alive else None  # a refusal at once: _lost said why
 
     def _hello(self) -> bytes:
         caller = self._caller
@@ -283,43 +401,59 @@ class Relay:
         )
         return text.encode("utf-8", "replace")
 
-    def _receive(self, link: AppLink) -> None:
-        """Relay what the app has sent; answer what it held if it has gone."""
+    # The link.
+
+    def _queue(self, link: AppLink, kind: int, seq: int, payload: bytes) -> None:
+        try:
+            link.queue(kind, seq, payload)
+        except OSError:
+            self._send_failed(link)
+
+    def _flush(self, link: AppLink) -> None:
+        try:
+            link.flush()
+        except OSError:
+            self._send_failed(link)
+
+    def _receive(self, link: AppLink) -> bool:
+        """Relay what the app has sent; answer what it held if it has gone. False when
+        there was nothing to read."""
         try:
             frames = link.receive_ready()
+        except BlockingIOError:
+            return False
         except (OSError, protocol.ProtocolError) as error:
             log(f"lost the app: {error}")
             frames = None
         if frames is None:
             self._lost(link, self._gone_message())
-            return
+            return True
+        if frames:
+            self._quiet_since = None  # it is alive: patience starts again
         for kind, seq, payload in frames:
             if kind == protocol.REPLY:
-                link.outstanding.pop(seq, None)
+                if link.outstanding.pop(seq, None) is None:
+                    log(f"dropped a reply for {seq}, which is not waiting for one")
+                    continue
                 self._out.write(payload)
             elif kind == protocol.REFUSED:
-                import json
-
-                try:
-                    refusal = json.loads(payload).get("message")
-                except (ValueError, AttributeError):
-                    refusal = "no reason given"
-                reason = f"Bridgekeeper refused this host: {refusal}"
+                reason = f"Bridgekeeper refused this host: {_refusal(payload)}"
                 log(reason)
                 self._lost(link, reason)
-                return
+                return True
+        return True
 
     def _send_failed(self, link: AppLink) -> None:
         """The app stopped reading: relay the replies it sent before, then answer the rest."""
-        link.settimeout(0.0)  # what it sent is there to read now, or never
-        while link.alive:
-            self._receive(link)
+        while link.alive and self._receive(link):
+            pass
+        self._lost(link, self._gone_message())
 
     def _lost(self, link: AppLink, reason: str) -> None:
         """The link is gone: answer what it still held, in the order it was sent."""
         if link.alive:
             link.close()
-            self._poll = None
+            self._unavailable = reason
         orphans = list(link.outstanding.values())
         link.outstanding.clear()
         for request in orphans:
@@ -328,12 +462,41 @@ class Relay:
     def _gone_message(self) -> str:
         return f"Bridgekeeper stopped before answering. {HOW_TO_FIX}"
 
+    def _finish(self) -> None:
+        """End of input: let the app answer what it holds, then go (within a second)."""
+        link = self._link
+        deadline = (self._ended_at or time.monotonic()) + protocol.END_GRACE_SECONDS
+        if link is not None and link.alive:
+            self._queue(link, protocol.END, 0, b"")
+        while link is not None and link.alive and (left := deadline - time.monotonic()) > 0:
+            waiting = select.poll()
+            waiting.register(link.fileno(), select.POLLIN | (select.POLLOUT if link.unsent else 0))
+            for _fd, events in waiting.poll(left * 1000):
+                if events & select.POLLOUT:
+                    self._flush(link)
+                if events & ~select.POLLOUT and link.alive:
+                    self._receive(link)
+        if link is not None and link.alive:
+            self._lost(link, "Bridgekeeper did not answer before the browser's input ended.")
+        self._out.closed = True
+
     def _answer_unavailable(self, request: bytes, message: str) -> None:
         """Answer the raw ``request`` ``app_unavailable`` (parsing it only now, for its id)."""
         self._reply_error(protocol.request_id_of(request), protocol.APP_UNAVAILABLE, message)
 
     def _reply_error(self, rid: RequestId, code: str, message: str) -> None:
         self._out.write(protocol.error_reply(rid, code, message))
+
+
+def _refusal(payload: bytes) -> str:
+    """The reason a REFUSED frame gives, whatever it holds."""
+    import json
+
+    try:
+        message = json.loads(payload).get("message")
+    except Exception:  # not JSON, not an object, nested too deeply: no reason given
+        message = None
+    return str(message)[:500] if message else "no reason given"
 
 
 def _take_stdout() -> int:

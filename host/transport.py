@@ -1,10 +1,20 @@
 """The app's local socket, for both ends: where it lives (shared by host and app so they
-always agree), and the client's end of it. The host and the command line ``connect()``
-and speak the frames of ``host.protocol`` over the ``AppLink`` it returns.
+always agree), the checks that say whether it is ours, and the client's end of it. The
+host and the command line ``connect()`` and speak the frames of ``host.protocol`` over
+the ``AppLink`` it returns.
 
 ``BRIDGEKEEPER_HOME`` puts everything under one folder (tests, portable set-ups).
 Otherwise the per-user runtime folder of the platform. Socket paths stay short: Unix
 sockets fail past ~104 bytes.
+
+The trust rules (SPEC "The local socket"), in one place for both ends:
+- ``check_private_dir``: the socket's folder is a real folder (never a symlink, which is
+  never followed) owned by this user, mode 0700. Anything else is refused, never
+  repaired: ``ensure_private_dir`` creates a missing one and checks an existing one.
+- ``check_peer``: the process at the other end of a connection runs as this user
+  (``SO_PEERCRED`` on Linux, ``LOCAL_PEERCRED``, what ``getpeereid`` reads, on macOS
+  and FreeBSD). ``connect`` checks it before the first byte; the app checks its peers.
+A Windows named pipe is another implementation of ``connect`` and these two checks.
 
 Built on ``_socket`` rather than ``socket``: the wrapper module pulls in enum and
 selectors, a quarter of the host's start-up, for nothing a link uses. Paths and link are
@@ -15,17 +25,55 @@ from __future__ import annotations
 
 import _socket
 import os
+import stat
+import struct
 import sys
 
 from host import protocol
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Protocol
+else:
+    Protocol = object
+
 SOCKET_NAME = "bk.sock"
 LAUNCH_LOCK_NAME = "launch.lock"
 MAX_SOCKET_PATH = 100
+HOW_TO_FIX = "Start it with `bridgekeeper`, or run `bridgekeeper doctor` to see what is wrong."
 
 
 class SocketPathError(Exception):
-    """The socket path cannot be used (too long, or the folder is not ours)."""
+    """The socket path cannot be used (too long, or its folder is not safely ours).
+    ``problem`` says what is wrong, ``fix`` what the user can do."""
+
+    def __init__(self, problem: str, fix: str = "") -> None:
+        super().__init__(f"{problem}. Fix: {fix}" if fix else problem)
+        self.problem = problem
+        self.fix = fix
+
+
+class AppUnavailable(Exception):
+    """The app cannot be reached; the message says why and what to do."""
+
+
+class AppBusy(AppUnavailable):
+    """Something listens but does not accept connections now (its backlog is full: the
+    app is stopped, hung, or out of descriptors). Worth trying again until a deadline."""
+
+
+class ForeignPeer(AppUnavailable):
+    """The socket is served by a process of another user: nothing is sent to it."""
+
+    def __init__(self, path: str, uid: int, pid: int | None) -> None:
+        self.path = path
+        self.uid = uid
+        self.pid = pid
+        who = f"user {_user_name(uid)} (uid {uid}{'' if pid is None else f', pid {pid}'})"
+        super().__init__(
+            f"the socket {path} is served by {who}, not by you: it is not your "
+            "Bridgekeeper, and nothing was sent to it. Run `bridgekeeper doctor`."
+        )
 
 
 def runtime_dir() -> str:
@@ -54,43 +102,183 @@ def socket_path() -> str:
     if len(path.encode()) > MAX_SOCKET_PATH:
         raise SocketPathError(
             f"socket path is {len(path.encode())} bytes, over the {MAX_SOCKET_PATH} a local "
-            f"socket allows: {path} (use a shorter BRIDGEKEEPER_HOME)"
+            f"socket allows: {path}",
+            "use a shorter BRIDGEKEEPER_HOME",
         )
     return path
 
 
-def ensure_private_dir(path: str) -> None:
-    """Create ``path`` 0700, and refuse one that another user owns or others can open."""
-    os.makedirs(path, mode=0o700, exist_ok=True)
+def check_private_dir(path: str) -> bool:
+    """Whether ``path`` exists, once it is known to be a private folder of this user:
+    a real folder (``lstat``: a link is never followed), owned by this user, mode 0700.
+    ``False`` when it does not exist; ``SocketPathError`` when it is anything else."""
     if sys.platform == "win32":
-        return
-    st = os.stat(path)
-    if st.st_uid != os.getuid():
-        raise SocketPathError(f"{path} belongs to another user (uid {st.st_uid})")
+        return os.path.isdir(path)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    mine = st.st_uid == os.geteuid()
+    if stat.S_ISLNK(st.st_mode):
+        raise SocketPathError(
+            f"{path} is a symbolic link (to {_link_target(path)}), not a folder: "
+            "Bridgekeeper's socket folder must be a real folder of yours",
+            f"rm {path}" if mine else _not_yours_fix(path, st.st_uid),
+        )
+    if not stat.S_ISDIR(st.st_mode):
+        raise SocketPathError(
+            f"{path} is not a folder",
+            f"rm {path}" if mine else _not_yours_fix(path, st.st_uid),
+        )
+    if not mine:
+        raise SocketPathError(
+            f"{path} belongs to user {_user_name(st.st_uid)} (uid {st.st_uid}), not to you: "
+            "whoever owns it could pose as Bridgekeeper",
+            _not_yours_fix(path, st.st_uid),
+        )
     if st.st_mode & 0o077:
-        os.chmod(path, 0o700)
+        raise SocketPathError(
+            f"{path} is open to other users (mode {stat.S_IMODE(st.st_mode):04o}, must be 0700)",
+            f"chmod 700 {path}",
+        )
+    return True
+
+
+def ensure_private_dir(path: str) -> None:
+    """Create ``path`` 0700 when it does not exist, else check it (``check_private_dir``):
+    a folder that is not safely ours is refused, never repaired."""
+    if sys.platform == "win32":
+        os.makedirs(path, exist_ok=True)
+        return
+    parent = os.path.dirname(path)
+    if parent:
+        os.makedirs(parent, exist_ok=True)
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    if not check_private_dir(path):
+        raise SocketPathError(f"{path} vanished as it was created", "try again")
+
+
+def _link_target(path: str) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "?"
+
+
+def _user_name(uid: int) -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return str(uid)
+
+
+def _not_yours_fix(path: str, uid: int) -> str:
+    if os.environ.get("BRIDGEKEEPER_HOME"):
+        where = "choose a BRIDGEKEEPER_HOME only you can write to"
+    else:
+        where = "or log in through a session that sets XDG_RUNTIME_DIR (systemd-logind does)"
+    return (
+        f"it is not yours to remove: ask an administrator to check what user "
+        f"{_user_name(uid)} is doing and remove it (`sudo rm -r {path}`), {where}"
+    )
+
+
+class PeerSocket(Protocol):
+    """What the checks need of a connected socket (``_socket`` or ``socket`` alike)."""
+
+    def getsockopt(self, level: int, option: int, buffersize: int, /) -> bytes: ...
+
+
+_UCRED = struct.Struct("=iII")  # struct ucred: pid, uid, gid
+_XUCRED_HEAD = struct.Struct("=II")  # struct xucred: cr_version, cr_uid, ...
+_XUCRED_SIZE = 76
+
+
+def peer_credentials(sock: PeerSocket) -> tuple[int, int | None]:
+    """``(uid, pid)`` of the process at the other end of a connected Unix socket (for a
+    listening peer: its credentials when it called ``listen``); pid ``None`` where the
+    platform does not say. ``OSError`` where it cannot be known: then nobody is trusted."""
+    if sys.platform.startswith("linux"):
+        data = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, _UCRED.size)
+        pid, uid, _gid = _UCRED.unpack(data)
+        return uid, pid
+    if sys.platform.startswith(("darwin", "freebsd", "dragonfly")):
+        # SOL_LOCAL (0), LOCAL_PEERCRED (1): a struct xucred, as getpeereid() reads it.
+        data = sock.getsockopt(0, 1, _XUCRED_SIZE)
+        version, uid = _XUCRED_HEAD.unpack_from(data)
+        if version != 0:
+            raise OSError(f"unknown struct xucred version {version}")
+        return uid, None
+    raise OSError(f"cannot learn who is at the other end of a local socket on {sys.platform}")
+
+
+def check_peer(sock: PeerSocket, path: str) -> int | None:
+    """The peer's pid (``None`` if unknown), once it is known to run as this user;
+    ``ForeignPeer`` when it does not."""
+    uid, pid = peer_credentials(sock)
+    if uid != os.geteuid():
+        raise ForeignPeer(path, uid, pid)
+    return pid
 
 
 RECV_CHUNK = 64 * 1024
 """Below glibc's mmap threshold: a receive costs no mmap/munmap."""
 
 
-class AppUnavailable(Exception):
-    """The app cannot be reached; the message says why and what to do."""
-
-
 class AppLink:
-    """A connection to the app's socket, speaking the frames of ``host.protocol``."""
+    """A connection to the app's socket, speaking the frames of ``host.protocol``.
 
-    def __init__(self, sock: _socket.socket) -> None:
+    Non-blocking as ``connect`` returns it: ``queue`` and ``flush`` write what the app
+    takes without ever waiting for it (the relay polls). ``settimeout`` makes it blocking
+    with a deadline for ``send`` and ``receive`` (the command line)."""
+
+    def __init__(self, sock: _socket.socket, pid: int | None = None) -> None:
         self._sock = sock
         self._frames = protocol.SocketFrames()
+        self._unsent: list[bytes] = []
+        self._offset = 0
+        """Bytes of ``_unsent[0]`` already sent."""
+        self.unsent = 0
+        """Bytes queued that the app has not taken yet."""
+        self.pid = pid
+        """The app's process id, as the kernel reports it (``None`` if unknown)."""
         self.alive = True
         self.outstanding: dict[int, bytes] = {}
         """Requests sent on this link and not answered yet, in the order they were sent."""
 
     def send(self, kind: int, seq: int, payload: bytes) -> None:
+        """Send a frame whole (blocking: after ``settimeout``)."""
         self._sock.sendall(protocol.socket_frame(kind, seq, payload))
+
+    def queue(self, kind: int, seq: int, payload: bytes) -> None:
+        """Send a frame as far as the app takes it now; ``flush`` writes the rest.
+        ``OSError`` when the app is gone."""
+        frame = protocol.socket_frame(kind, seq, payload)
+        self._unsent.append(frame)
+        self.unsent += len(frame)
+        self.flush()
+
+    def flush(self) -> bool:
+        """Write what the socket takes now; true when nothing is left. ``OSError`` when
+        the app is gone."""
+        unsent = self._unsent
+        while unsent:
+            head = unsent[0]
+            try:
+                sent = self._sock.send(memoryview(head)[self._offset :])
+            except BlockingIOError:
+                return False
+            self._offset += sent
+            self.unsent -= sent
+            if self._offset == len(head):
+                del unsent[0]
+                self._offset = 0
+        return True
 
     def settimeout(self, seconds: float | None) -> None:
         """Make ``send``/``receive`` raise ``TimeoutError`` past ``seconds``."""
@@ -100,32 +288,35 @@ class AppLink:
         return self._sock.fileno()
 
     def receive(self) -> tuple[int, int, bytes] | None:
-        """The next frame, or ``None`` once the app has closed the connection."""
+        """The next frame, or ``None`` once the app has closed the connection (blocking:
+        after ``settimeout``)."""
         while (frame := self._frames.next_frame()) is None:
-            if not self._receive_some():
+            chunk = self._sock.recv(RECV_CHUNK)
+            if not chunk:
                 return None
+            self._frames.feed(chunk)
         return frame
 
     def receive_ready(self) -> list[tuple[int, int, bytes]] | None:
         """The frames that one receive completes (call it when the socket is readable),
-        or ``None`` once the app has closed the connection."""
-        if not self._receive_some():
+        or ``None`` once the app has closed the connection; ``BlockingIOError`` when
+        there was nothing to read."""
+        chunk = self._sock.recv(RECV_CHUNK)
+        if not chunk:
             return None
+        self._frames.feed(chunk)
         frames = []
         while (frame := self._frames.next_frame()) is not None:
             frames.append(frame)
         return frames
-
-    def _receive_some(self) -> bool:
-        chunk = self._sock.recv(RECV_CHUNK)
-        self._frames.feed(chunk)
-        return bool(chunk)
 
     def close(self) -> None:
         """Close the connection (again: no effect)."""
         if not self.alive:
             return
         self.alive = False
+        self._unsent.clear()
+        self.unsent = 0
         try:
             self._sock.shutdown(_socket.SHUT_RDWR)
         except OSError:
@@ -134,16 +325,32 @@ class AppLink:
 
 
 def connect(path: str) -> AppLink | None:
-    """A link to a listening app, or ``None`` when nothing listens at ``path``."""
+    """A link to the app listening at ``path``, or ``None`` when nothing listens there.
+
+    Before a byte is sent: the socket's folder is checked (``SocketPathError``), and the
+    process that listens must run as this user (``ForeignPeer``). ``AppBusy`` when the
+    app does not accept connections now; never waits."""
     if sys.platform == "win32":
         raise AppUnavailable("this host build cannot reach the app on Windows yet")
+    if not check_private_dir(os.path.dirname(path)):
+        return None
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
-        sock.connect(path)
-    except (FileNotFoundError, ConnectionRefusedError):
+        sock.setblocking(False)
+        try:
+            sock.connect(path)
+        except (FileNotFoundError, ConnectionRefusedError):
+            sock.close()
+            return None
+        except BlockingIOError as error:
+            raise AppBusy(
+                f"Bridgekeeper does not accept connections at {path} (it may be stopped, "
+                f"hung or out of resources). {HOW_TO_FIX}"
+            ) from error
+        except OSError as error:
+            raise AppUnavailable(f"cannot connect to {path}: {error}. {HOW_TO_FIX}") from error
+        pid = check_peer(sock, path)
+    except BaseException:
         sock.close()
-        return None
-    except OSError as error:
-        sock.close()
-        raise AppUnavailable(f"cannot connect to {path}: {error}") from error
-    return AppLink(sock)
+        raise
+    return AppLink(sock, pid)

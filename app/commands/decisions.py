@@ -16,7 +16,7 @@ from app.commands.common import Exit, fail
 from app.core.control import unknown_key
 from app.core.decisions import DecisionsFileError, DecisionStore
 from app.system import folders
-from app.system.instance import AppNotRunning, ControlFailed, control
+from app.system.instance import AppNotRunning, AppUnresponsive, ControlFailed, control
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,11 +55,10 @@ def _running_app(command: str, **fields: Any) -> dict[str, Any] | None:
     the file then would be undone by the app's copy in memory."""
     try:
         return control(command, timeout=0.0, **fields)
+    except AppUnresponsive as error:
+        raise _Unanswered(f"{error}; then try again") from error
     except AppNotRunning:
         return None
-    except OSError as error:
-        message = f"Bridgekeeper is running but did not answer ({error}); try again"
-        raise _Unanswered(message) from error
 
 
 def _file_store() -> DecisionStore:

@@ -95,15 +95,24 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def parse_request(payload: bytes) -> Any:
-    """The JSON value of a request frame: strict UTF-8 and strict JSON (no NaN)."""
+    """The JSON value of a request frame: strict UTF-8 and strict JSON (no NaN).
+
+    Any frame at all either parses or raises ``BadRequest``: invalid UTF-8, nesting deeper
+    than the parser goes (``RecursionError``), a number too long to convert, or anything
+    else the parser may raise. Duplicate keys keep the last value; a lone surrogate
+    (``"\\ud800"``) is a string like any other, and replies stay ASCII."""
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError as error:
         raise BadRequest(f"the request is not valid UTF-8: {error}") from None
     try:
         return _DECODER.decode(text)
+    except RecursionError:
+        raise BadRequest("the request is nested too deeply") from None
     except ValueError as error:
         raise BadRequest(f"the request is not valid JSON: {error}") from None
+    except Exception as error:  # MemoryError and the like: still one reply
+        raise BadRequest(f"the request cannot be read: {type(error).__name__}") from None
 
 
 class Dispatcher:
@@ -149,6 +158,13 @@ class Dispatcher:
             return None
         except UntrustedCaller as error:
             request.reply_error(protocol.UNTRUSTED_EXTENSION, str(error))
+            return None
+        except RecursionError:  # a validator walking a value nested too deeply
+            request.reply_error(protocol.BAD_REQUEST, "the request is nested too deeply")
+            return None
+        except Exception:
+            log.exception("checking a request failed")
+            request.reply_error(protocol.INTERNAL, "Bridgekeeper failed; see its log")
             return None
         if request.type in self._any_thread:
             self.run(request)

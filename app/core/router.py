@@ -54,11 +54,15 @@ class Router:
         self.closed: Listeners[[Client]] = Listeners("closed host connections")
 
     def identify(self, hello: dict[str, Any]) -> Caller:
-        """The caller a host's hello describes (the command line's has none)."""
+        """The caller a host's hello describes (the command line's has none); unknown
+        unless family and extension are strings, as the host writes them."""
         caller = hello.get("caller")
         if not isinstance(caller, dict):
             return Caller("unknown", "")
-        family = str(caller.get("family", "unknown"))
+        family = caller.get("family", "unknown")
+        extension = caller.get("extension", "")
+        if not isinstance(family, str) or not isinstance(extension, str):
+            return Caller("unknown", "")
         executable = hello.get("browser_exe")
         try:
             browser = self._browser_label(
@@ -67,7 +71,7 @@ class Router:
         except Exception:
             log.exception("naming the browser failed")
             browser = ""
-        return Caller(family, str(caller.get("extension", "")), browser=browser)
+        return Caller(family, extension, browser=browser)
 
     def on_request(self, client: Peer, seq: int, payload: bytes) -> Work | None:
         """On the socket thread: answer ``payload`` now, or return the work that answers it
@@ -91,10 +95,16 @@ class Router:
             client.send_reply(seq, protocol.error_reply(None, protocol.BAD_REQUEST, str(error)))
             return None
         name = message.get("command") if isinstance(message, dict) else None
-        handler = self._controls.get(name) if isinstance(name, str) else None
-        if handler is None or not isinstance(name, str):
+        if not isinstance(name, str):
             reply = protocol.error_reply(
-                None, protocol.BAD_REQUEST, f"unknown command {str(name)[:100]!r}"
+                None, protocol.BAD_REQUEST, "a command is an object with a string 'command'"
+            )
+            client.send_reply(seq, reply)
+            return None
+        handler = self._controls.get(name)
+        if handler is None:
+            reply = protocol.error_reply(
+                None, protocol.BAD_REQUEST, f"unknown command {name[:100]!r}"
             )
             client.send_reply(seq, reply)
             return None

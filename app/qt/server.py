@@ -1,19 +1,37 @@
 """The app's local socket, served on a thread of its own.
 
-The socket thread accepts hosts and command-line clients, splits their frames
-(``host.protocol``), greets them and hands each request to the ``Listener`` (the router),
-which answers it there and then or returns the work that answers it on the GUI thread: a
-port's pings never wait for the Qt event loop. That work reaches the GUI thread in
-arrival order, each client's end after its last request. Replies may be sent from either
-thread; each is written whole, in the order sent. What a request means is the listener's
-business; this module knows frames, threads and connections.
+The socket thread accepts hosts and command-line clients (only this user's: their
+credentials are checked as they connect), splits their frames (``host.protocol``), greets
+them and hands each request to the ``Listener`` (the router), which answers it there and
+then or returns the work that answers it on the GUI thread: a port's pings never wait for
+the Qt event loop. That work reaches the GUI thread in arrival order, each client's end
+after its last request. Replies may be sent from either thread; each is written whole, in
+the order sent. What a request means is the listener's business; this module knows
+frames, threads and connections, and what each connection may cost.
+
+Bounds (a peer over one is closed, or refused as it connects; every other peer is still
+served):
+- connections: ``MAX_CONNECTIONS`` (fewer if the descriptor limit is low); over it, the
+  oldest connection that has not said hello makes room, else the new one is refused.
+- ``HELLO_TIMEOUT`` to say hello; ``FRAME_TIMEOUT`` for a frame's bytes to arrive once
+  it has begun (and once it may be read).
+- input: a frame is at most ``MAX_SOCKET_FRAME_BYTES``; a connection buffers at most
+  ``SMALL_FRAME`` of a frame unless it holds one of ``LARGE_FRAME_SLOTS`` (else it is not
+  read until one is free): at most 512 x 64 KiB + 16 x 1.06 MiB, about 49 MiB in all.
+- output: a peer with ``PAUSE_OUTPUT`` unsent is not read (it sends no more work) until it
+  reads; more than ``MAX_UNSENT`` unsent, or a reply that would take all peers past
+  ``OUTPUT_BUDGET`` (32 MiB), closes it.
+- work for the GUI thread: at most ``MAX_QUEUED_WORK`` requests a connection, and
+  ``MAX_QUEUED_TOTAL`` in all, wait for it; past that the connection is not read.
 
 Unix sockets only: on Windows the app has no socket yet (nor the host a way to reach it).
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import errno
 import itertools
 import json
 import logging
@@ -29,7 +47,7 @@ from typing import Any, Protocol
 from PySide6.QtCore import QSocketNotifier
 
 from app.core.router import Work
-from host import protocol
+from host import protocol, transport
 from host.caller import Caller
 
 log = logging.getLogger(__name__)
@@ -37,6 +55,22 @@ log = logging.getLogger(__name__)
 RECV_CHUNK = 64 * 1024
 READ, WRITE = select.POLLIN, select.POLLOUT
 
+MAX_CONNECTIONS = 512
+HELLO_TIMEOUT = 5.0
+FRAME_TIMEOUT = 10.0
+SMALL_FRAME = RECV_CHUNK
+"""A connection holds at most this much of a frame without a large-frame slot."""
+LARGE_FRAME_SLOTS = 16
+PAUSE_OUTPUT = 256 * 1024
+MAX_UNSENT = 4 * 1024 * 1024
+OUTPUT_BUDGET = 32 * 1024 * 1024
+MAX_QUEUED_WORK = 32
+MAX_QUEUED_TOTAL = 256
+ACCEPTS_PER_ROUND = 64
+"""Accepted before the socket thread reads again: a flood of connections cannot crowd out
+the hello of a host that connected among them."""
+
+_SMALL_LIMIT = protocol.SOCKET_HEADER.size + SMALL_FRAME
 _ids = itertools.count(1)
 
 
@@ -66,10 +100,11 @@ class Connection:
     Its frames are read on the socket thread; ``send_reply`` may be called on any thread.
     """
 
-    def __init__(self, sock: socket.socket, server: SocketServer) -> None:
+    def __init__(self, sock: socket.socket, server: SocketServer, pid: int | None) -> None:
         self._sock = sock
         self._server = server
         self._id = next(_ids)
+        self.pid = pid
         self._caller = Caller("unknown", "")
         self.role = ""
         self._frames = protocol.SocketFrames()
@@ -82,6 +117,16 @@ class Connection:
         self._finishing = False
         """Close once ``_out`` is written (after an END, or a refusal)."""
         self._closed_posted = False
+        self.queued_work = 0
+        """Requests of this connection waiting for the GUI thread."""
+        # The socket thread's alone:
+        self.hello_by = time.monotonic() + HELLO_TIMEOUT
+        self.frame_by: float | None = None
+        """When the frame in progress must be complete (``None``: none, or not being read)."""
+        self.slot = False
+        """Holds a large-frame slot."""
+        self.wants_slot = False
+        """Waits for a large-frame slot: not read meanwhile."""
 
     @property
     def client_id(self) -> int:
@@ -106,6 +151,7 @@ class Connection:
         self._server.changed(self)
 
     def _send(self, data: bytes) -> None:
+        over = ""
         with self._lock:
             if self._gone or self._finishing:
                 return
@@ -119,23 +165,39 @@ class Connection:
                 if sent == len(data):
                     return
                 data = data[sent:]
-            self._out += data
-        self._server.changed(self)
+            if len(self._out) + len(data) > MAX_UNSENT:
+                over = f"it does not read its replies ({len(self._out)} bytes unsent)"
+            elif not self._server.reserve_output(len(data)):
+                over = "replies for peers that do not read fill the output budget"
+            else:
+                self._out += data
+        if over:
+            self.abort(over)
+        else:
+            self._server.changed(self)
 
     # The socket thread's side.
 
-    def receive(self) -> bytes | None:
+    def read_limit(self) -> int:
+        """How much the next receive may take: without a slot, no more of a frame than a
+        small frame's worth."""
+        if self.slot:
+            return RECV_CHUNK
+        return max(1, min(RECV_CHUNK, _SMALL_LIMIT - self._frames.buffered))
+
+    def receive(self, limit: int) -> bytes | None:
         """What the peer sent (empty once it has closed); ``None`` when nothing is there."""
         try:
-            return self._sock.recv(RECV_CHUNK)
+            return self._sock.recv(limit)
         except BlockingIOError:
             return None
         except OSError:
             return b""
 
     def received(self, data: bytes) -> None:
-        """Bytes from the peer: act on every complete frame."""
+        """Bytes from the peer: act on every complete frame; keep the frame clock."""
         self._frames.feed(data)
+        completed = False
         while not (self._gone or self._finishing):
             try:
                 frame = self._frames.next_frame()
@@ -143,27 +205,58 @@ class Connection:
                 self.abort(str(error))
                 return
             if frame is None:
-                return
+                break
+            completed = True
             self._frame(*frame)
+        if not self._frames.buffered:
+            self.frame_by = None
+        elif completed or self.frame_by is None:
+            self.frame_by = time.monotonic() + FRAME_TIMEOUT
+
+    def frame_in_progress(self) -> int:
+        """The size (header included) of the frame in progress, 0 when none has begun."""
+        return self._frames.in_progress()
 
     def flush(self) -> bool:
         """Write what the socket will take; true when nothing is left to write."""
         with self._lock:
             if self._out and not self._gone:
                 try:
-                    del self._out[: self._sock.send(self._out)]
+                    sent = self._sock.send(self._out)
                 except BlockingIOError:
-                    pass
+                    sent = 0
                 except OSError:
-                    self._out.clear()
+                    sent = len(self._out)
+                del self._out[:sent]
+                self._server.release_output(sent)
             return not self._out
 
-    def wants(self) -> int:
-        """The poll events to wait for; 0 when the connection should be closed now."""
+    def wants(self) -> int | None:
+        """The poll events to wait for; ``None`` when the connection should be closed."""
         with self._lock:
             if self._gone or (self._finishing and not self._out):
-                return 0
-            return (0 if self._finishing else READ) | (WRITE if self._out else 0)
+                return None
+            reading = not (
+                self._finishing
+                or self.wants_slot
+                or len(self._out) >= PAUSE_OUTPUT
+                or self.queued_work >= MAX_QUEUED_WORK
+                or self._server.queued_total >= MAX_QUEUED_TOTAL
+            )
+            return (READ if reading else 0) | (WRITE if self._out else 0)
+
+    def work_queued(self) -> None:
+        """On the socket thread: one of this connection's requests waits for the GUI."""
+        with self._lock:
+            self.queued_work += 1
+
+    def work_done(self) -> None:
+        """On the GUI thread: one of this connection's requests has run."""
+        with self._lock:
+            self.queued_work -= 1
+            resume = self.queued_work == MAX_QUEUED_WORK - 1
+        if resume:
+            self._server.changed(self)
 
     def abort(self, reason: str) -> None:
         log.warning("client %s: %s; closing it", self._id, reason)
@@ -173,6 +266,7 @@ class Connection:
         """The peer is gone (or must go): drop what is unsent, tell the GUI thread once."""
         with self._lock:
             self._gone = True
+            self._server.release_output(len(self._out))
             self._out.clear()
         self._server.changed(self)
         self._post_closed()
@@ -190,50 +284,89 @@ class Connection:
             self._greet(payload)
         elif kind == protocol.REQUEST:
             self._server.request(self, seq, payload)
+        elif kind == protocol.ALIVE:
+            if self._server.gui_responsive():
+                self._send(protocol.socket_frame(protocol.ALIVE, seq, b""))
         elif kind == protocol.END:
             self._post_closed()  # the GUI thread answers what is pending, then finishes
         else:
             self.abort(f"unexpected frame kind {kind}")
 
     def _post_closed(self) -> None:
-        if not self._closed_posted:
+        with self._lock:
+            if self._closed_posted:
+                return
             self._closed_posted = True
-            self._server.post(self)
+        self._server.post(self)
 
     def _greet(self, payload: bytes) -> None:
         try:
             hello = json.loads(payload)
-            version = hello["protocol"]
-            role = hello["role"]
-            caller = hello.get("caller") or {}
-        except (ValueError, KeyError, TypeError):
-            self._refuse("the hello frame is not valid")
+        except Exception:  # not UTF-8, not JSON, nested too deeply: all the same here
+            hello = None
+        if not isinstance(hello, dict):
+            self._refuse("the hello frame is not a JSON object")
             return
-        if version != protocol.SOCKET_PROTOCOL:
+        version = hello.get("protocol")
+        role = hello.get("role")
+        caller = hello.get("caller") or {}
+        if type(version) is not int or version not in protocol.SOCKET_PROTOCOLS_ACCEPTED:
+            shown = version if type(version) is int else "an unknown version"
             self._refuse(
                 f"this app speaks socket protocol {protocol.SOCKET_PROTOCOL}, the host "
-                f"speaks {version}; reinstall so that both come from the same version"
+                f"speaks {shown}; reinstall so that both come from the same version, and "
+                "restart Bridgekeeper"
             )
             return
         if role not in ("host", "control") or not isinstance(caller, dict):
             self._refuse("the hello frame is not valid")
             return
+        try:
+            self._caller = self._server.identify(hello)
+        except Exception:
+            log.exception("client %s: identifying its caller failed", self._id)
+            self._refuse("the hello frame is not valid")
+            return
         self.role = role
-        self._caller = self._server.identify(hello)
         log.info(
             "client %s: %s for %s extension %r (pid %s)",
             self._id,
             role,
             self._caller.family,
             self._caller.extension,
-            hello.get("pid"),
+            self.pid,
         )
 
     def _refuse(self, message: str) -> None:
-        reply = protocol.encode_json({"code": "refused", "message": message})
-        self._send(protocol.socket_frame(protocol.REFUSED, 0, reply))
+        refuse(self._send, message)
         self.finish()  # nothing more is read from it; the refusal is still written
         log.warning("client %s refused: %s", self._id, message)
+
+
+def refuse(send: Any, message: str) -> None:
+    """Send ``REFUSED`` with ``message`` through ``send(bytes)``."""
+    reply = protocol.encode_json({"code": "refused", "message": message})
+    send(protocol.socket_frame(protocol.REFUSED, 0, reply))
+
+
+class _Throttled:
+    """Logs a warning at most once every ``every`` seconds, with how many it held back."""
+
+    def __init__(self, every: float = 10.0) -> None:
+        self._every = every
+        self._last = -every
+        self._held = 0
+
+    def warning(self, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._last < self._every:
+            self._held += 1
+            return
+        if self._held:
+            message += f" (and {self._held} more like it)"
+        self._held = 0
+        self._last = now
+        log.warning(message, *args)
 
 
 class SocketServer:
@@ -246,15 +379,35 @@ class SocketServer:
         self._thread: threading.Thread | None = None
         self._clients: dict[int, Connection] = {}
         """By file descriptor; the socket thread's alone."""
+        self._no_hello: dict[Connection, None] = {}
+        """Connections yet to say hello, oldest first (socket thread)."""
+        self._clocked: set[Connection] = set()
+        """Connections whose frame clock runs (``frame_by`` set; socket thread)."""
+        self._slots: set[Connection] = set()
+        self._slot_queue: collections.deque[Connection] = collections.deque()
+        self._max_connections = _connection_limit()
+        self._spare_fd: int | None = None
+        """Kept open to be closed when out of descriptors, to refuse a client."""
+        self._listen_paused_until = 0.0
+        self._refusals = _Throttled()
         self._changed: set[Connection] = set()
         self._changed_lock = threading.Lock()
+        self._output_lock = threading.Lock()
+        self._unsent_total = 0
+        self.queued_total = 0
+        """Requests of all connections waiting for the GUI thread."""
+        self._gui_waiting_since: float | None = None
         self._stopping = False
         self._wake_thread = _Pipe()
-        self._to_gui: queue.SimpleQueue[Connection | Work] = queue.SimpleQueue()
+        self._to_gui: queue.SimpleQueue[Connection | tuple[Connection, Work]] = queue.SimpleQueue()
         self._posted = False
         self._wake_gui = _Pipe()
         self._notifier = QSocketNotifier(self._wake_gui.read_fd, QSocketNotifier.Type.Read)
         self._notifier.activated.connect(self._deliver)
+
+    @property
+    def connections(self) -> int:
+        return len(self._clients)
 
     def listen(self) -> None:
         """Listen on the path; the caller holds the instance lock, so a file there is stale."""
@@ -262,19 +415,21 @@ class SocketServer:
             raise ListenError("the app's socket needs Unix domain sockets: not on Windows yet")
         listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
+            transport.ensure_private_dir(os.path.dirname(self._path))
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._path)
             listening.bind(self._path)
             os.chmod(self._path, 0o600)
             listening.listen(128)
-        except OSError as error:
+        except (OSError, transport.SocketPathError) as error:
             listening.close()
             raise ListenError(f"cannot listen on {self._path}: {error}") from error
         listening.setblocking(False)
         self._listening = listening
+        self._spare_fd = _open_spare()
         self._thread = threading.Thread(target=self._serve, name="socket", daemon=True)
         self._thread.start()
-        log.info("listening on %s", self._path)
+        log.info("listening on %s (up to %d connections)", self._path, self._max_connections)
 
     def close(self) -> None:
         """Stop listening and close every client (the socket file goes too)."""
@@ -288,16 +443,37 @@ class SocketServer:
             self._listening = None
             with contextlib.suppress(OSError):
                 os.unlink(self._path)
+        if self._spare_fd is not None:
+            os.close(self._spare_fd)
+            self._spare_fd = None
         self._notifier.setEnabled(False)
 
     # Any thread.
 
     def changed(self, connection: Connection) -> None:
-        """``connection`` has bytes to write or wants closing: the socket thread looks."""
+        """``connection`` has bytes to write, wants closing, or may be read again: the
+        socket thread looks."""
         with self._changed_lock:
             self._changed.add(connection)
         if threading.current_thread() is not self._thread:
             self._wake_thread.wake()
+
+    def reserve_output(self, size: int) -> bool:
+        """Count ``size`` more unsent bytes, unless that takes all peers past the budget."""
+        with self._output_lock:
+            if self._unsent_total + size > OUTPUT_BUDGET:
+                return False
+            self._unsent_total += size
+            return True
+
+    def release_output(self, size: int) -> None:
+        with self._output_lock:
+            self._unsent_total -= size
+
+    def gui_responsive(self) -> bool:
+        """Whether the GUI thread picks up the work it is handed (the liveness check)."""
+        since = self._gui_waiting_since
+        return since is None or time.monotonic() - since < protocol.LIVENESS_TIMEOUT
 
     # The socket thread.
 
@@ -305,12 +481,25 @@ class SocketServer:
         return self._listener.identify(hello)
 
     def request(self, connection: Connection, seq: int, payload: bytes) -> None:
-        work = self._listener.on_request(connection, seq, payload)
+        try:
+            work = self._listener.on_request(connection, seq, payload)
+        except Exception:  # the router answers everything; if it failed, still one reply
+            log.exception("client %s: a request failed unanswered", connection.client_id)
+            connection.send_reply(
+                seq,
+                protocol.error_reply(None, protocol.INTERNAL, "Bridgekeeper failed; see its log"),
+            )
+            return
         if work is not None:
-            self.post(work)
+            connection.work_queued()
+            with self._changed_lock:
+                self.queued_total += 1
+            self.post((connection, work))
 
-    def post(self, event: Connection | Work) -> None:
+    def post(self, event: Connection | tuple[Connection, Work]) -> None:
         """For the GUI thread: the work for a request, or a connection closed or ending."""
+        if self._gui_waiting_since is None:
+            self._gui_waiting_since = time.monotonic()
         self._to_gui.put(event)
         self._posted = True
 
@@ -320,16 +509,22 @@ class SocketServer:
         listening = self._listening.fileno()
         poller.register(listening, READ)
         poller.register(self._wake_thread.read_fd, READ)
+        listening_watched = True
         try:
             while not self._stopping:
-                for fd, events in poller.poll():
+                for fd, events in poller.poll(self._timeout_ms()):
                     if fd == listening:
                         self._accept(poller)
                     elif fd == self._wake_thread.read_fd:
                         self._wake_thread.drain()
                     else:
                         self._serve_client(fd, events)
+                self._expire()
                 self._apply_changes(poller)
+                paused = time.monotonic() < self._listen_paused_until
+                if paused == listening_watched:
+                    poller.modify(listening, 0 if paused else READ)
+                    listening_watched = not paused
                 if self._posted:
                     self._posted = False
                     self._wake_gui.wake()
@@ -340,40 +535,168 @@ class SocketServer:
                 connection.close_socket()
             self._clients.clear()
 
+    def _timeout_ms(self) -> int:
+        """Until the next deadline of a connection (or listening again); -1 when none."""
+        deadlines = [c.frame_by for c in self._clocked if c.frame_by is not None]
+        if self._no_hello:
+            deadlines.append(next(iter(self._no_hello)).hello_by)  # the oldest's is first
+        if self._listen_paused_until:
+            deadlines.append(self._listen_paused_until)
+        if not deadlines:
+            return -1
+        return max(0, int((min(deadlines) - time.monotonic()) * 1000) + 1)
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for connection in list(self._no_hello):
+            if connection.hello_by > now:
+                break  # oldest first: the rest are younger
+            connection.abort(f"no hello within {HELLO_TIMEOUT:.0f} s")
+            self._forget(connection)
+        for connection in list(self._clocked):
+            if connection.frame_by is not None and connection.frame_by <= now:
+                connection.abort(f"a frame took longer than {FRAME_TIMEOUT:.0f} s to arrive")
+                self._forget(connection)
+        if self._listen_paused_until and now >= self._listen_paused_until:
+            self._listen_paused_until = 0.0
+
     def _accept(self, poller: select.poll) -> None:
         assert self._listening is not None
-        while True:
+        for _ in range(ACCEPTS_PER_ROUND):
             try:
                 sock, _ = self._listening.accept()
             except (BlockingIOError, InterruptedError):
                 return
-            except OSError as error:  # out of descriptors: it stays in the backlog
+            except OSError as error:
+                if error.errno in (errno.EMFILE, errno.ENFILE) and self._shed():
+                    continue
                 log.error("cannot accept a client: %s", error)
-                time.sleep(0.1)  # poll reports it again at once: do not spin
+                self._listen_paused_until = time.monotonic() + 0.1  # not a busy loop
                 return
-            sock.setblocking(False)
-            connection = Connection(sock, self)
-            self._clients[connection.fileno()] = connection
-            poller.register(connection.fileno(), READ)
+            self._admit(sock, poller)
+
+    def _admit(self, sock: socket.socket, poller: select.poll) -> None:
+        try:
+            uid, pid = transport.peer_credentials(sock)
+        except OSError as error:
+            self._refusals.warning("refused a client whose credentials are unknown: %s", error)
+            sock.close()
+            return
+        if uid != os.geteuid():
+            self._refusals.warning(
+                "refused a client of another user (uid %s, pid %s): only this user's "
+                "programs may use Bridgekeeper",
+                uid,
+                pid,
+            )
+            sock.close()
+            return
+        if len(self._clients) >= self._max_connections and not self._make_room():
+            self._refusals.warning(
+                "refused a client (pid %s): %d connections are open", pid, len(self._clients)
+            )
+            _refuse_now(sock, f"Bridgekeeper serves too many connections ({len(self._clients)})")
+            return
+        sock.setblocking(False)
+        connection = Connection(sock, self, pid)
+        self._clients[connection.fileno()] = connection
+        self._no_hello[connection] = None
+        poller.register(connection.fileno(), READ)
+
+    def _make_room(self) -> bool:
+        """Close the oldest connection yet to say hello, if any."""
+        for connection in self._no_hello:
+            connection.abort("no hello yet, and a new client needs its place")
+            self._forget(connection)
+            return True
+        return False
+
+    def _shed(self) -> bool:
+        """Out of descriptors: accept one client with the spare descriptor, refuse it."""
+        assert self._listening is not None
+        if self._spare_fd is None:
+            return False
+        os.close(self._spare_fd)
+        self._spare_fd = None
+        try:
+            sock, _ = self._listening.accept()
+        except OSError:
+            return False
+        else:
+            self._refusals.warning("out of file descriptors: refused a client")
+            _refuse_now(sock, "Bridgekeeper is out of file descriptors")
+            return True
+        finally:
+            self._spare_fd = _open_spare()
 
     def _serve_client(self, fd: int, events: int) -> None:
         connection = self._clients.get(fd)
         if connection is None:
             return
-        if events & WRITE and connection.flush():
-            self.changed(connection)  # nothing left to write: stop waiting for room
-        if events & ~WRITE:  # readable, or hung up
-            data = connection.receive()
-            if data is None:
-                return
-            try:
-                if data:
-                    connection.received(data)
-                else:
-                    connection.drop()
-            except Exception:
-                log.exception("client %s: handling its frames failed", connection.client_id)
+        if events & WRITE:
+            connection.flush()
+            self.changed(connection)  # may read again, or stop waiting for room
+        if not events & ~WRITE:
+            return
+        if not events & READ:
+            connection.drop()  # hung up or failed while it was not being read: it is gone
+            return
+        data = connection.receive(connection.read_limit())
+        if data is None:
+            return
+        try:
+            if data:
+                connection.received(data)
+                self._after_receive(connection)
+            else:
                 connection.drop()
+        except Exception:
+            log.exception("client %s: handling its frames failed", connection.client_id)
+            connection.drop()
+
+    def _after_receive(self, connection: Connection) -> None:
+        if connection.role:
+            self._no_hello.pop(connection, None)
+        if connection.frame_in_progress() > _SMALL_LIMIT:
+            if not connection.slot and not connection.wants_slot:
+                if len(self._slots) < LARGE_FRAME_SLOTS:
+                    self._grant(connection)
+                else:
+                    connection.wants_slot = True
+                    connection.frame_by = None  # not read meanwhile: no clock
+                    self._slot_queue.append(connection)
+                    self.changed(connection)
+        elif connection.slot:
+            self._release_slot(connection)
+        if connection.frame_by is None:
+            self._clocked.discard(connection)
+        else:
+            self._clocked.add(connection)
+
+    def _grant(self, connection: Connection) -> None:
+        connection.slot = True
+        connection.wants_slot = False
+        connection.frame_by = time.monotonic() + FRAME_TIMEOUT
+        self._clocked.add(connection)
+        self._slots.add(connection)
+        self.changed(connection)
+
+    def _release_slot(self, connection: Connection) -> None:
+        connection.slot = False
+        self._slots.discard(connection)
+        while self._slot_queue and len(self._slots) < LARGE_FRAME_SLOTS:
+            waiting = self._slot_queue.popleft()
+            if waiting.wants_slot and self._clients.get(waiting.fileno()) is waiting:
+                self._grant(waiting)
+
+    def _forget(self, connection: Connection) -> None:
+        """Connection closed: it holds no place, no slot, no deadline."""
+        self._no_hello.pop(connection, None)
+        self._clocked.discard(connection)
+        connection.frame_by = None
+        connection.wants_slot = False
+        if connection.slot:
+            self._release_slot(connection)
 
     def _apply_changes(self, poller: select.poll) -> None:
         with self._changed_lock:
@@ -383,11 +706,12 @@ class SocketServer:
             if self._clients.get(fd) is not connection:
                 continue  # closed already
             wants = connection.wants()
-            if wants:
+            if wants is not None:
                 poller.modify(fd, wants)
             else:
                 poller.unregister(fd)
                 del self._clients[fd]
+                self._forget(connection)
                 connection.close_socket()
                 connection.drop()
 
@@ -399,15 +723,58 @@ class SocketServer:
             try:
                 event = self._to_gui.get_nowait()
             except queue.Empty:
-                return
+                break
             try:
                 if isinstance(event, Connection):
                     self._listener.on_closed(event)
                     event.finish()
                 else:
-                    event()
+                    connection, work = event
+                    try:
+                        work()
+                    finally:
+                        self._work_done(connection)
             except Exception:
                 log.exception("handling a client's event failed")
+        self._gui_waiting_since = None
+
+    def _work_done(self, connection: Connection) -> None:
+        with self._changed_lock:
+            self.queued_total -= 1
+            resume_all = self.queued_total == MAX_QUEUED_TOTAL - 1
+        connection.work_done()
+        if resume_all:
+            for client in list(self._clients.values()):
+                self.changed(client)
+
+
+def _refuse_now(sock: socket.socket, message: str) -> None:
+    """Tell a client it is refused, without waiting for it, and close it."""
+    sock.setblocking(False)
+    with contextlib.suppress(OSError):
+        refuse(sock.send, message)
+    sock.close()
+
+
+def _open_spare() -> int | None:
+    try:
+        return os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+
+
+def _connection_limit() -> int:
+    """``MAX_CONNECTIONS``, or fewer when the process may not open that many descriptors
+    (Qt and the rest keep a hundred or so)."""
+    try:
+        import resource
+
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):
+        return MAX_CONNECTIONS
+    if soft == resource.RLIM_INFINITY:
+        return MAX_CONNECTIONS
+    return max(16, min(MAX_CONNECTIONS, soft - 128))
 
 
 class _Pipe:

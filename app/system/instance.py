@@ -16,7 +16,11 @@ LOCK_NAME = "app.lock"
 
 
 class AppNotRunning(Exception):
-    """No app answers on the socket."""
+    """No app of this user answers on the socket (the message says what is there)."""
+
+
+class AppUnresponsive(AppNotRunning):
+    """The app accepted the command but did not answer in time: stopped or hung."""
 
 
 class ControlFailed(Exception):
@@ -36,7 +40,8 @@ class InstanceLock:
     def acquire(self) -> bool:
         runtime = transport.runtime_dir()
         transport.ensure_private_dir(runtime)
-        fd = os.open(os.path.join(runtime, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o600)
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(os.path.join(runtime, LOCK_NAME), flags, 0o600)
         if sys.platform == "win32":
             import msvcrt
 
@@ -65,9 +70,11 @@ class InstanceLock:
 def control(command: str, timeout: float = 10.0, **fields: Any) -> dict[str, Any]:
     """Send one command to the running app and return the ``result`` of its reply.
 
-    Waits up to ``timeout`` for the socket: an app that holds the lock may still be
-    starting. Raises ``AppNotRunning`` when nothing answers by then (or the answer is not
-    one), ``ControlFailed`` when the app answers with an error.
+    Waits up to ``timeout`` for the socket (an app that holds the lock may still be
+    starting) and for the answer, at least a second. Raises ``AppNotRunning`` when no app
+    of this user answers (a socket served by another user, or a folder that is not
+    safely ours, is never spoken to, nor waited for), ``AppUnresponsive`` when it does not
+    answer in time, ``ControlFailed`` when it answers with an error.
     """
     path = transport.socket_path()
     deadline = time.monotonic() + timeout
@@ -75,6 +82,8 @@ def control(command: str, timeout: float = 10.0, **fields: Any) -> dict[str, Any
         try:
             link = connect(path)
             problem = f"nothing listens at {path}"
+        except (transport.ForeignPeer, transport.SocketPathError) as error:
+            raise AppNotRunning(str(error)) from error
         except AppUnavailable as error:
             link, problem = None, str(error)
         if link is not None:
@@ -82,28 +91,37 @@ def control(command: str, timeout: float = 10.0, **fields: Any) -> dict[str, Any
         if time.monotonic() >= deadline:
             raise AppNotRunning(f"Bridgekeeper is not running ({problem})")
         time.sleep(0.05)
+    wait = max(1.0, deadline - time.monotonic())
     try:
-        link.settimeout(max(1.0, deadline - time.monotonic()))
+        link.settimeout(wait)
         hello = {"protocol": protocol.SOCKET_PROTOCOL, "role": "control", "pid": os.getpid()}
         link.send(protocol.HELLO, 0, protocol.encode_json(hello))
         link.send(protocol.REQUEST, 1, protocol.encode_json({"command": command, **fields}))
-        try:
-            frame = link.receive()
-        except protocol.ProtocolError as error:
-            raise AppNotRunning(f"Bridgekeeper answered out of protocol: {error}") from error
-        if frame is None:
-            raise AppNotRunning("Bridgekeeper closed the connection without answering")
-        kind, _seq, payload = frame
-        try:
-            answer = json.loads(payload)
-        except ValueError as error:
-            raise AppNotRunning(f"Bridgekeeper's answer is not JSON: {error}") from error
-        if kind == protocol.REFUSED:
-            reason = answer.get("message") if isinstance(answer, dict) else answer
-            raise AppNotRunning(f"Bridgekeeper refused the command: {reason}")
-        return _result(answer)
+        frame = link.receive()
+    except TimeoutError as error:
+        pid = "" if link.pid is None else f" (pid {link.pid})"
+        resume = "" if link.pid is None else f" (`kill -CONT {link.pid}`)"
+        raise AppUnresponsive(
+            f"Bridgekeeper{pid} is running but did not answer within {wait:.0f} s: it may be "
+            f"stopped or hung. Resume it{resume}, or quit it and start it again"
+        ) from error
+    except protocol.ProtocolError as error:
+        raise AppNotRunning(f"Bridgekeeper answered out of protocol: {error}") from error
+    except OSError as error:
+        raise AppNotRunning(f"Bridgekeeper closed the connection: {error}") from error
     finally:
         link.close()
+    if frame is None:
+        raise AppNotRunning("Bridgekeeper closed the connection without answering")
+    kind, _seq, payload = frame
+    try:
+        answer = json.loads(payload)
+    except Exception as error:  # not UTF-8, not JSON, nested too deeply
+        raise AppNotRunning(f"Bridgekeeper's answer cannot be read: {error}") from error
+    if kind == protocol.REFUSED:
+        reason = answer.get("message") if isinstance(answer, dict) else answer
+        raise AppNotRunning(f"Bridgekeeper refused the command: {str(reason)[:500]}")
+    return _result(answer)
 
 
 def _result(answer: object) -> dict[str, Any]:
@@ -113,4 +131,4 @@ def _result(answer: object) -> dict[str, Any]:
             return result
     elif isinstance(answer, dict) and isinstance(error := answer.get("error"), dict):
         raise ControlFailed(str(error.get("code")), str(error.get("message")))
-    raise AppNotRunning(f"Bridgekeeper's answer is not one: {str(answer)[:200]}")
+    raise AppNotRunning(f"Bridgekeeper's answer is not one: {repr(answer)[:200]}")

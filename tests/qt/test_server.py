@@ -126,7 +126,8 @@ class BigReplies:
 def test_replies_larger_than_the_socket_buffer_are_written_whole_then_closed(
     tmp_path: Path, qtbot: QtBot
 ) -> None:
-    listener = BigReplies(8, protocol.MAX_SOCKET_FRAME_BYTES)
+    # Three of the largest replies: more than the socket buffer, within MAX_UNSENT.
+    listener = BigReplies(3, protocol.MAX_SOCKET_FRAME_BYTES)
     server = SocketServer(str(tmp_path / "s.sock"), listener)
     server.listen()
     try:
@@ -146,7 +147,8 @@ def test_replies_larger_than_the_socket_buffer_are_written_whole_then_closed(
 
 
 def test_an_app_that_cannot_listen_says_why_and_exits(home: Home) -> None:
-    home.socket.mkdir(parents=True)  # a folder where the socket should go
+    home.socket.parent.mkdir(parents=True, mode=0o700)
+    home.socket.mkdir()  # a folder where the socket should go
     done = subprocess.run(
         app_command(), check=False, env=home.env(), capture_output=True, text=True, timeout=30
     )

@@ -1,0 +1,248 @@
+"""The local socket's trust rules on real folders and sockets: what ``check_private_dir``
+accepts and refuses (never following, never repairing), who ``peer_credentials`` says is
+at the other end, and the host's parsers that must answer any frame."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from host import protocol, transport
+from host.caller import CHROMIUM, FIREFOX, UNKNOWN, Caller, parse_caller
+
+ID = "jkdnicfhmapgokpkghnoknfplbgkmjan"
+as_root = pytest.mark.skipif(os.geteuid() != 0, reason="changing a folder's owner needs root")
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    return tmp_path / "run"
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(os.lstat(path).st_mode)
+
+
+def test_a_private_folder_of_ours_is_accepted(folder: Path) -> None:
+    folder.mkdir(mode=0o700)
+    assert transport.check_private_dir(str(folder)) is True
+
+
+def test_a_missing_folder_is_reported_absent(folder: Path) -> None:
+    assert transport.check_private_dir(str(folder)) is False
+
+
+def test_ensure_creates_the_folder_0700(folder: Path) -> None:
+    old = os.umask(0)
+    try:
+        transport.ensure_private_dir(str(folder))
+    finally:
+        os.umask(old)
+    assert mode(folder) == 0o700
+
+
+@pytest.mark.parametrize("bits", [0o755, 0o777, 0o710, 0o701])
+def test_a_folder_open_to_others_is_refused_not_repaired(folder: Path, bits: int) -> None:
+    folder.mkdir()
+    folder.chmod(bits)
+    with pytest.raises(transport.SocketPathError) as refused:
+        transport.ensure_private_dir(str(folder))
+    assert refused.value.fix == f"chmod 700 {folder}"
+    assert mode(folder) == bits
+
+
+def test_a_symlink_is_refused_and_never_followed(tmp_path: Path, folder: Path) -> None:
+    target = tmp_path / "home-of-someone"
+    target.mkdir(mode=0o755)
+    target.chmod(0o755)
+    folder.symlink_to(target)
+    for check in (transport.check_private_dir, transport.ensure_private_dir):
+        with pytest.raises(transport.SocketPathError) as refused:
+            check(str(folder))
+        assert "symbolic link" in str(refused.value)
+        assert refused.value.fix == f"rm {folder}"
+    assert mode(target) == 0o755  # the target was never touched
+    assert list(target.iterdir()) == []
+
+
+def test_a_symlink_to_a_private_folder_of_ours_is_refused_too(tmp_path: Path, folder: Path) -> None:
+    target = tmp_path / "elsewhere"
+    target.mkdir(mode=0o700)
+    folder.symlink_to(target)
+    with pytest.raises(transport.SocketPathError):
+        transport.check_private_dir(str(folder))
+
+
+def test_a_file_where_the_folder_should_be_is_refused(folder: Path) -> None:
+    folder.write_text("")
+    with pytest.raises(transport.SocketPathError) as refused:
+        transport.ensure_private_dir(str(folder))
+    assert "not a folder" in str(refused.value)
+
+
+@as_root
+def test_a_folder_of_another_user_is_refused_and_left_alone(folder: Path) -> None:
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)
+    os.chown(folder, 54321, 54321)
+    with pytest.raises(transport.SocketPathError) as refused:
+        transport.ensure_private_dir(str(folder))
+    assert "uid 54321" in refused.value.problem
+    assert "not yours to remove" in refused.value.fix
+    assert mode(folder) == 0o777
+    assert os.lstat(folder).st_uid == 54321
+
+
+@as_root
+def test_connect_never_speaks_through_a_folder_of_another_user(folder: Path) -> None:
+    folder.mkdir(mode=0o700)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(str(folder / "bk.sock"))
+        server.listen()
+        os.chown(folder, 54321, 54321)
+        with pytest.raises(transport.SocketPathError):
+            transport.connect(str(folder / "bk.sock"))
+        server.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            server.accept()  # nobody even connected
+
+
+def test_peer_credentials_name_this_process() -> None:
+    left, right = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    with left, right:
+        assert transport.peer_credentials(left) == (os.geteuid(), os.getpid())
+        assert transport.check_peer(right, "pair") == os.getpid()
+
+
+def test_connect_says_none_when_nothing_listens(folder: Path) -> None:
+    assert transport.connect(str(folder / "bk.sock")) is None  # no folder
+    folder.mkdir(mode=0o700)
+    assert transport.connect(str(folder / "bk.sock")) is None  # no socket
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(str(folder / "bk.sock"))
+    stale.close()
+    assert transport.connect(str(folder / "bk.sock")) is None  # a stale socket file
+
+
+def test_connect_to_a_full_backlog_is_busy_not_a_wait(folder: Path) -> None:
+    folder.mkdir(mode=0o700)
+    path = str(folder / "bk.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(path)
+        server.listen(0)  # never accepts: what a stopped app looks like
+        links: list[transport.AppLink] = []
+        try:
+            with pytest.raises(transport.AppBusy):
+                fill_backlog(path, links)
+        finally:
+            for link in links:
+                link.close()
+
+
+def fill_backlog(path: str, links: list[transport.AppLink]) -> None:
+    for _ in range(100):
+        link = transport.connect(path)
+        assert link is not None
+        links.append(link)
+
+
+def test_a_link_queues_what_the_app_does_not_take_without_blocking(folder: Path) -> None:
+    folder.mkdir(mode=0o700)
+    path = str(folder / "bk.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(path)
+        server.listen()
+        link = transport.connect(path)
+        assert link is not None
+        peer, _ = server.accept()
+        with peer:
+            payload = b"x" * protocol.MAX_SOCKET_FRAME_BYTES
+            for seq in range(4):  # far more than the socket holds; nobody reads yet
+                link.queue(protocol.REQUEST, seq, payload)
+            assert link.unsent > 0
+            peer.settimeout(5)
+            reader = protocol.SocketFrames()
+            got: list[tuple[int, int, bytes]] = []
+            while len(got) < 4:
+                link.flush()
+                reader.feed(peer.recv(1 << 20))
+                while (frame := reader.next_frame()) is not None:
+                    got.append(frame)
+            assert [(kind, seq, len(p)) for kind, seq, p in got] == [
+                (protocol.REQUEST, seq, len(payload)) for seq in range(4)
+            ]
+            assert link.flush()
+            assert link.unsent == 0
+        link.close()
+
+
+def test_socket_frames_tell_the_size_of_the_frame_in_progress() -> None:
+    frames = protocol.SocketFrames()
+    assert frames.in_progress() == 0
+    frames.feed(protocol.socket_frame(protocol.REQUEST, 1, b"x" * 1000)[:20])
+    assert frames.in_progress() == protocol.SOCKET_HEADER.size + 1000
+
+
+HOSTILE = [
+    b"[" * 100_000 + b"]" * 100_000,
+    b'{"id": "n", "x": ' + b"[" * 1000 + b"]" * 1000 + b"}",
+    b'{"id": ' + b"9" * 10_000 + b"}",
+    b'{"id": 1' + b"0" * 10_000 + b".5}",
+    b'{"id": "a", "id": "b"}',
+    b'{"id": "\\ud800"}',
+    b"\xff\xfe",
+    b"",
+]
+
+
+@pytest.mark.parametrize("payload", HOSTILE, ids=range(len(HOSTILE)))
+def test_request_id_of_never_raises(payload: bytes) -> None:
+    rid = protocol.request_id_of(payload)
+    assert rid is None or isinstance(rid, (str, int))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.binary(max_size=2048)
+    | st.text(max_size=512).map(lambda t: t.encode("utf-8", "surrogatepass"))
+)
+def test_request_id_of_answers_any_bytes(payload: bytes) -> None:
+    protocol.request_id_of(payload)
+
+
+ARGV: list[tuple[list[str], Caller]] = [
+    ([f"chrome-extension://{ID}/"], Caller(CHROMIUM, ID)),
+    ([f"chrome-extension://{ID}/", "--parent-window=42"], Caller(CHROMIUM, ID, parent_window=42)),
+    (["--parent-window=7", f"chrome-extension://{ID}/"], Caller(CHROMIUM, ID, parent_window=7)),
+    ([f"chrome-extension:///{ID}/"], Caller(UNKNOWN, "")),
+    ([f"chrome-extension://{ID}//"], Caller(UNKNOWN, "")),
+    ([f"chrome-extension://{ID}"], Caller(UNKNOWN, "")),
+    ([f"chrome-extension://{ID}/page.html"], Caller(UNKNOWN, "")),
+    ([f"chrome-extension://{ID.upper()}/"], Caller(UNKNOWN, "")),
+    ([f"chrome-extension://{ID}x/"], Caller(UNKNOWN, "")),
+    (["chrome-extension://x/"], Caller(UNKNOWN, "")),
+    ([f"chrome-extension://{ID}/", "extra"], Caller(UNKNOWN, "")),
+    ([f"chrome-extension://{ID[:-1]}q/"], Caller(UNKNOWN, "")),
+    (
+        ["/home/u/.mozilla/native-messaging-hosts/org.bridgekeeper.host.json", "a@b.org"],
+        Caller(FIREFOX, "a@b.org"),
+    ),
+    (["relative/org.bridgekeeper.host.json", "a@b.org"], Caller(UNKNOWN, "")),
+    (["/home/u/manifest.txt", "a@b.org"], Caller(UNKNOWN, "")),
+    (["/home/u/org.bridgekeeper.host.json", ""], Caller(UNKNOWN, "")),
+    (["/home/u/org.bridgekeeper.host.json", "a@b.org", "more"], Caller(UNKNOWN, "")),
+    (["/home/u/org.bridgekeeper.host.json"], Caller(UNKNOWN, "")),
+    ([ID], Caller(UNKNOWN, "")),
+    ([], Caller(UNKNOWN, "")),
+]
+
+
+@pytest.mark.parametrize(("argv", "expected"), ARGV, ids=[" ".join(a) or "-" for a, _ in ARGV])
+def test_the_caller_is_only_a_form_browsers_write(argv: list[str], expected: Caller) -> None:
+    assert parse_caller(argv) == expected
