@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from host.protocol import RequestId
 
 CONNECT_TIMEOUT = 10.0
+AFTER_END_CONNECT = 0.5
+"""How long connecting goes on once the browser's input has ended; what is left of
+``END_GRACE_SECONDS`` then goes to the app's answers."""
 APP_COMMAND_ENV = "BRIDGEKEEPER_APP_COMMAND"
 MAX_UNSENT = 8 * 1024 * 1024
 """Requests queued for an app that does not take them: above this the host stops reading
@@ -230,7 +233,7 @@ class Relay:
         """Wait ``seconds`` while reading what the browser writes (its requests wait in
         the frame buffer); ``InputEnded`` once the grace after its end is over too."""
         if self._in.ended:
-            if time.monotonic() >= self._ended_at + protocol.END_GRACE_SECONDS:
+            if time.monotonic() >= self._ended_at + AFTER_END_CONNECT:
                 raise InputEnded
             time.sleep(seconds)
             return
@@ -241,11 +244,12 @@ class Relay:
             self._note_input_end()
 
     def _connect_deadline(self, started: float) -> float:
-        """Connecting ends ``CONNECT_TIMEOUT`` after it began, or the grace after the
-        browser's input ended, whichever comes first."""
+        """Connecting ends ``CONNECT_TIMEOUT`` after it began, or ``AFTER_END_CONNECT``
+        after the browser's input ended (what it sent before still gets its answer from
+        an app that is there), whichever comes first."""
         deadline = started + CONNECT_TIMEOUT
         if self._ended_at:
-            deadline = min(deadline, self._ended_at + protocol.END_GRACE_SECONDS)
+            deadline = min(deadline, self._ended_at + AFTER_END_CONNECT)
         return deadline
 
     def _wait_for_input(self) -> None:
@@ -373,7 +377,11 @@ class Relay:
                 except (AppUnavailable, InputEnded) as error:
                     self._start_failure = str(error)  # a port must not wait on every request
                     raise
-            while link is None and busy and time.monotonic() < self._connect_deadline(started):
+            waits = not self._start_failure  # once per host: a port must not wait on each
+            while link is None and busy and waits:
+                if time.monotonic() >= self._connect_deadline(started):
+                    self._start_failure = busy
+                    break
                 self._pause(0.02)  # it listens but does not accept: wait, but not forever
                 link, busy = _try_connect(path)
             if link is None:

@@ -70,6 +70,7 @@ class ForeignPeer(AppUnavailable):
         self.uid = uid
         self.pid = pid
         who = f"user {_user_name(uid)} (uid {uid}{'' if pid is None else f', pid {pid}'})"
+        self.who = who
         super().__init__(
             f"the socket {path} is served by {who}, not by you: it is not your "
             "Bridgekeeper, and nothing was sent to it. Run `bridgekeeper doctor`."

@@ -16,7 +16,13 @@ from app.commands.common import Exit, fail
 from app.core.control import unknown_key
 from app.core.decisions import DecisionsFileError, DecisionStore
 from app.system import folders
-from app.system.instance import AppNotRunning, AppUnresponsive, ControlFailed, control
+from app.system.instance import (
+    AppNotRunning,
+    AppUnresponsive,
+    AppUntrusted,
+    ControlFailed,
+    control,
+)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,7 +52,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 class _Unanswered(Exception):
-    """The app listens but did not answer."""
+    """The app listens but did not answer, or what listens is not this user's app."""
 
 
 def _running_app(command: str, **fields: Any) -> dict[str, Any] | None:
@@ -57,6 +63,8 @@ def _running_app(command: str, **fields: Any) -> dict[str, Any] | None:
         return control(command, timeout=0.0, **fields)
     except AppUnresponsive as error:
         raise _Unanswered(f"{error}; then try again") from error
+    except AppUntrusted as error:
+        raise _Unanswered(str(error)) from error
     except AppNotRunning:
         return None
 

@@ -249,47 +249,106 @@ def global_checks() -> tuple[list[Check], Settings | None, bool]:
                     "bridgekeeper install --extension ID",
                 )
             )
+    reachable = _app_checks(checks)
+    return checks, config, reachable
+
+
+START_FIX = "bridgekeeper  (start the tray app)"
+
+
+def _app_checks(checks: list[Check]) -> bool:
+    """The socket's folder, the app's lock, and who answers on the socket (SPEC "The local
+    socket"): a folder or a socket of another user is named with its fix, and nothing is
+    sent to it. True when this user's app answers."""
+    try:
+        where = transport.socket_path()
+        runtime = os.path.dirname(where)
+        exists = transport.check_private_dir(runtime)
+    except transport.SocketPathError as error:
+        checks.append(Check("app", "socket folder", State.PROBLEM, error.problem, error.fix))
+        checks.append(Check("app", "running", State.SKIP, "see the socket folder above"))
+        return False
+    detail = "yours, 0700" if exists else "not created yet (Bridgekeeper creates it, 0700)"
+    checks.append(Check("app", "socket folder", State.OK, f"{runtime}: {detail}"))
+    running = _running_check(checks)
+    if not _owner_check(checks, where):
+        return False
+    return _reachable_check(checks, where, running)
+
+
+def _running_check(checks: list[Check]) -> bool:
     lock = instance.InstanceLock()
     try:
         running = not lock.acquire()
     except (OSError, transport.SocketPathError) as error:
-        running = False
         checks.append(Check("app", "running", State.PROBLEM, f"cannot check: {error}"))
+        return False
+    lock.release()
+    if running:
+        checks.append(Check("app", "running", State.OK, "yes"))
     else:
-        lock.release()
-        if running:
-            checks.append(Check("app", "running", State.OK, "yes"))
-        else:
-            checks.append(
-                Check(
-                    "app",
-                    "running",
-                    State.PROBLEM,
-                    "Bridgekeeper is not running (a browser call would start it)",
-                    "bridgekeeper  (start the tray app)",
-                )
+        checks.append(
+            Check(
+                "app",
+                "running",
+                State.PROBLEM,
+                "Bridgekeeper is not running (a browser call would start it)",
+                START_FIX,
             )
-    reachable = False
+        )
+    return running
+
+
+def _owner_check(checks: list[Check], where: str) -> bool:
+    """False when another user serves the socket (an impostor)."""
     try:
-        where = transport.socket_path()
+        link = transport.connect(where)
+    except transport.ForeignPeer as impostor:
+        end = "the process" if impostor.pid is None else f"process {impostor.pid}"
+        checks.append(
+            Check(
+                "app",
+                "socket owner",
+                State.PROBLEM,
+                f"{where} is served by {impostor.who}, not by you: an impostor, not your "
+                "Bridgekeeper (nothing was sent to it)",
+                f"ask an administrator to end {end} (`sudo kill {impostor.pid or 'PID'}`) "
+                f"and remove {where}, then run `bridgekeeper`",
+            )
+        )
+        return False
+    except (transport.AppUnavailable, OSError):
+        return True  # what the ping says
+    if link is not None:
+        link.close()
+        checks.append(Check("app", "socket owner", State.OK, "served by you"))
+    return True
+
+
+def _reachable_check(checks: list[Check], where: str, running: bool) -> bool:
+    try:
         answer = instance.control("ping", timeout=0.0)
-        reachable = True
-        detail = f"{where} answers (Bridgekeeper {answer.get('version', '?')})"
+    except instance.AppUnresponsive as error:
+        fix = (
+            "resume it: `pkill -CONT -u $USER -x bridgekeeper`; if it still does not answer, "
+            "`pkill -KILL -u $USER -x bridgekeeper`, then run `bridgekeeper`"
+        )
+        checks.append(Check("app", "socket reachable", State.PROBLEM, str(error), fix))
+        return False
     except (
         instance.AppNotRunning,
         instance.ControlFailed,
         transport.SocketPathError,
         OSError,
     ) as error:
-        detail = str(error)
-    if reachable:
-        checks.append(Check("app", "socket reachable", State.OK, detail))
-    else:
-        fix = "bridgekeeper  (start the tray app)"
+        fix = START_FIX
         if running:
             fix = "restart Bridgekeeper (quit it from the tray, then run `bridgekeeper`)"
-        checks.append(Check("app", "socket reachable", State.PROBLEM, detail, fix))
-    return checks, config, reachable
+        checks.append(Check("app", "socket reachable", State.PROBLEM, str(error), fix))
+        return False
+    detail = f"{where} answers (Bridgekeeper {answer.get('version', '?')})"
+    checks.append(Check("app", "socket reachable", State.OK, detail))
+    return True
 
 
 def ping_argv(item: Installed) -> list[str] | None:

@@ -23,6 +23,11 @@ class AppUnresponsive(AppNotRunning):
     """The app accepted the command but did not answer in time: stopped or hung."""
 
 
+class AppUntrusted(AppNotRunning):
+    """The socket or its folder is not this user's: nothing was sent (the message says
+    what is there)."""
+
+
 class ControlFailed(Exception):
     """The app answered the command with an error (``code`` is a contract error code)."""
 
@@ -73,22 +78,30 @@ def control(command: str, timeout: float = 10.0, **fields: Any) -> dict[str, Any
     Waits up to ``timeout`` for the socket (an app that holds the lock may still be
     starting) and for the answer, at least a second. Raises ``AppNotRunning`` when no app
     of this user answers (a socket served by another user, or a folder that is not
-    safely ours, is never spoken to, nor waited for), ``AppUnresponsive`` when it does not
+    safely ours, is never spoken to, nor waited for: ``AppUntrusted``), ``AppUnresponsive``
+    when it does not
     answer in time, ``ControlFailed`` when it answers with an error.
     """
     path = transport.socket_path()
     deadline = time.monotonic() + timeout
     while True:
+        busy = False
         try:
             link = connect(path)
             problem = f"nothing listens at {path}"
         except (transport.ForeignPeer, transport.SocketPathError) as error:
-            raise AppNotRunning(str(error)) from error
+            raise AppUntrusted(str(error)) from error
         except AppUnavailable as error:
-            link, problem = None, str(error)
+            link, problem, busy = None, str(error), isinstance(error, transport.AppBusy)
         if link is not None:
             break
         if time.monotonic() >= deadline:
+            if busy:
+                raise AppUnresponsive(
+                    "Bridgekeeper listens but does not accept connections: it may be stopped "
+                    "or hung. Resume it (`pkill -CONT -u $USER -x bridgekeeper`), or quit it "
+                    "and start it again"
+                )
             raise AppNotRunning(f"Bridgekeeper is not running ({problem})")
         time.sleep(0.05)
     wait = max(1.0, deadline - time.monotonic())
