@@ -120,7 +120,9 @@ REFUSED: Final = 4
 END: Final = 5
 ALIVE: Final = 6
 
-END_GRACE_SECONDS: Final = 0.9
+END_GRACE_SECONDS: Final = 0.75
+"""After END, how long the host waits for the app's last answers: the app answers in
+milliseconds, and the host must be gone within a second of its input's end."""
 LIVENESS_TIMEOUT: Final = 10.0
 """Silence after which a waiting host gives the app up (SPEC: the hung-app rule)."""
 PROBE_INTERVAL: Final = 2.0

@@ -260,6 +260,14 @@ class AppLink:
         """Send a frame as far as the app takes it now; ``flush`` writes the rest.
         ``OSError`` when the app is gone."""
         frame = protocol.socket_frame(kind, seq, payload)
+        if not self._unsent:  # the usual case: the socket takes it all at once
+            try:
+                sent = self._sock.send(frame)
+            except BlockingIOError:
+                sent = 0
+            if sent == len(frame):
+                return
+            frame = frame[sent:]
         self._unsent.append(frame)
         self.unsent += len(frame)
         self.flush()

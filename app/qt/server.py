@@ -32,6 +32,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import errno
+import functools
 import itertools
 import json
 import logging
@@ -66,6 +67,9 @@ MAX_UNSENT = 4 * 1024 * 1024
 OUTPUT_BUDGET = 32 * 1024 * 1024
 MAX_QUEUED_WORK = 32
 MAX_QUEUED_TOTAL = 256
+TRIM_AFTER = 1024 * 1024
+"""Closed connections' buffers let go of before freed memory is handed back to the system
+(glibc keeps what a thread frees for that thread's later use)."""
 ACCEPTS_PER_ROUND = 64
 """Accepted before the socket thread reads again: a flood of connections cannot crowd out
 the hello of a host that connected among them."""
@@ -271,10 +275,18 @@ class Connection:
         self._server.changed(self)
         self._post_closed()
 
-    def close_socket(self) -> None:
+    def close_socket(self) -> int:
+        """Close the socket and let go of its buffers; how many bytes they held."""
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.close()
+        held = self._frames.buffered
+        self._frames = protocol.SocketFrames()
+        with self._lock:
+            held += len(self._out)
+            self._server.release_output(len(self._out))
+            self._out = bytearray()
+        return held
 
     def _frame(self, kind: int, seq: int, payload: bytes) -> None:
         if not self.role:
@@ -389,6 +401,8 @@ class SocketServer:
         self._spare_fd: int | None = None
         """Kept open to be closed when out of descriptors, to refuse a client."""
         self._listen_paused_until = 0.0
+        self._released = 0
+        """Bytes of closed connections' buffers let go of since memory was last returned."""
         self._refusals = _Throttled()
         self._changed: set[Connection] = set()
         self._changed_lock = threading.Lock()
@@ -712,8 +726,11 @@ class SocketServer:
                 poller.unregister(fd)
                 del self._clients[fd]
                 self._forget(connection)
-                connection.close_socket()
+                self._released += connection.close_socket()
                 connection.drop()
+        if self._released >= TRIM_AFTER:
+            self._released = 0
+            _return_free_memory()
 
     # The GUI thread.
 
@@ -754,6 +771,26 @@ def _refuse_now(sock: socket.socket, message: str) -> None:
     with contextlib.suppress(OSError):
         refuse(sock.send, message)
     sock.close()
+
+
+def _return_free_memory() -> None:
+    """Hand memory freed on the socket thread back to the system (glibc's ``malloc_trim``;
+    elsewhere nothing: other allocators return it themselves or keep it)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None  # not glibc
 
 
 def _open_spare() -> int | None:

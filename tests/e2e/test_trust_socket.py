@@ -481,7 +481,7 @@ def test_partial_frames_hold_bounded_memory_that_returns(app: AppProcess) -> Non
         for client in clients:
             client.close()
     assert one_shot(app.home, {"type": "ping", "id": 2})["ok"] is True
-    wait_for(lambda: rss_mb(pid) - baseline < 30, 10, "the app's memory to come back")
+    wait_for(lambda: rss_mb(pid) - baseline < 10, 10, "the app's memory to come back")
 
 
 def push_until_stuck(socks: list[socket.socket], data: bytes) -> None:
