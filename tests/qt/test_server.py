@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core.router import Work
 from app.main import Bridgekeeper
-from app.qt.server import Connection, SocketServer
+from app.qt.server import MAX_UNSENT, Connection, SocketServer
 from host import protocol
 from host.caller import Caller
 from host.transport import AppLink, connect
@@ -155,3 +155,53 @@ def test_an_app_that_cannot_listen_says_why_and_exits(home: Home) -> None:
     assert done.returncode == 1
     assert f"cannot listen on {home.socket}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+class HogAndOthers(BigReplies):
+    """Answers seq 9 with ``count`` of the largest replies, any other seq with one small."""
+
+    def on_request(self, connection: Connection, seq: int, payload: bytes) -> Work:
+        def work() -> None:
+            if seq == 9:
+                for n in range(self.count):
+                    connection.send_reply(seq + n, bytes([n]) * self.size)
+                self.sent = True
+            else:
+                connection.send_reply(seq, b'"small"')
+
+        return work
+
+
+def test_a_peer_that_leaves_more_than_max_unsent_unread_is_dropped_and_others_served(
+    tmp_path: Path, qtbot: QtBot
+) -> None:
+    listener = HogAndOthers(8, protocol.MAX_SOCKET_FRAME_BYTES)  # 8 MiB, read by nobody
+    assert listener.count * listener.size > MAX_UNSENT
+    server = SocketServer(str(tmp_path / "s.sock"), listener)
+    server.listen()
+    try:
+        hog = open_link(tmp_path / "s.sock")
+        hog.send(protocol.REQUEST, 9, b"later")
+        qtbot.waitUntil(lambda: listener.sent, timeout=5000)
+        qtbot.waitUntil(lambda: len(listener.closed) == 1, timeout=5000)
+        other = open_link(tmp_path / "s.sock")
+        other.send(protocol.REQUEST, 1, b"ping")
+        qtbot.waitUntil(lambda: other_replied(other), timeout=5000)
+        received = 0
+        while (frame := hog.receive()) is not None:  # what the socket held, then the end
+            received += len(frame[2])
+        assert received < listener.count * listener.size
+        hog.close()
+        other.close()
+    finally:
+        server.close()
+
+
+def other_replied(link: AppLink) -> bool:
+    link.settimeout(0.05)
+    try:
+        frame = link.receive()
+    except TimeoutError:
+        return False
+    assert frame == (protocol.REPLY, 1, b'"small"')
+    return True

@@ -1,6 +1,6 @@
 """The local socket's trust rules on real folders and sockets: what ``check_private_dir``
 accepts and refuses (never following, never repairing), who ``peer_credentials`` says is
-at the other end, and the host's parsers that must answer any frame."""
+at the other end; the caller read from argv; and the app's other folders."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ import stat
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
+from app.system import folders
 from host import protocol, transport
 from host.caller import CHROMIUM, FIREFOX, UNKNOWN, Caller, parse_caller
 
@@ -189,33 +188,6 @@ def test_socket_frames_tell_the_size_of_the_frame_in_progress() -> None:
     assert frames.in_progress() == protocol.SOCKET_HEADER.size + 1000
 
 
-HOSTILE = [
-    b"[" * 100_000 + b"]" * 100_000,
-    b'{"id": "n", "x": ' + b"[" * 1000 + b"]" * 1000 + b"}",
-    b'{"id": ' + b"9" * 10_000 + b"}",
-    b'{"id": 1' + b"0" * 10_000 + b".5}",
-    b'{"id": "a", "id": "b"}',
-    b'{"id": "\\ud800"}',
-    b"\xff\xfe",
-    b"",
-]
-
-
-@pytest.mark.parametrize("payload", HOSTILE, ids=range(len(HOSTILE)))
-def test_request_id_of_never_raises(payload: bytes) -> None:
-    rid = protocol.request_id_of(payload)
-    assert rid is None or isinstance(rid, (str, int))
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.binary(max_size=2048)
-    | st.text(max_size=512).map(lambda t: t.encode("utf-8", "surrogatepass"))
-)
-def test_request_id_of_answers_any_bytes(payload: bytes) -> None:
-    protocol.request_id_of(payload)
-
-
 ARGV: list[tuple[list[str], Caller]] = [
     ([f"chrome-extension://{ID}/"], Caller(CHROMIUM, ID)),
     ([f"chrome-extension://{ID}/", "--parent-window=42"], Caller(CHROMIUM, ID, parent_window=42)),
@@ -246,3 +218,37 @@ ARGV: list[tuple[list[str], Caller]] = [
 @pytest.mark.parametrize(("argv", "expected"), ARGV, ids=[" ".join(a) or "-" for a, _ in ARGV])
 def test_the_caller_is_only_a_form_browsers_write(argv: list[str], expected: Caller) -> None:
     assert parse_caller(argv) == expected
+
+
+def test_a_settings_folder_behind_a_link_is_used_and_its_target_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "dotfiles"
+    target.mkdir()
+    target.chmod(0o755)
+    (tmp_path / "bk").mkdir()
+    (tmp_path / "bk" / "config").symlink_to(target)
+    monkeypatch.setenv("BRIDGEKEEPER_HOME", str(tmp_path / "bk"))
+    assert folders.config_dir() == tmp_path / "bk" / "config"
+    assert mode(target) == 0o755  # never changed through a link
+
+
+def test_a_real_settings_folder_open_to_others_is_made_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "bk" / "data").mkdir(parents=True)
+    (tmp_path / "bk" / "data").chmod(0o755)
+    monkeypatch.setenv("BRIDGEKEEPER_HOME", str(tmp_path / "bk"))
+    folders.data_dir()
+    assert mode(tmp_path / "bk" / "data") == 0o700
+
+
+@as_root
+def test_a_settings_folder_of_another_user_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "bk" / "config").mkdir(parents=True)
+    os.chown(tmp_path / "bk" / "config", 54321, 54321)
+    monkeypatch.setenv("BRIDGEKEEPER_HOME", str(tmp_path / "bk"))
+    with pytest.raises(folders.FolderError, match="uid 54321"):
+        folders.config_dir()
