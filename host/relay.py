@@ -256,11 +256,17 @@ class Relay:
         """Relay the app's replies, write queued requests and keep the app's liveness in
         view, until the browser has written more (or its input ended)."""
         while (link := self._link) is not None and link.alive:
-            timeout = self._liveness(link)
-            if not link.alive:
-                return
+            if link.outstanding or link.unsent:
+                timeout = self._liveness(link)
+                if not link.alive:
+                    return
+            else:
+                self._quiet_since = None
+                timeout = -1.0
+            settled = not link.unsent and self._polled == (link, select.POLLIN, select.POLLIN)
+            poller = self._poll if settled else self._poller(link)
             browser_ready = False
-            for fd, events in self._poller(link).poll(-1 if timeout is None else timeout * 1000):
+            for fd, events in poller.poll(timeout * 1000 if timeout >= 0 else -1):
                 if fd != link.fileno():
                     browser_ready = True
                     continue
@@ -290,12 +296,9 @@ class Relay:
         self._polled = (link, browser, app)
         return self._poll
 
-    def _liveness(self, link: AppLink) -> float | None:
-        """Seconds until the next probe or the end of patience; ``None`` when nothing is
-        awaited. Gives the app up once it has said nothing for ``LIVENESS_TIMEOUT``."""
-        if not link.outstanding and not link.unsent:
-            self._quiet_since = None
-            return None
+    def _liveness(self, link: AppLink) -> float:
+        """Seconds until the next probe or the end of patience, while requests wait (-1
+        once the app is given up: it has said nothing for ``LIVENESS_TIMEOUT``)."""
         now = time.monotonic()
         if self._quiet_since is None:
             self._quiet_since = self._probed_at = now
@@ -307,7 +310,7 @@ class Relay:
                 f"may be stopped or hung{'' if link.pid is None else f' (pid {link.pid})'}. "
                 f"{HOW_TO_FIX}",
             )
-            return None
+            return -1.0
         probe = self._probed_at + protocol.PROBE_INTERVAL
         if now >= probe:
             self._probed_at = now

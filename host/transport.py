@@ -34,8 +34,12 @@ from host import protocol
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Protocol
-else:
-    Protocol = object
+
+    class PeerSocket(Protocol):
+        """What the checks need of a connected socket (``_socket`` or ``socket`` alike)."""
+
+        def getsockopt(self, level: int, option: int, buffersize: int, /) -> bytes: ...
+
 
 SOCKET_NAME = "bk.sock"
 LAUNCH_LOCK_NAME = "launch.lock"
@@ -187,12 +191,6 @@ def _not_yours_fix(path: str, uid: int) -> str:
         f"it is not yours to remove: ask an administrator to check what user "
         f"{_user_name(uid)} is doing and remove it (`sudo rm -r {path}`), {where}"
     )
-
-
-class PeerSocket(Protocol):
-    """What the checks need of a connected socket (``_socket`` or ``socket`` alike)."""
-
-    def getsockopt(self, level: int, option: int, buffersize: int, /) -> bytes: ...
 
 
 _UCRED = struct.Struct("=iII")  # struct ucred: pid, uid, gid
