@@ -340,6 +340,7 @@ class Connection:
             self._refuse("the hello frame is not valid")
             return
         self.role = role
+        self._server.greeted(self)
         log.info(
             "client %s: %s for %s extension %r (pid %s)",
             self._id,
@@ -526,16 +527,19 @@ class SocketServer:
         listening_watched = True
         try:
             while not self._stopping:
-                for fd, events in poller.poll(self._timeout_ms()):
+                timed = bool(self._no_hello or self._clocked or self._listen_paused_until)
+                for fd, events in poller.poll(self._timeout_ms() if timed else -1):
                     if fd == listening:
                         self._accept(poller)
                     elif fd == self._wake_thread.read_fd:
                         self._wake_thread.drain()
                     else:
                         self._serve_client(fd, events)
-                self._expire()
-                self._apply_changes(poller)
-                paused = time.monotonic() < self._listen_paused_until
+                if timed:
+                    self._expire()
+                if self._changed:
+                    self._apply_changes(poller)
+                paused = bool(self._listen_paused_until)
                 if paused == listening_watched:
                     poller.modify(listening, 0 if paused else READ)
                     listening_watched = not paused
@@ -668,9 +672,11 @@ class SocketServer:
             log.exception("client %s: handling its frames failed", connection.client_id)
             connection.drop()
 
+    def greeted(self, connection: Connection) -> None:
+        """``connection`` has said hello: it no longer has a deadline for it."""
+        self._no_hello.pop(connection, None)
+
     def _after_receive(self, connection: Connection) -> None:
-        if connection.role:
-            self._no_hello.pop(connection, None)
         if connection.frame_in_progress() > _SMALL_LIMIT:
             if not connection.slot and not connection.wants_slot:
                 if len(self._slots) < LARGE_FRAME_SLOTS:
@@ -682,10 +688,10 @@ class SocketServer:
                     self.changed(connection)
         elif connection.slot:
             self._release_slot(connection)
-        if connection.frame_by is None:
-            self._clocked.discard(connection)
-        else:
+        if connection.frame_by is not None:
             self._clocked.add(connection)
+        elif self._clocked:
+            self._clocked.discard(connection)
 
     def _grant(self, connection: Connection) -> None:
         connection.slot = True
