@@ -199,10 +199,15 @@ class Connection:
             return b""
 
     def received(self, data: bytes) -> None:
-        """Bytes from the peer: act on every complete frame; keep the frame clock."""
+        """Bytes from the peer: act on its complete frames."""
         self._frames.feed(data)
+        self.process()
+
+    def process(self) -> None:
+        """Act on every complete frame received, until the connection is throttled (the
+        rest wait in its buffer); keep the frame clock."""
         completed = False
-        while not (self._gone or self._finishing):
+        while not (self._gone or self._finishing or self.throttled()):
             try:
                 frame = self._frames.next_frame()
             except protocol.ProtocolError as error:
@@ -212,10 +217,23 @@ class Connection:
                 break
             completed = True
             self._frame(*frame)
-        if not self._frames.buffered:
-            self.frame_by = None
+        if not self._frames.buffered or self.throttled():
+            self.frame_by = None  # nothing in progress, or held back by us: no clock
         elif completed or self.frame_by is None:
             self.frame_by = time.monotonic() + FRAME_TIMEOUT
+
+    def throttled(self) -> bool:
+        """Its replies go unread, or its requests wait for the GUI thread: it is not read,
+        and what it sent before waits, until that changes."""
+        return (
+            len(self._out) >= PAUSE_OUTPUT
+            or self.queued_work >= MAX_QUEUED_WORK
+            or self._server.queued_total >= MAX_QUEUED_TOTAL
+        )
+
+    def holds_frames(self) -> bool:
+        """Whether frames received wait to be acted on (it was throttled)."""
+        return self._frames.buffered >= protocol.SOCKET_HEADER.size
 
     def frame_in_progress(self) -> int:
         """The size (header included) of the frame in progress, 0 when none has begun."""
@@ -240,13 +258,7 @@ class Connection:
         with self._lock:
             if self._gone or (self._finishing and not self._out):
                 return None
-            reading = not (
-                self._finishing
-                or self.wants_slot
-                or len(self._out) >= PAUSE_OUTPUT
-                or self.queued_work >= MAX_QUEUED_WORK
-                or self._server.queued_total >= MAX_QUEUED_TOTAL
-            )
+            reading = not (self._finishing or self.wants_slot or self.throttled())
             return (READ if reading else 0) | (WRITE if self._out else 0)
 
     def work_queued(self) -> None:
@@ -676,6 +688,14 @@ class SocketServer:
         """``connection`` has said hello: it no longer has a deadline for it."""
         self._no_hello.pop(connection, None)
 
+    def _resume(self, connection: Connection) -> None:
+        try:
+            connection.process()
+            self._after_receive(connection)
+        except Exception:
+            log.exception("client %s: handling its frames failed", connection.client_id)
+            connection.drop()
+
     def _after_receive(self, connection: Connection) -> None:
         if connection.frame_in_progress() > _SMALL_LIMIT:
             if not connection.slot and not connection.wants_slot:
@@ -725,6 +745,8 @@ class SocketServer:
             fd = connection.fileno()
             if self._clients.get(fd) is not connection:
                 continue  # closed already
+            if connection.holds_frames() and not connection.throttled():
+                self._resume(connection)  # what it sent while throttled
             wants = connection.wants()
             if wants is not None:
                 poller.modify(fd, wants)
@@ -808,7 +830,7 @@ def _open_spare() -> int | None:
 
 def _connection_limit() -> int:
     """``MAX_CONNECTIONS``, or fewer when the process may not open that many descriptors
-    (Qt and the rest keep a hundred or so)."""
+    (Qt and the rest keep a hundred or so), but never fewer than 16."""
     try:
         import resource
 
@@ -817,7 +839,7 @@ def _connection_limit() -> int:
         return MAX_CONNECTIONS
     if soft == resource.RLIM_INFINITY:
         return MAX_CONNECTIONS
-    return max(16, min(MAX_CONNECTIONS, soft - 128))
+    return min(MAX_CONNECTIONS, max(16, soft - 128))
 
 
 class _Pipe:
