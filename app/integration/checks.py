@@ -230,8 +230,18 @@ def global_checks() -> tuple[list[Check], Settings | None, bool]:
     try:
         config = settings.load()
     except settings.SettingsError as error:
+        # The app reads it the same way and fails closed: it serves no extension.
         config = None
-        checks.append(Check("settings", "readable", State.PROBLEM, str(error), "see the message"))
+        checks.append(
+            Check(
+                "settings",
+                "readable",
+                State.PROBLEM,
+                f"{error}; until then Bridgekeeper serves no extension",
+                f"fix or move away {settings.settings_file()}, then "
+                "bridgekeeper install --extension ID",
+            )
+        )
     if config is not None:
         if config.extensions:
             for ext in config.extensions:

@@ -106,7 +106,9 @@ def settings_file(config: Path | None = None) -> Path:
 
 
 def load(path: Path | None = None) -> Settings:
-    """The settings at ``path`` (default: the config folder's); empty when absent."""
+    """The settings at ``path`` (default: the config folder's); empty when absent.
+    Anything else that is not a settings file this version understands raises
+    ``SettingsError``, never another exception: the allow-list fails closed on it."""
     path = path or settings_file()
     try:
         text = path.read_text(encoding="utf-8")
@@ -114,14 +116,24 @@ def load(path: Path | None = None) -> Settings:
         return Settings()
     except OSError as error:
         raise SettingsError(f"cannot read {path}: {error}") from error
-    try:
-        data = json.loads(text)
-    except ValueError as error:
+    except UnicodeDecodeError as error:
         raise SettingsError(
-            f"{path} is not valid JSON ({error}); fix or delete it, then run "
+            f"{path} is not UTF-8 text ({error}); fix or delete it, then run "
             "`bridgekeeper install --extension ID` again"
         ) from error
-    if not isinstance(data, dict) or not isinstance(data.get("version"), int):
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        why = "it nests too deep" if isinstance(error, RecursionError) else error
+        raise SettingsError(
+            f"{path} is not valid JSON ({why}); fix or delete it, then run "
+            "`bridgekeeper install --extension ID` again"
+        ) from error
+    if (
+        not isinstance(data, dict)
+        or isinstance(data.get("version"), bool)
+        or not isinstance(data.get("version"), int)
+    ):
         raise SettingsError(f"{path} has no version number; fix or delete it")
     if data["version"] > VERSION:
         raise SettingsError(
@@ -158,13 +170,19 @@ def save(settings: Settings, path: Path | None = None) -> None:
 class AllowList:
     """The app's policy: only allowed extensions are served. Re-reads the settings when
     the file changes, so `bridgekeeper install --extension` takes effect at once. Safe to
-    ask from any thread (the socket thread answers untrusted callers itself)."""
+    ask from any thread (the socket thread answers untrusted callers itself).
+
+    Fails closed: while the file cannot be read, no extension is allowed (``problem``
+    says why; the log has it, and `bridgekeeper status` shows it), never the list read
+    before."""
 
     def __init__(self, path: Path | None = None) -> None:
         self._path = path or settings_file()
-        self._stamp: tuple[int, int, int] | None = None
+        self._stamp: tuple[int, ...] | None = None
         self._settings = Settings()
         self._lock = threading.Lock()
+        self.problem = ""
+        """Why no extension is allowed now, or "" while the file is read fine."""
 
     def _current(self) -> Settings:
         with self._lock:
@@ -173,17 +191,30 @@ class AllowList:
     def _reread(self) -> Settings:
         try:
             st = self._path.stat()
-            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+            stamp: tuple[int, ...] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
         except FileNotFoundError:
-            stamp = (0, 0, 0)
-        if stamp != self._stamp:
-            self._stamp = stamp
-            try:
-                self._settings = load(self._path)
-            except SettingsError as error:
-                # Fail closed: serving everyone because the file is unreadable is worse.
-                log.error("%s; no extension is allowed until it is fixed", error)
-                self._settings = Settings()
+            stamp = ()
+        except OSError as error:
+            return self._closed(None, f"cannot read {self._path}: {error}")
+        if stamp == self._stamp:
+            return self._settings
+        # The stamp and what was read from the file change together, or not at all.
+        try:
+            settings = load(self._path)
+        except SettingsError as error:
+            return self._closed(stamp, str(error))
+        except Exception as error:  # a bug in load must not leave the old list in force
+            log.exception("reading %s failed", self._path)
+            return self._closed(stamp, f"cannot read {self._path}: {error!r}")
+        self._stamp, self._settings, self.problem = stamp, settings, ""
+        return settings
+
+    def _closed(self, stamp: tuple[int, ...] | None, problem: str) -> Settings:
+        # Fail closed: serving anyone because the file is unreadable is worse. Logged once
+        # for each version of the file and each reason, not at every request.
+        if (stamp, problem) != (self._stamp, self.problem):
+            log.error("%s; no extension is allowed until it is fixed", problem)
+        self._stamp, self._settings, self.problem = stamp, Settings(), problem
         return self._settings
 
     def is_allowed(self, caller: Caller) -> bool:
