@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import math
 import sys
 from typing import Any
 
 from app.commands.common import Exit, fail
 from app.core.control import unknown_key
-from app.core.decisions import DecisionsFileError, DecisionStore
+from app.core.decisions import CREATED_LATEST, DecisionsFileError, DecisionStore
+from app.core.text import neutralise
 from app.system import folders
 from app.system.instance import AppNotRunning, ControlFailed, control
 
@@ -74,7 +76,10 @@ def list_decisions(_args: argparse.Namespace) -> int:
     except (ControlFailed, _Unanswered) as error:
         return fail(str(error))
     if answer is not None:
-        entries: list[dict[str, Any]] = answer["decisions"]
+        listed = answer.get("decisions")
+        if not isinstance(listed, list):
+            return fail("Bridgekeeper answered without a list of decisions; see its log")
+        entries = [entry for entry in listed if isinstance(entry, dict)]
         if answer.get("problem"):
             print(f"bridgekeeper: {answer['problem']}", file=sys.stderr)
     else:
@@ -86,26 +91,34 @@ def list_decisions(_args: argparse.Namespace) -> int:
         print("No remembered decisions.")
         return Exit.OK
     rows = [["KEY", "DECISION", "BROWSER", "EXTENSION", "TYPE", "ACTION", "SITE", "SINCE"]]
+    columns = ("id", "decision", "family", "extension", "type", "action", "site")
     for entry in entries:
-        when = datetime.datetime.fromtimestamp(entry["created"]).strftime("%Y-%m-%d %H:%M")
-        rows.append(
-            [
-                entry["id"],
-                entry["decision"],
-                entry["family"],
-                entry["extension"],
-                entry["type"],
-                entry["action"],
-                entry["site"] or "-",
-                when,
-            ]
-        )
+        # Keys carry what extensions sent: shown like everywhere else, nothing hidden.
+        cells = [_cell(entry.get(name)) for name in columns]
+        rows.append([*cells[:6], cells[6] or "-", _since(entry.get("created"))])
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
         print(
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         )
     return Exit.OK
+
+
+def _cell(value: object) -> str:
+    return neutralise(value, multiline=False) if isinstance(value, str) else "?"
+
+
+def _since(created: object) -> str:
+    """A remembered decision's date; "?" for what no clock gave (the store refuses such a
+    file, but an older app may answer with one)."""
+    if (
+        isinstance(created, bool)
+        or not isinstance(created, int | float)
+        or not math.isfinite(created)
+        or not 0 <= created <= CREATED_LATEST
+    ):
+        return "?"
+    return datetime.datetime.fromtimestamp(created).strftime("%Y-%m-%d %H:%M")
 
 
 def forget(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
