@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from app.core.text import neutralise
 from app.integration import manifests
 from app.integration.browsers import (
     BROWSERS,
@@ -245,9 +246,12 @@ def global_checks() -> tuple[list[Check], Settings | None, bool]:
     if config is not None:
         if config.extensions:
             for ext in config.extensions:
-                named = f" ({ext.name})" if ext.name else ""
+                # A name may come from the extension's own manifest: shown like its text.
+                name = neutralise(ext.name, multiline=False)
+                named = f" ({name})" if name else ""
+                ident = neutralise(ext.id, multiline=False)
                 checks.append(
-                    Check("settings", "allowed", State.OK, f"{ext.family}: {ext.id}{named}")
+                    Check("settings", "allowed", State.OK, f"{ext.family}: {ident}{named}")
                 )
         else:
             checks.append(

@@ -372,6 +372,14 @@ def test_status_lists_browsers_manifests_app_and_allowed(home: Home) -> None:
     assert any(line.startswith("[FAIL] app           running") for line in lines)
 
 
+def test_status_shows_what_draws_nothing_in_an_allowed_name(home: Home) -> None:
+    path = settings.settings_file(home.bk_home / "config")
+    settings.save(settings.Settings([Extension(CHROMIUM, CHROME_ID, "Wallet\u202e\u3164")]), path)
+    done = bk(home, "status", env=fake_browsers(home))
+    assert f"chromium: {CHROME_ID} (Wallet[RLO U+202E][U+3164])" in done.stdout
+    assert "\u202e" not in done.stdout
+
+
 def test_every_spec_browser_name_is_in_the_table() -> None:
     spec = "firefox librewolf waterfox tor-browser chrome chrome-beta chrome-dev chromium edge"
     for name in [*spec.split(), "brave", "vivaldi", "opera", "chrome-canary"]:
