@@ -70,7 +70,8 @@ def _refusal(kind: PromptKind) -> Decision:
 
 class UnattendedPresenter:
     """The presenter of an app without dialogs: shows nothing and never answers, so each
-    request waits until it times out, is cancelled, or the app is paused."""
+    request, in its turn at the front, waits until it times out, is cancelled, or the app
+    is paused."""
 
     def show(self, prompt: Prompt, waiting: int) -> None:
         log.warning(
