@@ -1,6 +1,7 @@
-// Bridgekeeper client for WebExtensions: copy this file into your extension.
-// Works in Chromium-family browsers and Firefox (MV3 or MV2), in pages and background
-// scripts; needs the "nativeMessaging" permission. Documentation: README.md beside it.
+// Bridgekeeper client for WebExtensions: the npm package bridgekeeper-client (an ES module,
+// no dependencies; types in bridgekeeper.d.ts). Works in Chromium-family browsers and
+// Firefox (MV3 or MV2), in pages, service workers and background scripts; needs the
+// "nativeMessaging" permission. Documentation: README.md beside it.
 
 export const HOST = "org.bridgekeeper.host";
 
