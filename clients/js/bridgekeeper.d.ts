@@ -38,9 +38,9 @@ export class BridgekeeperError extends Error {
 /** Options of one request. */
 export type RequestOptions = {
   /**
-   * Milliseconds to wait for the reply; 0 waits for ever. Default: the message's own
-   * `timeout` (seconds, 60 when absent) plus 10 s, so the app's own answer ("reason":
-   * "timeout") normally comes first.
+   * Milliseconds to wait for the reply; 0 (the default) waits for Bridgekeeper's answer,
+   * which always comes: a prompt's own countdown starts when its dialog is shown, so one
+   * waiting behind others may take longer than its `timeout` seconds.
    */
   timeout?: number;
 };

@@ -124,13 +124,13 @@ describe("request() over sendNativeMessage", LIMIT, () => {
     assert.equal(error.message, "no reply within 30 ms");
   });
 
-  test("the default timeout is the message's own plus 10 s (60 s when absent)", async () => {
+  test("by default no timer: Bridgekeeper's own answer ends the request", async () => {
     runtime.oneShot = async () => ok(null, {});
     assert.deepEqual(
       await timerDelays(() => request({ type: "confirm", title: "t", timeout: 5 })),
-      [15_000],
+      [],
     );
-    assert.deepEqual(await timerDelays(() => request({ type: "confirm", title: "t" })), [70_000]);
+    assert.deepEqual(await timerDelays(() => request({ type: "confirm", title: "t" })), []);
   });
 
   test("timeout 0 waits for ever: no timer at all", async () => {
@@ -239,13 +239,13 @@ describe("connect(): a port", LIMIT, () => {
     assert.deepEqual(await patient, { pong: true });
   });
 
-  test("the default timeout is the message's own plus 10 s", async () => {
+  test("by default no timer: a request waiting behind others is not given up", async () => {
     const delays = await timerDelays(async () => {
       const waiting = bk.request({ type: "choose", id: "c", title: "t", options: [], timeout: 600 });
       port.reply(ok("c", {}));
       await waiting;
     });
-    assert.deepEqual(delays, [610_000]);
+    assert.deepEqual(delays, []);
   });
 
   test("cancel(id) sends a cancel for it; the target rejects with code cancelled", async () => {
