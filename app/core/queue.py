@@ -266,12 +266,10 @@ class PromptQueue:
         if self._paused:
             self._deliver(entry, Outcome(_refusal(kind), "paused"))
             return
-        if remember_key is not None:
-            stored = self._decisions.lookup(remember_key)
-            if stored is not None:
-                decision: Decision = "allow" if stored == "allow" else "deny"
-                self._deliver(entry, Outcome(decision, "remembered", remembered=True))
-                return
+        remembered = self._from_memory(entry)
+        if remembered is not None:
+            self._deliver(entry, remembered)
+            return
         busy = self._busy(caller)
         if busy:
             request.reply_error(protocol.BUSY, busy)
@@ -390,6 +388,12 @@ class PromptQueue:
     # -- helpers ------------------------------------------------------------------------
 
     def _show_front(self) -> None:
+        # A request that waited behind one the user answered with "Remember this decision"
+        # is answered from memory when its turn comes, as it would have been on arrival.
+        while self._pending and (outcome := self._from_memory(self._pending[0])) is not None:
+            self._deliver(self._pending.pop(0), outcome)
+        if not self._pending:
+            return
         # The countdown starts now, before the presenter is called: a dialog that fails
         # to show still times out.
         entry = self._pending[0]
@@ -400,6 +404,16 @@ class PromptQueue:
             )
             entry.timer = self._scheduler.call_later(timeout, lambda: self._expire(entry))
         self._call_presenter("show", entry.prompt, len(self._pending) - 1)
+
+    def _from_memory(self, entry: _Pending) -> Outcome | None:
+        """The remembered outcome of ``entry``, or None (nothing stored, or no key)."""
+        if entry.remember_key is None:
+            return None
+        stored = self._decisions.lookup(entry.remember_key)
+        if stored is None:
+            return None
+        decision: Decision = "allow" if stored == "allow" else "deny"
+        return Outcome(decision, "remembered", remembered=True)
 
     def _tell_waiting(self) -> None:
         if self._pending:

@@ -537,6 +537,30 @@ def test_remembered_decision_is_stored_and_answers_next_request_at_once(rig: Rig
     )
 
 
+def test_requests_waiting_behind_a_remembered_answer_are_answered_from_memory(
+    rig: Rig,
+) -> None:
+    client = FakeClient()
+    first = rig.send(client, confirm(action="open-tab", site="https://example.com"))
+    other = rig.send(client, confirm(rid=2, title="other", action="close-tab"))
+    same = rig.send(client, confirm(rid=3, action="open-tab", site="https://example.com"))
+    rig.answer(Answer("deny", remember=True))
+    assert client.replies[first]["result"]["reason"] == "user"
+    assert same not in client.replies  # behind "other", which still asks
+    assert rig.presenter.current is not None
+    assert rig.presenter.current.title == "other"
+    rig.answer(Answer("allow"))
+    assert client.replies[other]["result"]["reason"] == "user"
+    assert client.replies[same]["result"] == {
+        "decision": "deny",
+        "reason": "remembered",
+        "remembered": True,
+    }
+    assert [p.title for p in rig.presenter.shown] == ["Allow it?", "other"]
+    assert rig.queue.pending == 0
+    assert rig.clock.scheduled == 0
+
+
 def test_remember_without_action_or_on_close_stores_nothing(rig: Rig) -> None:
     client = FakeClient()
     rig.send(client, confirm())
