@@ -3,7 +3,8 @@ Linux, macOS and Windows: one table of data (``BROWSERS``), read by a few small 
 
 Chromium family: the manifest lists ``allowed_origins``; Firefox family:
 ``allowed_extensions``. On Windows the manifest file may live anywhere; the browser finds it
-through the default value of ``HKCU\\Software\\<vendor>\\NativeMessagingHosts\\<name>``.
+through the default value of ``HKCU\\Software\\<vendor>\\NativeMessagingHosts\\<name>``
+(or the same key under HKLM: ``registry_keys``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.system.registry import Registry, WindowsRegistry
+from app.system.registry import HIVE_NAMES, Hive, Registry, View, WindowsRegistry
 from host.caller import CHROMIUM, FIREFOX
 from host.protocol import HOST_NAME
 
@@ -54,8 +55,14 @@ class OnWindows:
     executables: tuple[str, ...]
     """Relative to %ProgramFiles%, %ProgramFiles(x86)% or %LOCALAPPDATA% (``\\``-separated)."""
     vendor: str
-    """The vendor path in ``HKCU\\Software\\<vendor>\\NativeMessagingHosts``. Channels of one
-    browser share it (so they share one registration)."""
+    """The vendor path in ``Software\\<vendor>\\NativeMessagingHosts`` that the browser reads
+    (browsers sharing it share one registration). Where each comes from: Chromium's
+    launch_context_win.cc reads ``Google\\Chrome`` in every build, and ``Chromium`` first
+    in builds not branded Google Chrome (Chromium itself, Brave, Vivaldi, Opera; brave-core
+    patches none of it, KeePassXC registers Brave and Vivaldi there); Edge reads
+    ``Microsoft\\Edge`` (Microsoft's native messaging page); Gecko's NativeManifests.sys.mjs
+    reads ``Mozilla`` whatever the fork (Waterfox's copy does; KeePassXC registers
+    LibreWolf there)."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +169,7 @@ BROWSERS: tuple[Browser, ...] = (
         mac_app="LibreWolf.app",
         mac_dir=f"{_MAC_SUPPORT}/LibreWolf/{_NMH}",
         win_exe=(r"LibreWolf\librewolf.exe",),
-        win_vendor="LibreWolf",
+        win_vendor="Mozilla",
         processes=("librewolf",),
     ),
     _firefox(
@@ -174,7 +181,7 @@ BROWSERS: tuple[Browser, ...] = (
         mac_app="Waterfox.app",
         mac_dir=f"{_MAC_SUPPORT}/Waterfox/{_NMH}",
         win_exe=(r"Waterfox\waterfox.exe",),
-        win_vendor="Waterfox",
+        win_vendor="Mozilla",
         processes=("waterfox",),
     ),
     # Tor Browser is self-contained: its launcher makes <install>/Browser its HOME.
@@ -279,7 +286,7 @@ BROWSERS: tuple[Browser, ...] = (
         mac_app="Brave Browser.app",
         mac_data="BraveSoftware/Brave-Browser",
         win_exe=(r"BraveSoftware\Brave-Browser\Application\brave.exe",),
-        win_vendor=r"BraveSoftware\Brave-Browser",
+        win_vendor=r"Google\Chrome",
         processes=("brave",),
     ),
     _chromium(
@@ -292,7 +299,7 @@ BROWSERS: tuple[Browser, ...] = (
         mac_app="Vivaldi.app",
         mac_data="Vivaldi",
         win_exe=(r"Vivaldi\Application\vivaldi.exe",),
-        win_vendor="Vivaldi",
+        win_vendor=r"Google\Chrome",
         processes=("vivaldi",),
     ),
     _chromium(
@@ -305,7 +312,7 @@ BROWSERS: tuple[Browser, ...] = (
         mac_app="Opera.app",
         mac_data="com.operasoftware.Opera",
         win_exe=(r"Programs\Opera\opera.exe", r"Opera\opera.exe"),
-        win_vendor=r"Opera Software\Opera Stable",
+        win_vendor=r"Google\Chrome",
         processes=("opera",),
     ),
 )
@@ -333,8 +340,39 @@ def browser_label(executable: str | None, family: str) -> str:
 
 
 def registry_key(vendor: str) -> str:
-    """The key (under HKCU) whose default value is the manifest path."""
+    """The key (under HKCU or HKLM) whose default value is the manifest path."""
     return rf"Software\{vendor}\NativeMessagingHosts\{HOST_NAME}"
+
+
+@dataclass(frozen=True)
+class RegistryKey:
+    """A registry key a browser reads our manifest's path from, in one view."""
+
+    hive: Hive
+    view: View
+    key: str
+
+    def __str__(self) -> str:
+        """As regedit shows it: the 32-bit view of HKLM lives under WOW6432Node."""
+        key = self.key
+        if self.hive == "HKLM" and self.view == 32:
+            key = key.replace("Software\\", "Software\\WOW6432Node\\", 1)
+        return f"{HIVE_NAMES[self.hive]}\\{key}"
+
+
+def registry_keys(browser: Browser, hive: Hive) -> tuple[RegistryKey, ...]:
+    """The keys to write so that ``browser`` finds our manifest in ``hive``, in the order
+    it reads them. Chromium (launch_context_win.cc, GetManifestPath) and Gecko
+    (NativeManifests.sys.mjs, _winLookup) read HKCU before HKLM, and in HKLM the 32-bit
+    view (WOW6432Node) before the 64-bit one, both asked for explicitly whatever the
+    browser's own bitness. Under HKCU\\Software both views are one shared key, so one
+    write serves both; in HKLM both views get the key, as a stale 32-bit one would win."""
+    if browser.windows is None:
+        return ()
+    key = registry_key(browser.windows.vendor)
+    if hive == "HKCU":
+        return (RegistryKey("HKCU", 64, key),)
+    return (RegistryKey("HKLM", 32, key), RegistryKey("HKLM", 64, key))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ The build (about a minute here) is cached in ``build/bundle-cache/<hash of the i
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -103,6 +102,8 @@ def bundle() -> Bundle:
     out = cache / inputs_hash()
     # Several test sessions may run at once on this machine: one builds, the others wait.
     with open(cache / "lock", "w") as lock:
+        import fcntl  # the bundle tests run on Linux only
+
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (out / "complete").exists():
             (out / "complete").touch()
@@ -544,7 +545,7 @@ def test_tarball_install_without_a_terminal_does_not_start_at_login(
     assert "is not on your PATH" in done.stdout
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("dpkg"), reason="needs root and dpkg")
+@pytest.mark.dpkg
 def test_deb_installs_and_purges_leaving_nothing(bundle: Bundle, tmp_path: Path) -> None:
     fields = subprocess.run(
         ["dpkg-deb", "-f", str(bundle.deb), "Package", "Version", "Depends"],

@@ -27,6 +27,7 @@ import pytest
 from app import __version__
 from host import protocol
 from tests.support.harness import Home, HostProcess, app_command, read_frame, start_app, temp_home
+from tests.support.needs import require
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "clients" / "js"
@@ -313,6 +314,7 @@ class Port:
 
 @pytest.fixture(scope="module")
 def paused_app() -> Iterator[tuple[Home, Port]]:
+    require("app_transport")
     with temp_home() as home:
         app = start_app(home)
         host: HostProcess | None = None

@@ -23,6 +23,8 @@ from tests.support.machine import (
     launcher,
 )
 
+pytestmark = [pytest.mark.app_transport, pytest.mark.linux_folders]
+
 LINE = re.compile(r"^\[( ok |FAIL|warn|skip| -- )\] (\S+)\s+(.+?)\s{2,}|^ {21}fix: ")
 
 

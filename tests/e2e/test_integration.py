@@ -42,6 +42,8 @@ from tests.support.machine import (
     read_json,
 )
 
+pytestmark = [pytest.mark.app_transport, pytest.mark.linux_folders]
+
 # --- settings ----------------------------------------------------------------------
 
 

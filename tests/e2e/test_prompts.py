@@ -29,6 +29,8 @@ from tests.support.harness import (
     wait_for,
 )
 
+pytestmark = pytest.mark.app_transport
+
 SITE = "https://example.com"
 KEY = DecisionKey("chromium", CHROME_ID, "confirm", "open-tab", SITE)
 FIREFOX_ARGV = ["/home/u/.mozilla/native-messaging-hosts/org.bridgekeeper.host.json", FIREFOX_ID]

@@ -19,6 +19,9 @@ from tests.support.machine import (
     fake_browsers,
 )
 
+# Browsers are found by executables on PATH and manifests go where Linux browsers read.
+pytestmark = pytest.mark.linux_folders
+
 
 @pytest.fixture
 def desktop_home(home: Home, monkeypatch: pytest.MonkeyPatch) -> Home:

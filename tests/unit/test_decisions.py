@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -232,7 +231,7 @@ def test_sigkill_during_50_writes_always_leaves_a_readable_file(tmp_path: Path) 
         assert writer.stdout is not None
         assert writer.stdout.readline() == b"ready\n"
         time.sleep(delay)  # a subprocess's timing, not Qt: no event loop to wait on
-        writer.send_signal(signal.SIGKILL)
+        writer.kill()  # SIGKILL; TerminateProcess on Windows
         writer.wait()
         writer.stdout.close()
         store = DecisionStore(folder)
