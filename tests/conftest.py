@@ -22,12 +22,6 @@ settings.load_profile("bridgekeeper")
 # In-process Qt tests (pytest-qt's qapp) have no display here: without this, Qt aborts.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-# Hosted CI runners (CI=true) are shared and slow at times: hypothesis's per-example
-# deadline flags slow examples, which checks the runner, not the code.
-settings.register_profile("ci", deadline=None)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
-
 
 def pytest_configure(config: pytest.Config) -> None:
     for name, (what, _missing) in NEEDS.items():
