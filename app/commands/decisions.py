@@ -15,8 +15,10 @@ from typing import Any
 from app.commands.common import Exit, fail
 from app.core.control import unknown_key
 from app.core.decisions import DecisionsFileError, DecisionStore
-from app.system import folders
+from app.core.text import neutralise
+from app.system import folders, policy, settings
 from app.system.instance import AppNotRunning, ControlFailed, control
+from host.caller import CHROMIUM
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,7 +29,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     decisions.set_defaults(command=lambda _args: _usage(decisions))
     actions = decisions.add_subparsers(title="commands", metavar="COMMAND")
-    listing = actions.add_parser("list", help="list remembered decisions and their keys")
+    listing = actions.add_parser(
+        "list", help="list remembered decisions and their keys (KEY is what forget takes)"
+    )
     listing.set_defaults(command=list_decisions)
     forgetting = actions.add_parser("forget", help="forget one remembered decision, or all")
     forgetting.add_argument("key", nargs="?", help="the KEY `decisions list` shows")
@@ -85,27 +89,62 @@ def list_decisions(_args: argparse.Namespace) -> int:
     if not entries:
         print("No remembered decisions.")
         return Exit.OK
-    rows = [["KEY", "DECISION", "BROWSER", "EXTENSION", "TYPE", "ACTION", "SITE", "SINCE"]]
+    for line in decision_table(entries, _extension_names()):
+        print(line)
+    return Exit.OK
+
+
+WIDTH = 100
+"""The table fits this many columns (a terminal's default is 80-120)."""
+
+
+def _extension_names() -> dict[tuple[str, str], str]:
+    try:
+        config = settings.load()
+    except settings.SettingsError:
+        return {}
+    return {(ext.family, ext.id): ext.name for ext in config.effective if ext.name}
+
+
+def _cell(text: str) -> str:
+    """An extension's text, one line, nothing invisible or reordering."""
+    return neutralise(text, multiline=False)
+
+
+def decision_table(entries: list[dict[str, Any]], names: dict[tuple[str, str], str]) -> list[str]:
+    """Remembered decisions as lines of at most ``WIDTH`` columns: extensions by name
+    (their id when they have none), long cells cut with an ellipsis."""
+    rows = [["KEY", "DECISION", "EXTENSION", "TYPE", "ACTION", "SITE", "SINCE"]]
     for entry in entries:
-        when = datetime.datetime.fromtimestamp(entry["created"]).strftime("%Y-%m-%d %H:%M")
+        family = "Chromium" if entry["family"] == CHROMIUM else "Firefox"
+        name = names.get((entry["family"], entry["extension"])) or entry["extension"]
+        when = datetime.datetime.fromtimestamp(entry["created"]).strftime("%Y-%m-%d")
         rows.append(
             [
                 entry["id"],
                 entry["decision"],
-                entry["family"],
-                entry["extension"],
+                f"{_cell(name)} ({family})",
                 entry["type"],
-                entry["action"],
-                entry["site"] or "-",
+                _cell(entry["action"]),
+                _cell(entry["site"] or "-"),
                 when,
             ]
         )
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    for row in rows:
-        print(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        )
-    return Exit.OK
+    flexible = (2, 4, 5)  # extension, action, site: cut the widest first
+    while sum(widths) + 2 * (len(widths) - 1) > WIDTH:
+        widest = max(flexible, key=lambda column: widths[column])
+        if widths[widest] <= 12:
+            break
+        widths[widest] -= 1
+    return [
+        "  ".join(_fit(cell, width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+
+
+def _fit(cell: str, width: int) -> str:
+    return cell.ljust(width) if len(cell) <= width else cell[: width - 1] + "\u2026"
 
 
 def forget(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -138,6 +177,12 @@ def forget(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _pause(paused: bool) -> int:
+    managed = policy.load()
+    if paused and not managed.pause:
+        return fail(
+            "pausing prompts is turned off by the system policy "
+            f"({managed.source}); requests keep showing their dialogs"
+        )
     try:
         answer = _running_app("pause" if paused else "resume")
     except (ControlFailed, _Unanswered) as error:
