@@ -97,7 +97,8 @@ def _save_and_refresh(config: Settings) -> list[Action] | int:
     try:
         settings.save(config)
     except OSError as error:
-        return fail(f"cannot save the settings ({reason(error)}); nothing was changed")
+        where = settings.settings_file()
+        return fail(f"cannot save the settings ({reason(error, where)}); nothing was changed")
     try:
         host = manifests.host_path()
     except OSError as error:

@@ -164,9 +164,14 @@ def run_install(args: argparse.Namespace) -> int:
     try:
         if changed:
             settings.save(config)
+    except OSError as error:
+        where = settings.settings_file()
+        return fail(f"cannot save the settings ({reason(error, where)}); nothing was changed")
+    try:
         host = manifests.host_path()
     except OSError as error:
-        return fail(f"cannot write {reason(error)}; nothing was registered")
+        where = manifests.expected_host_path()
+        return fail(f"cannot write the host launcher ({reason(error, where)}); nothing registered")
     machine = current_machine()
     actions = install(machine, config, host, browsers, user_data_dir)
     # Manifests written earlier must allow the new extensions too.
@@ -256,7 +261,7 @@ def _install_system(args: argparse.Namespace, browsers: list[Browser] | None) ->
     try:
         host = system_host(root)
     except OSError as error:
-        return fail(f"cannot write {reason(error)}; nothing was registered")
+        return fail(f"cannot write the host launcher ({reason(error)}); nothing registered")
     config = Settings(policy=managed)
     actions = install_system(system_machine(root), config, host, browsers)
     for action in actions:

@@ -50,8 +50,9 @@ class Action:
         return f"{self.what:<9}  {self.browser:<13}  {self.detail}"
 
 
-def reason(error: OSError) -> str:
-    """An ``OSError`` as a user reads it: what happened, to which file, without a traceback."""
+def reason(error: OSError, path: Path | None = None) -> str:
+    """An ``OSError`` as a user reads it: the file, then what happened, no traceback. A
+    temporary file's name is replaced by ``path``, the file being written."""
     what = {
         errno.ENOSPC: "the disk is full",
         errno.EDQUOT: "the disk quota is used up",
@@ -60,6 +61,8 @@ def reason(error: OSError) -> str:
         errno.EPERM: "not permitted",
     }.get(error.errno or 0, error.strerror or str(error))
     where = error.filename
+    if path is not None and (where is None or str(where).endswith(".tmp")):
+        where = path
     return f"{where}: {what}" if where and str(where) not in what else what
 
 
@@ -133,7 +136,8 @@ def _write_all(
         try:
             what = write_location(location, host, config, machine)
         except OSError as error:
-            actions.append(Action(location.subject, "failed", reason(error), location.path))
+            failure = reason(error, location.path)
+            actions.append(Action(location.subject, "failed", failure, location.path))
             continue
         actions.append(Action(location.subject, what, _where(location), location.path))
     return actions
@@ -299,8 +303,9 @@ def repair(machine: Machine, config: Settings, host: Path) -> list[Action]:
         try:
             what = write_location(location, host, config, machine)
         except OSError as error:
-            log.warning("cannot repair %s: %s", location.path, reason(error))
-            actions.append(Action(location.subject, "failed", reason(error), location.path))
+            failure = reason(error, location.path)
+            log.warning("cannot repair %s", failure)
+            actions.append(Action(location.subject, "failed", failure, location.path))
             continue
         if what == "wrote":
             log.info(
