@@ -309,9 +309,10 @@ def repair(machine: Machine, config: Settings, host: Path) -> list[Action]:
             continue
         if what == "wrote":
             log.info(
-                "repaired the %s manifest %s (host was %s, now %s)",
+                "repaired the %s manifest %s%s (host was %s, now %s)",
                 location.browser.label,
                 location.path,
+                " and the host copy in its Flatpak" if location.sandbox is not None else "",
                 before,
                 _manifest_path_field(location.path),
             )
