@@ -18,7 +18,6 @@ from app.core.decisions import DecisionsFileError, DecisionStore
 from app.core.text import neutralise
 from app.system import folders, policy, settings
 from app.system.instance import AppNotRunning, ControlFailed, control
-from host.caller import CHROMIUM
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -113,17 +112,17 @@ def _cell(text: str) -> str:
 
 def decision_table(entries: list[dict[str, Any]], names: dict[tuple[str, str], str]) -> list[str]:
     """Remembered decisions as lines of at most ``WIDTH`` columns: extensions by name
-    (their id when they have none), long cells cut with an ellipsis."""
+    (their id when they have none), long cells cut with an ellipsis (the site and action
+    first, the extension's name last; the KEY never)."""
     rows = [["KEY", "DECISION", "EXTENSION", "TYPE", "ACTION", "SITE", "SINCE"]]
     for entry in entries:
-        family = "Chromium" if entry["family"] == CHROMIUM else "Firefox"
         name = names.get((entry["family"], entry["extension"])) or entry["extension"]
         when = datetime.datetime.fromtimestamp(entry["created"]).strftime("%Y-%m-%d")
         rows.append(
             [
                 entry["id"],
                 entry["decision"],
-                f"{_cell(name)} ({family})",
+                _cell(name),
                 entry["type"],
                 _cell(entry["action"]),
                 _cell(entry["site"] or "-"),
@@ -131,12 +130,12 @@ def decision_table(entries: list[dict[str, Any]], names: dict[tuple[str, str], s
             ]
         )
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    flexible = (2, 4, 5)  # extension, action, site: cut the widest first
-    while sum(widths) + 2 * (len(widths) - 1) > WIDTH:
-        widest = max(flexible, key=lambda column: widths[column])
-        if widths[widest] <= 12:
-            break
-        widths[widest] -= 1
+    for flexible in ((4, 5), (2,)):  # action and site first, then the extension
+        while sum(widths) + 2 * (len(widths) - 1) > WIDTH:
+            widest = max(flexible, key=lambda column: widths[column])
+            if widths[widest] <= 12:
+                break
+            widths[widest] -= 1
     return [
         "  ".join(_fit(cell, width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows

@@ -457,3 +457,91 @@ def test_in_a_bundle_the_manifest_names_the_host_beside_the_app(
     assert manifests.host_path() == bundle / "bridgekeeper-host"
     assert manifests.expected_host_path() == bundle / "bridgekeeper-host"
     assert not (tmp_path / "bk" / "data" / "bridgekeeper-host").exists()  # no launcher
+
+
+# --- extensions and decisions on the command line ---------------------------------------
+
+
+def test_extensions_allow_and_remove_update_the_installed_manifests(home: Home) -> None:
+    env = fake_browsers(home, "chromium", "firefox")
+    assert bk(home, "install", env=env).returncode == 0
+    done = bk(
+        home, "extensions", "allow", f"{OTHER_CHROME_ID}=Wallet", "extra@example.org", env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"allowed: Chromium {OTHER_CHROME_ID} (Wallet)" in done.stdout
+    assert "repaired   chromium" in done.stdout
+    assert f"chrome-extension://{OTHER_CHROME_ID}/" in str(
+        read_json(home.home / CHROMIUM_MANIFEST)["allowed_origins"]
+    )
+    assert read_json(home.home / FIREFOX_MANIFEST)["allowed_extensions"] == [
+        FIREFOX_ID,
+        "extra@example.org",
+    ]
+    listed = bk(home, "extensions", "list").stdout.splitlines()
+    assert [line.split()[:3] for line in listed] == [
+        ["NAME", "BROWSER", "ID"],
+        ["-", "Chromium", CHROME_ID],
+        ["-", "Firefox", FIREFOX_ID],
+        ["Wallet", "Chromium", OTHER_CHROME_ID],
+        ["-", "Firefox", "extra@example.org"],
+    ]
+    again = bk(home, "extensions", "allow", OTHER_CHROME_ID, env=env)
+    assert f"already allowed: Chromium {OTHER_CHROME_ID}" in again.stdout
+    gone = bk(
+        home, "extensions", "remove", f"chrome-extension://{OTHER_CHROME_ID}/", FIREFOX_ID, env=env
+    )
+    assert gone.returncode == 0, gone.stderr
+    assert read_json(home.home / CHROMIUM_MANIFEST)["allowed_origins"] == [
+        f"chrome-extension://{CHROME_ID}/"
+    ]
+    assert read_json(home.home / FIREFOX_MANIFEST)["allowed_extensions"] == ["extra@example.org"]
+    missing = bk(home, "extensions", "remove", FIREFOX_ID, env=env)
+    assert missing.returncode == 1
+    assert f"{FIREFOX_ID} is not allowed; nothing to remove" in missing.stderr
+
+
+def test_extensions_allow_says_when_no_browser_of_that_family_is_registered(home: Home) -> None:
+    done = bk(home, "extensions", "allow", "new@example.org", env=fake_browsers(home))
+    assert done.returncode == 0
+    assert "No Firefox-family browser is registered yet: run `bridgekeeper install`." in (
+        done.stderr
+    )
+    assert one_shot_allowed(home, "new@example.org")
+
+
+def one_shot_allowed(home: Home, addon: str) -> bool:
+    saved = settings.load(home.bk_home / "config" / "settings.json")
+    return saved.find(FIREFOX, addon) is not None
+
+
+def test_decisions_list_fits_100_columns_and_names_the_extensions(home: Home) -> None:
+    from app.core.decisions import DecisionKey, DecisionStore
+
+    config = settings.load(home.bk_home / "config" / "settings.json")
+    config.allow(Extension(CHROMIUM, CHROME_ID, "Bridgekeeper demo"))
+    settings.save(config, home.bk_home / "config" / "settings.json")
+    store = DecisionStore(home.bk_home / "data")
+    (home.bk_home / "data").mkdir(mode=0o700, exist_ok=True)
+    store.load()
+    store.remember(
+        DecisionKey(CHROMIUM, CHROME_ID, "secret.get", "api-token", "https://example.com"), "allow"
+    )
+    long_site = "https://" + "very-long-subdomain." * 6 + "example.org"
+    store.remember(DecisionKey(FIREFOX, FIREFOX_ID, "confirm", "a" * 100, long_site), "deny")
+    store.remember(
+        DecisionKey(CHROMIUM, OTHER_CHROME_ID, "confirm", "x\u202eevil", "https://a.example"),
+        "allow",
+    )
+    done = bk(home, "decisions", "list")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 100, "\n".join(lines)
+    assert lines[0].split() == ["KEY", "DECISION", "EXTENSION", "TYPE", "ACTION", "SITE", "SINCE"]
+    assert any("  Bridgekeeper demo  " in line for line in lines)
+    assert not any(CHROME_ID in line for line in lines)  # named, not shown by id
+    assert any(f"{OTHER_CHROME_ID[:10]}" in line for line in lines)  # no name: its id
+    assert any("…" in line for line in lines)  # long cells are cut, visibly
+    assert not any("\u202e" in line for line in lines)  # nothing reorders the table
+    key = DecisionKey(FIREFOX, FIREFOX_ID, "confirm", "a" * 100, long_site).short_id
+    assert any(line.startswith(key) for line in lines)  # the KEY forget takes is whole
