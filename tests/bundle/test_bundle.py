@@ -499,6 +499,71 @@ def user_home() -> Iterator[Home]:
         yield home
 
 
+AS_ONE_USER = ["--user"] if os.geteuid() == 0 else []
+"""Run as root (as the tests here are), the installer installs for every user unless told."""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_tarball_install_as_root_registers_system_wide_and_uninstall_removes_it(
+    unpacked: Path, tmp_path: Path
+) -> None:
+    # A staging root (--root), so this machine's browsers see nothing, with a policy.
+    root = tmp_path / "sysroot"
+    policy = root / "etc/bridgekeeper/policy.json"
+    policy.parent.mkdir(parents=True)
+    for place in (tmp_path, root, root / "etc", policy.parent):
+        place.chmod(0o755)
+    policy.write_text(json.dumps({"version": 1, "allowed_extensions": [CHROME_ID, FIREFOX_ID]}))
+    policy.chmod(0o644)
+    env = {k: v for k, v in os.environ.items() if k != "BRIDGEKEEPER_HOME"}
+    refused = subprocess.run(
+        [str(unpacked / "install"), "--root", str(root), "--extension", CHROME_ID],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode == 2
+    assert "extensions are allowed in /etc/bridgekeeper/policy.json" in refused.stderr
+    done = subprocess.run(
+        [str(unpacked / "install"), "--root", str(root), "--autostart"],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    dest = root / "opt/bridgekeeper"
+    assert os.access(dest / "bridgekeeper-host", os.X_OK)
+    assert os.readlink(root / "usr/local/bin/bridgekeeper") == "/opt/bridgekeeper/bridgekeeper"
+    for entry in ("usr/local/share/applications", "etc/xdg/autostart"):
+        assert (
+            'Exec="/opt/bridgekeeper/bridgekeeper"'
+            in (root / entry / "bridgekeeper.desktop").read_text()
+        )
+    assert (root / "usr/local/share/icons/hicolor/48x48/apps/bridgekeeper.png").is_file()
+    for folder, key, allowed in (
+        ("etc/chromium/native-messaging-hosts", "allowed_origins", CHROME_ARGV[0]),
+        ("etc/opt/chrome/native-messaging-hosts", "allowed_origins", CHROME_ARGV[0]),
+        ("usr/lib/mozilla/native-messaging-hosts", "allowed_extensions", FIREFOX_ID),
+    ):
+        manifest = json.loads((root / folder / HOST_NAME).read_text())
+        assert manifest["path"] == "/opt/bridgekeeper/bridgekeeper-host"
+        assert manifest[key] == [allowed]
+    removed = subprocess.run(
+        [str(dest / "uninstall"), "--root", str(root)],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert removed.returncode == 0, removed.stderr
+    assert sorted(files_under(root)) == ["etc/bridgekeeper/policy.json"]
+
+
 def test_tarball_holds_install_scripts_and_the_folder(bundle: Bundle, unpacked: Path) -> None:
     assert unpacked.name == f"bridgekeeper-{__version__}-linux-{os.uname().machine}"
     assert sorted(p.name for p in unpacked.iterdir()) == ["bridgekeeper", "install", "uninstall"]
@@ -511,7 +576,7 @@ def test_tarball_install_and_uninstall_for_one_user(unpacked: Path, user_home: H
     home = user_home.home
     allow = ["--extension", CHROME_ID, "--extension", FIREFOX_ID]
     installed = subprocess.run(
-        [str(unpacked / "install"), "--autostart", *allow],
+        [str(unpacked / "install"), "--autostart", *allow, *AS_ONE_USER],
         env=env,
         check=False,
         capture_output=True,
@@ -565,7 +630,7 @@ def test_tarball_install_without_a_terminal_does_not_start_at_login(
     env = user_home.env()
     env.pop("BRIDGEKEEPER_HOME")
     done = subprocess.run(
-        [str(unpacked / "install"), "--no-browsers"],
+        [str(unpacked / "install"), "--no-browsers", *AS_ONE_USER],
         env=env,
         stdin=subprocess.DEVNULL,
         check=False,
