@@ -195,6 +195,8 @@ def run_install(args: argparse.Namespace) -> int:
 
 
 def _print_allowed(config: Settings) -> None:
+    for problem in config.policy.problems:
+        print(f"bridgekeeper: note: {problem}", file=sys.stderr)
     allowed = config.effective
     for ext in allowed:
         named = f" ({ext.name})" if ext.name else ""

@@ -12,6 +12,7 @@ Unknown keys are reported and the rest applied. Checked as OpenSSH checks its fi
 from __future__ import annotations
 
 import json
+import logging
 import os
 import stat
 import sys
@@ -23,6 +24,8 @@ from typing import Any
 from app.core.handlers.prompts import TIMEOUT_DEFAULT, TIMEOUT_MAX, TIMEOUT_MIN
 from app.core.queue import Locks
 from app.system.extensions import BadExtension, Extension, parse_extension
+
+log = logging.getLogger(__name__)
 
 VERSION = 1
 FILE_NAME = "policy.json"
@@ -257,6 +260,11 @@ class PolicyWatch:
             if stamp != self._stamp:
                 self._stamp = stamp
                 self._policy = load(self.path, self.root) if self.path is not None else Policy()
+                for problem in self._policy.problems:
+                    log.error("system policy: %s", problem)
+                if self._policy.source and not self._policy.failed_closed:
+                    said = "; ".join(self._policy.settings()) or "nothing"
+                    log.info("system policy %s: %s", self._policy.source, said)
             return self._policy
 
     def locks(self) -> Locks:

@@ -96,6 +96,8 @@ def test_a_broken_policy_fails_closed_in_the_app_and_is_reported(
     breakage(path)
     assert ping(home, OTHER_ARGV)["error"]["code"] == "untrusted_extension"
     assert ping(home)["ok"] is True  # the user's own extensions are still served
+    logged = [line for line in home.log_text().splitlines() if "ERROR" in line]
+    assert any("system policy: " in line and reported in line for line in logged)
     paused = bk(home, "pause")  # every lock on
     assert paused.returncode == 1
     status = bk(home, "status", env=fake_browsers(home))
