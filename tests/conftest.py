@@ -6,9 +6,15 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from tests.support.desktop import Desktop
 from tests.support.harness import AppProcess, Home, start_app, temp_home
+
+# Property tests check behaviour, not speed: a per-example deadline only measures how busy
+# the machine is (a loaded 2-core CI runner takes several times longer per example).
+settings.register_profile("bridgekeeper", deadline=None)
+settings.load_profile("bridgekeeper")
 
 # In-process Qt tests (pytest-qt's qapp) have no display here: without this, Qt aborts.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import math
 import sys
 from typing import Any
 
 from app.commands.common import Exit, fail
 from app.core.control import unknown_key
-from app.core.decisions import DecisionsFileError, DecisionStore
+from app.core.decisions import CREATED_LATEST, DecisionsFileError, DecisionStore
 from app.core.text import neutralise
 from app.system import folders, policy, settings
 from app.system.instance import AppNotRunning, ControlFailed, control
@@ -77,7 +78,10 @@ def list_decisions(_args: argparse.Namespace) -> int:
     except (ControlFailed, _Unanswered) as error:
         return fail(str(error))
     if answer is not None:
-        entries: list[dict[str, Any]] = answer["decisions"]
+        listed = answer.get("decisions")
+        if not isinstance(listed, list):
+            return fail("Bridgekeeper answered without a list of decisions; see its log")
+        entries = [entry for entry in listed if isinstance(entry, dict)]
         if answer.get("problem"):
             print(f"bridgekeeper: {answer['problem']}", file=sys.stderr)
     else:
@@ -97,7 +101,7 @@ WIDTH = 100
 """The table fits this many columns (a terminal's default is 80-120)."""
 
 
-def _extension_names() -> dict[tuple[str, str], str]:
+def _extension_names() -> dict[tuple[object, object], str]:
     try:
         config = settings.load()
     except settings.SettingsError:
@@ -105,28 +109,27 @@ def _extension_names() -> dict[tuple[str, str], str]:
     return {(ext.family, ext.id): ext.name for ext in config.effective if ext.name}
 
 
-def _cell(text: str) -> str:
-    """An extension's text, one line, nothing invisible or reordering."""
-    return neutralise(text, multiline=False)
-
-
-def decision_table(entries: list[dict[str, Any]], names: dict[tuple[str, str], str]) -> list[str]:
+def decision_table(
+    entries: list[dict[str, Any]], names: dict[tuple[object, object], str]
+) -> list[str]:
     """Remembered decisions as lines of at most ``WIDTH`` columns: extensions by name
     (their id when they have none), long cells cut with an ellipsis (the site and action
     first, the extension's name last; the KEY never)."""
     rows = [["KEY", "DECISION", "EXTENSION", "TYPE", "ACTION", "SITE", "SINCE"]]
     for entry in entries:
-        name = names.get((entry["family"], entry["extension"])) or entry["extension"]
-        when = datetime.datetime.fromtimestamp(entry["created"]).strftime("%Y-%m-%d")
+        # Keys carry what extensions sent: shown like everywhere else, nothing hidden.
+        family, extension = entry.get("family"), entry.get("extension")
+        name = names.get((family, extension), "") if isinstance(extension, str) else ""
+        cells = [_cell(entry.get(key)) for key in ("id", "decision", "type", "action", "site")]
         rows.append(
             [
-                entry["id"],
-                entry["decision"],
-                _cell(name),
-                entry["type"],
-                _cell(entry["action"]),
-                _cell(entry["site"] or "-"),
-                when,
+                cells[0],
+                cells[1],
+                _cell(name or extension),
+                cells[2],
+                cells[3],
+                cells[4] or "-",
+                _since(entry.get("created")),
             ]
         )
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
@@ -144,6 +147,23 @@ def decision_table(entries: list[dict[str, Any]], names: dict[tuple[str, str], s
 
 def _fit(cell: str, width: int) -> str:
     return cell.ljust(width) if len(cell) <= width else cell[: width - 1] + "\u2026"
+
+
+def _cell(value: object) -> str:
+    return neutralise(value, multiline=False) if isinstance(value, str) else "?"
+
+
+def _since(created: object) -> str:
+    """A remembered decision's date; "?" for what no clock gave (the store refuses such a
+    file, but an older app may answer with one)."""
+    if (
+        isinstance(created, bool)
+        or not isinstance(created, int | float)
+        or not math.isfinite(created)
+        or not 0 <= created <= CREATED_LATEST
+    ):
+        return "?"
+    return datetime.datetime.fromtimestamp(created).strftime("%Y-%m-%d")
 
 
 def forget(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -1,6 +1,7 @@
 """The prompt queue: requests that need the user wait here, one dialog at a time, first
 come first served across all hosts, until the user answers, their timeout runs out, they
-are cancelled, their host goes away, or the app is paused.
+are cancelled, their host goes away, or the app is paused. A request's timeout starts
+when its dialog is shown: one that waits behind others still gets all of it on screen.
 
 Plain Python: dialogs are behind ``app.core.prompts.Presenter``, time behind
 ``app.core.scheduler.Scheduler``. The handlers that submit prompts are in
@@ -9,6 +10,7 @@ Plain Python: dialogs are behind ``app.core.prompts.Presenter``, time behind
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 from collections.abc import Callable
@@ -72,6 +74,7 @@ class _Pending:
     remember_key: DecisionKey | None
     on_outcome: OutcomeCallback
     timer: Handle | None = field(default=None)
+    """Its timeout, running from the moment it reached the front (None before)."""
 
 
 def _refusal(kind: PromptKind) -> Decision:
@@ -80,7 +83,8 @@ def _refusal(kind: PromptKind) -> Decision:
 
 class UnattendedPresenter:
     """The presenter of an app without dialogs: shows nothing and never answers, so each
-    request waits until it times out, is cancelled, or the app is paused."""
+    request, in its turn at the front, waits until it times out, is cancelled, or the app
+    is paused."""
 
     def show(self, prompt: Prompt, waiting: int) -> None:
         log.warning(
@@ -201,6 +205,8 @@ class PromptQueue:
         as is; at most 200 and 4,000 characters), ``type=request.type`` and, to let the
         user remember the decision, ``action`` (for secrets, the secret's name): the
         remember key is (caller's family, extension id, ``type``, ``action``, ``site``).
+        A ``danger`` request is never remembered nor answered from memory, whatever its
+        ``action``: what it asks may differ from what was allowed before.
 
         ``on_outcome(outcome)`` is called exactly once, possibly before this returns
         (paused, remembered), with ``outcome.decision`` ``"allow"`` or ``"deny"`` and
@@ -214,7 +220,7 @@ class PromptQueue:
         """
         remember_key = (
             DecisionKey(request.caller.family, request.caller.extension, type, action, site)
-            if action and self._locks().remember
+            if action and not danger and self._locks().remember
             else None
         )
         self._submit(
@@ -280,7 +286,6 @@ class PromptQueue:
             extension_id=caller.extension,
             extension_name=self._extension_name(caller),
             timeout=timeout,
-            deadline=self._scheduler.now() + timeout,
             **content,
         )
         entry = _Pending(request, prompt, remember_key, on_outcome)
@@ -298,7 +303,6 @@ class PromptQueue:
             request.reply_error(protocol.BUSY, busy)
             self._record(entry, "busy")
             return
-        entry.timer = self._scheduler.call_later(timeout, lambda: self._expire(entry))
         self._pending.append(entry)
         if len(self._pending) == 1:
             self._show_front()
@@ -341,10 +345,15 @@ class PromptQueue:
         if answer.closed:
             outcome = Outcome(_refusal(prompt.kind), "closed")
         else:
-            remembered = False
-            if answer.remember and entry.remember_key is not None and self._locks().remember:
-                self._decisions.remember(entry.remember_key, answer.decision)
-                remembered = True
+            # "remembered" only when it is on disk; a failed write reached the user
+            # through the store's ``problems``. The policy may have locked remembering
+            # since the dialog opened.
+            remembered = (
+                answer.remember
+                and entry.remember_key is not None
+                and self._locks().remember
+                and self._decisions.remember(entry.remember_key, answer.decision)
+            )
             outcome = Outcome(
                 answer.decision,
                 "user",
@@ -409,7 +418,16 @@ class PromptQueue:
     # -- helpers ------------------------------------------------------------------------
 
     def _show_front(self) -> None:
-        self._call_presenter("show", self._pending[0].prompt, len(self._pending) - 1)
+        # The countdown starts now, before the presenter is called: a dialog that fails
+        # to show still times out.
+        entry = self._pending[0]
+        if entry.timer is None:
+            timeout = entry.prompt.timeout
+            entry.prompt = dataclasses.replace(
+                entry.prompt, deadline=self._scheduler.now() + timeout
+            )
+            entry.timer = self._scheduler.call_later(timeout, lambda: self._expire(entry))
+        self._call_presenter("show", entry.prompt, len(self._pending) - 1)
 
     def _tell_waiting(self) -> None:
         if self._pending:

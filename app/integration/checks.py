@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from app.core.text import neutralise
 from app.integration import flatpak, manifests
 from app.integration.browsers import (
     BROWSERS,
@@ -322,7 +323,8 @@ def policy_checks(policy: Policy) -> list[Check]:
     if not policy.failed_closed:
         checks.append(Check("policy", "file", State.OK, policy.source))
         for ext in policy.allowed_extensions:
-            named = f" ({ext.name})" if ext.name else ""
+            name = neutralise(ext.name, multiline=False)
+            named = f" ({name})" if name else ""
             checks.append(Check("policy", "allows", State.OK, f"{ext.family}: {ext.id}{named}"))
         for said in policy.settings():
             if not said.startswith("allows"):
@@ -339,16 +341,29 @@ def global_checks() -> tuple[list[Check], Settings | None, bool]:
     try:
         config = settings.load(managed=managed)
     except settings.SettingsError as error:
+        # The app reads it the same way and fails closed: it serves no extension.
         config = None
-        checks.append(Check("settings", "readable", State.PROBLEM, str(error), "see the message"))
+        checks.append(
+            Check(
+                "settings",
+                "readable",
+                State.PROBLEM,
+                f"{error}; until then Bridgekeeper serves no extension",
+                f"fix or move away {settings.settings_file()}, then "
+                "bridgekeeper install --extension ID",
+            )
+        )
     if config is not None:
         if not config.extensions and managed.allowed_extensions:
             checks.append(Check("settings", "allowed", State.NONE, "none besides the policy's"))
         elif config.extensions:
             for ext in config.extensions:
-                named = f" ({ext.name})" if ext.name else ""
+                # A name may come from the extension's own manifest: shown like its text.
+                name = neutralise(ext.name, multiline=False)
+                named = f" ({name})" if name else ""
+                ident = neutralise(ext.id, multiline=False)
                 checks.append(
-                    Check("settings", "allowed", State.OK, f"{ext.family}: {ext.id}{named}")
+                    Check("settings", "allowed", State.OK, f"{ext.family}: {ident}{named}")
                 )
         else:
             checks.append(

@@ -111,7 +111,9 @@ def settings_file(config: Path | None = None) -> Path:
 
 def load(path: Path | None = None, managed: Policy | None = None) -> Settings:
     """The settings at ``path`` (default: the config folder's; empty when absent), with
-    the policy ``managed`` (default: the one in effect on this machine)."""
+    the policy ``managed`` (default: the one in effect on this machine). Anything else
+    that is not a settings file this version understands raises ``SettingsError``, never
+    another exception: the allow-list fails closed on it."""
     path = path or settings_file()
     managed = managed if managed is not None else policy.load()
     try:
@@ -120,14 +122,24 @@ def load(path: Path | None = None, managed: Policy | None = None) -> Settings:
         return Settings(policy=managed)
     except OSError as error:
         raise SettingsError(f"cannot read {path}: {error}") from error
-    try:
-        data = json.loads(text)
-    except ValueError as error:
+    except UnicodeDecodeError as error:
         raise SettingsError(
-            f"{path} is not valid JSON ({error}); fix or delete it, then run "
+            f"{path} is not UTF-8 text ({error}); fix or delete it, then run "
             "`bridgekeeper install --extension ID` again"
         ) from error
-    if not isinstance(data, dict) or not isinstance(data.get("version"), int):
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        why = "it nests too deep" if isinstance(error, RecursionError) else error
+        raise SettingsError(
+            f"{path} is not valid JSON ({why}); fix or delete it, then run "
+            "`bridgekeeper install --extension ID` again"
+        ) from error
+    if (
+        not isinstance(data, dict)
+        or isinstance(data.get("version"), bool)
+        or not isinstance(data.get("version"), int)
+    ):
         raise SettingsError(f"{path} has no version number; fix or delete it")
     if data["version"] > VERSION:
         raise SettingsError(
@@ -165,7 +177,12 @@ class AllowList:
     """Which extensions the app serves: the user's allowed ones and the policy's. Re-reads
     the settings and the policy when either file changes, so `bridgekeeper install
     --extension` (or an administrator's edit) takes effect at once. Safe to ask from any
-    thread (the socket thread answers untrusted callers itself)."""
+    thread (the socket thread answers untrusted callers itself).
+
+    Fails closed: while the settings file cannot be read, none of the user's extensions is
+    allowed (``problem`` says why; the log has it, and `bridgekeeper status` shows it),
+    never the list read before; the policy's stay allowed (the policy fails closed on its
+    own)."""
 
     def __init__(self, path: Path | None = None, managed: policy.PolicyWatch | None = None) -> None:
         self._path = path or settings_file()
@@ -173,6 +190,8 @@ class AllowList:
         self._stamp: tuple[object, ...] | None = None
         self._settings = Settings()
         self._lock = threading.Lock()
+        self.problem = ""
+        """Why no extension is allowed now, or "" while the file is read fine."""
 
     def _current(self) -> Settings:
         with self._lock:
@@ -182,17 +201,32 @@ class AllowList:
         managed = self._managed.current()
         try:
             st = self._path.stat()
-            stamp: tuple[object, ...] = (st.st_mtime_ns, st.st_size, st.st_ino, id(managed))
+            stamp: tuple[object, ...] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
         except FileNotFoundError:
-            stamp = (0, 0, 0, id(managed))
-        if stamp != self._stamp:
-            self._stamp = stamp
-            try:
-                self._settings = load(self._path, managed)
-            except SettingsError as error:
-                # Fail closed: serving everyone because the file is unreadable is worse.
-                log.error("%s; only the extensions the policy allows are served", error)
-                self._settings = Settings(policy=managed)
+            stamp = ()
+        except OSError as error:
+            return self._closed(None, f"cannot read {self._path}: {error}", managed)
+        stamp += (id(managed),)  # the policy changed: read again
+        if stamp == self._stamp:
+            return self._settings
+        # The stamp and what was read from the file change together, or not at all.
+        try:
+            settings = load(self._path, managed)
+        except SettingsError as error:
+            return self._closed(stamp, str(error), managed)
+        except Exception as error:  # a bug in load must not leave the old list in force
+            log.exception("reading %s failed", self._path)
+            return self._closed(stamp, f"cannot read {self._path}: {error!r}", managed)
+        self._stamp, self._settings, self.problem = stamp, settings, ""
+        return settings
+
+    def _closed(self, stamp: tuple[object, ...] | None, problem: str, managed: Policy) -> Settings:
+        # Fail closed: serving anyone because the file is unreadable is worse. Logged once
+        # for each version of the file and each reason, not at every request.
+        if (stamp, problem) != (self._stamp, self.problem):
+            but = " but the system policy's" if managed.allowed_extensions else ""
+            log.error("%s; no extension is allowed%s until it is fixed", problem, but)
+        self._stamp, self._settings, self.problem = stamp, Settings(policy=managed), problem
         return self._settings
 
     def is_allowed(self, caller: Caller) -> bool:

@@ -183,6 +183,8 @@ def test_bundle_has_both_executables_and_the_assets(bundle: Bundle) -> None:
     files = bundle.files()
     assert "_internal/assets/icons/bridgekeeper.svg" in files
     assert "_internal/assets/extension/manifest.json" in files
+    # The demo imports the client package's module, copied in by the build (no second copy).
+    assert "_internal/assets/extension/vendor/bridgekeeper.js" in files
     assert not [name for name in files if name.startswith("_internal/assets/") and ".py" in name]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 from pathlib import Path
@@ -26,6 +27,7 @@ from tests.support.harness import (
     AppProcess,
     Home,
     HostProcess,
+    allow_test_callers,
     one_shot,
     start_app,
     wait_for,
@@ -101,6 +103,66 @@ def test_broken_settings_are_refused_with_the_file_named(tmp_path: Path, text: s
     path.write_text(text)
     with pytest.raises(SettingsError, match=str(path)):
         settings.load(path)
+
+
+def _allowing(ident: str, name: str = "Demo") -> dict[str, object]:
+    return {"version": 1, "extensions": [{"family": CHROMIUM, "id": ident, "name": name}]}
+
+
+# Files that name the allowed extension but cannot be read: not one of them may let it in.
+UNREADABLE_SETTINGS = {
+    "not-utf8": json.dumps(_allowing(CHROME_ID, "Caf\u00e9"))
+    .encode("utf-8")
+    .replace(b"\\u00e9", b"\xe9"),
+    "nested-too-deep": b'{"version": 1, "deep": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    "nested-1000-deep": json.dumps({**_allowing(CHROME_ID), "x": [[[]]]})
+    .replace("[[[]]]", "[" * 1000 + "]" * 1000)
+    .encode(),
+    "version-true": json.dumps({**_allowing(CHROME_ID), "version": True}).encode(),
+    "extensions-not-a-list": b'{"version": 1, "extensions": 5}',
+    "a-folder": b"",
+}
+
+
+def _write_unreadable(path: Path, kind: str) -> None:
+    if path.exists():
+        path.unlink()
+    if kind == "a-folder":
+        path.mkdir()
+    else:
+        path.write_bytes(UNREADABLE_SETTINGS[kind])
+
+
+@pytest.mark.parametrize("kind", UNREADABLE_SETTINGS)
+def test_unreadable_settings_are_a_settings_error(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "settings.json"
+    _write_unreadable(path, kind)
+    with pytest.raises(SettingsError, match=re.escape(str(path))):
+        settings.load(path)
+
+
+@pytest.mark.parametrize("kind", UNREADABLE_SETTINGS)
+def test_allow_list_never_keeps_the_old_list_when_the_file_goes_bad(
+    tmp_path: Path, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "settings.json"
+    policy = AllowList(path)
+    chrome = Caller(CHROMIUM, CHROME_ID)
+    settings.save(settings.Settings([Extension(CHROMIUM, CHROME_ID, "Demo")]), path)
+    assert policy.is_allowed(chrome)
+    _write_unreadable(path, kind)
+    for _ in range(3):  # every time, not only the first
+        assert not policy.is_allowed(chrome)
+        assert policy.names(chrome) == ""
+    assert str(path) in policy.problem
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1  # logged once, not at every request
+    assert "no extension is allowed until it is fixed" in errors[0]
+    if path.is_dir():
+        path.rmdir()
+    settings.save(settings.Settings([Extension(CHROMIUM, CHROME_ID, "Demo")]), path)
+    assert policy.is_allowed(chrome)
+    assert policy.problem == ""
 
 
 def test_allow_list_follows_the_file_and_fails_closed(tmp_path: Path) -> None:
@@ -381,6 +443,14 @@ def test_status_exits_1_exactly_when_it_prints_a_failure(home: Home) -> None:
     assert "[FAIL]" not in warned.stdout
 
 
+def test_status_shows_what_draws_nothing_in_an_allowed_name(home: Home) -> None:
+    path = settings.settings_file(home.bk_home / "config")
+    settings.save(settings.Settings([Extension(CHROMIUM, CHROME_ID, "Wallet\u202e\u3164")]), path)
+    done = bk(home, "status", env=fake_browsers(home))
+    assert f"chromium: {CHROME_ID} (Wallet[RLO U+202E][U+3164])" in done.stdout
+    assert "\u202e" not in done.stdout
+
+
 def test_every_spec_browser_name_is_in_the_table() -> None:
     spec = "firefox librewolf waterfox tor-browser chrome chrome-beta chrome-dev chromium edge"
     for name in [*spec.split(), "brave", "vivaldi", "opera", "chrome-canary"]:
@@ -407,6 +477,38 @@ def test_app_answers_an_unlisted_extension_with_untrusted_extension(app: AppProc
     done = bk(app.home, "install", "--extension", OTHER_CHROME_ID, env=fake_browsers(app.home))
     assert done.returncode == 1  # no browser to write to, but the extension is allowed
     assert one_shot(app.home, {"type": "ping", "id": 3}, argv)["ok"] is True
+
+
+@pytest.mark.parametrize("kind", ["not-utf8", "nested-too-deep"])
+def test_app_with_unreadable_settings_serves_no_extension_and_status_says_why(
+    app: AppProcess, kind: str
+) -> None:
+    home = app.home
+    path = home.bk_home / "config" / "settings.json"
+    assert one_shot(home, {"type": "ping", "id": 0})["ok"] is True
+    path.write_bytes(UNREADABLE_SETTINGS[kind])
+    host = HostProcess(home)  # a port: the refusals must not cost it the connection
+    try:
+        for rid in (1, 2, 3):
+            host.send({"type": "ping", "id": rid})
+            reply = host.read()
+            assert (reply["id"], reply["error"]["code"]) == (rid, "untrusted_extension")
+    finally:
+        host.kill()
+    assert one_shot(home, {"type": "ping", "id": 4})["error"]["code"] == "untrusted_extension"
+    assert f"{path}" in home.log_text()
+    assert "no extension is allowed until it is fixed" in home.log_text()
+    status = bk(home, "status", env=fake_browsers(home))
+    assert "Traceback" not in status.stderr
+    lines = status.stdout.splitlines()
+    index = next(i for i, line in enumerate(lines) if "settings      readable" in line)
+    row, fix = lines[index], lines[index + 1]
+    assert row.startswith("[FAIL] settings      readable")
+    assert str(path) in row
+    assert "Bridgekeeper serves no extension" in row
+    assert fix.strip() == f"fix: fix or move away {path}, then bridgekeeper install --extension ID"
+    allow_test_callers(home)
+    assert one_shot(home, {"type": "ping", "id": 5})["ok"] is True
 
 
 def test_app_repairs_a_stale_manifest_path_at_start(home: Home) -> None:
