@@ -113,8 +113,8 @@ def decision_table(
     entries: list[dict[str, Any]], names: dict[tuple[object, object], str]
 ) -> list[str]:
     """Remembered decisions as lines of at most ``WIDTH`` columns: extensions by name
-    (their id when they have none), long cells cut with an ellipsis (the site and action
-    first, the extension's name last; the KEY never)."""
+    (their id when they have none), the widest of the extension, action and site cut
+    with an ellipsis until the line fits (the KEY never)."""
     rows = [["KEY", "DECISION", "EXTENSION", "TYPE", "ACTION", "SITE", "SINCE"]]
     for entry in entries:
         # Keys carry what extensions sent: shown like everywhere else, nothing hidden.
@@ -133,12 +133,12 @@ def decision_table(
             ]
         )
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    for flexible in ((4, 5), (2,)):  # action and site first, then the extension
-        while sum(widths) + 2 * (len(widths) - 1) > WIDTH:
-            widest = max(flexible, key=lambda column: widths[column])
-            if widths[widest] <= 12:
-                break
-            widths[widest] -= 1
+    flexible = (4, 5, 2)  # action, site, extension: the widest is cut first
+    while sum(widths) + 2 * (len(widths) - 1) > WIDTH:
+        widest = max(flexible, key=lambda column: widths[column])
+        if widths[widest] <= 12:
+            break
+        widths[widest] -= 1
     return [
         "  ".join(_fit(cell, width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
