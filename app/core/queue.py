@@ -54,6 +54,19 @@ class Outcome:
 OutcomeCallback = Callable[[Outcome], None]
 
 
+@dataclass(frozen=True)
+class Locks:
+    """What the administrator's policy allows (SPEC 1.1 "System policy"); the default
+    locks nothing."""
+
+    remember: bool = True
+    """False: no decision is remembered, offered to remember, or answered from memory."""
+    pause: bool = True
+    """False: prompts cannot be paused."""
+    max_timeout: float | None = None
+    """Longer timeouts are shortened to this many seconds."""
+
+
 @dataclass(eq=False)
 class _Pending:
     request: Request
@@ -103,6 +116,7 @@ class PromptQueue:
         activity: ActivityLog,
         *,
         names: Callable[[Caller], str] = lambda _caller: "",
+        locks: Callable[[], Locks] = Locks,
         per_extension_limit: int = PER_EXTENSION_LIMIT,
         overall_limit: int = OVERALL_LIMIT,
     ) -> None:
@@ -111,6 +125,7 @@ class PromptQueue:
         self._decisions = decisions
         self._activity = activity
         self._names = names
+        self._locks = locks
         self._per_extension_limit = per_extension_limit
         self._overall_limit = overall_limit
         self._pending: list[_Pending] = []
@@ -127,23 +142,33 @@ class PromptQueue:
 
     @property
     def paused(self) -> bool:
-        return self._paused
+        return self._paused and self._locks().pause
+
+    @property
+    def pause_locked(self) -> bool:
+        """The policy does not let prompts be paused."""
+        return not self._locks().pause
 
     def prompts(self) -> list[Prompt]:
         """The pending prompts, the shown one first."""
         return [entry.prompt for entry in self._pending]
 
-    def set_paused(self, paused: bool) -> None:
+    def set_paused(self, paused: bool) -> bool:
         """Pause ("Do not disturb") or resume. Pausing answers everything pending with
-        reason ``paused`` (its dialog closes), as if it had arrived while paused."""
+        reason ``paused`` (its dialog closes), as if it had arrived while paused. False
+        when the policy does not let prompts be paused (nothing changes)."""
+        if paused and self.pause_locked:
+            log.warning("pausing prompts refused: the system policy does not allow it")
+            return False
         if paused == self._paused:
-            return
+            return True
         self._paused = paused
         log.info("prompts %s", "paused" if paused else "resumed")
         if paused:
             for entry in list(self._pending):
                 self._finish(entry, Outcome(_refusal(entry.prompt.kind), "paused"))
         self._changed()
+        return True
 
     def bring_forward(self) -> bool:
         """Raise the shown dialog; False when none is shown or it could not be raised."""
@@ -195,7 +220,7 @@ class PromptQueue:
         """
         remember_key = (
             DecisionKey(request.caller.family, request.caller.extension, type, action, site)
-            if action and not danger
+            if action and not danger and self._locks().remember
             else None
         )
         self._submit(
@@ -253,6 +278,7 @@ class PromptQueue:
         **content: Any,
     ) -> None:
         caller = request.caller
+        timeout = self._shortened(timeout)
         prompt = Prompt(
             key=next(self._keys),
             kind=kind,
@@ -263,7 +289,7 @@ class PromptQueue:
             **content,
         )
         entry = _Pending(request, prompt, remember_key, on_outcome)
-        if self._paused:
+        if self.paused:
             self._deliver(entry, Outcome(_refusal(kind), "paused"))
             return
         remembered = self._from_memory(entry)
@@ -318,10 +344,12 @@ class PromptQueue:
             outcome = Outcome(_refusal(prompt.kind), "closed")
         else:
             # "remembered" only when it is on disk; a failed write reached the user
-            # through the store's ``problems``.
+            # through the store's ``problems``. The policy may have locked remembering
+            # since the dialog opened.
             remembered = (
                 answer.remember
                 and entry.remember_key is not None
+                and self._locks().remember
                 and self._decisions.remember(entry.remember_key, answer.decision)
             )
             outcome = Outcome(
@@ -428,6 +456,11 @@ class PromptQueue:
 
     def _changed(self) -> None:
         self.changed.emit()
+
+    def _shortened(self, timeout: float) -> float:
+        """``timeout``, or the policy's ``max_timeout`` when that is shorter."""
+        limit = self._locks().max_timeout
+        return timeout if limit is None else min(timeout, limit)
 
     def _extension_name(self, caller: Caller) -> str:
         try:

@@ -248,6 +248,8 @@ def install_host(browser: BrowserName, home: Home) -> subprocess.CompletedProces
     """Register the host with the product's own ``bridgekeeper install``."""
     command = [*app_command(), "install", "--browser", browser]
     if browser == "chromium":
+        # The profile folder exists once the browser ran with it; install takes only that.
+        chromium_profile(home).mkdir(parents=True, exist_ok=True)
         command += [
             "--user-data-dir",
             str(chromium_profile(home)),
