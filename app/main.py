@@ -22,7 +22,7 @@ from app.core.handlers.basics import register_basics
 from app.core.handlers.prompts import register_prompts
 from app.core.handlers.secrets import register_secrets
 from app.core.prompts import Presenter
-from app.core.queue import PromptQueue, UnattendedPresenter
+from app.core.queue import Locks, PromptQueue, UnattendedPresenter
 from app.core.router import BrowserLabel, Router
 from app.qt.server import ListenError, SocketServer
 from app.qt.signals import SignalWatcher
@@ -67,7 +67,8 @@ class Bridgekeeper(QObject):
     ``presenter`` shows the dialogs (connect its answers to ``queue.answer``); without
     one, prompts wait for their timeout. ``notify(title, message)`` shows a tray
     notification; ``names(caller)`` is the extension's install-time name;
-    ``browser_label`` names the browser that started a host."""
+    ``browser_label`` names the browser that started a host; ``locks`` what the system
+    policy locks (asked at each use, so an administrator's edit applies at once)."""
 
     def __init__(
         self,
@@ -76,6 +77,8 @@ class Bridgekeeper(QObject):
         notify: Callable[[str, str], bool] = lambda _title, _message: False,
         names: Callable[[Caller], str] = lambda _caller: "",
         browser_label: BrowserLabel = lambda _executable, _family: "",
+        *,
+        locks: Callable[[], Locks] = Locks,
     ) -> None:
         super().__init__()  # the parent of its timers and worker
         self.decisions = DecisionStore(folders.data_dir())
@@ -87,6 +90,7 @@ class Bridgekeeper(QObject):
             self.decisions,
             self.activity,
             names=names,
+            locks=locks,
         )
         self.dispatcher = Dispatcher(is_allowed)
         register_basics(self.dispatcher, self.queue, __version__)
@@ -160,12 +164,14 @@ def _run_desktop() -> int:
     from app.integration.browsers import browser_label
     from app.integration.install import repair_at_start
     from app.system import autostart
+    from app.system.policy import PolicyWatch
     from app.system.settings import AllowList
     from app.ui.dialogs import DialogPresenter
     from app.ui.integration_menu import build_integration_menu
     from app.ui.tray import Tray, TrayIcon
 
-    allow_list = AllowList()  # callers not in the settings get untrusted_extension
+    managed = PolicyWatch()  # the administrator's policy, re-read when its file changes
+    allow_list = AllowList(managed=managed)  # other callers get untrusted_extension
     icon = TrayIcon()
     presenter = DialogPresenter()
     bridgekeeper = Bridgekeeper(
@@ -174,6 +180,7 @@ def _run_desktop() -> int:
         notify=icon.notify,
         names=allow_list.names,
         browser_label=browser_label,
+        locks=managed.locks,
     )
     tray = Tray(
         bridgekeeper.queue,

@@ -12,9 +12,9 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QMenu, QWidget
 
-from app.integration import manifests
-from app.integration.browsers import BROWSERS, Browser, Machine, detect, user_location
-from app.integration.install import Action, current_machine, install, uninstall
+from app.integration import flatpak, manifests
+from app.integration.browsers import BROWSERS, Browser, Machine, ManifestLocation, detect
+from app.integration.install import Action, current_machine, install, targets_for, uninstall
 from app.integration.manifests import ManifestProblem
 from app.system import settings
 
@@ -26,10 +26,20 @@ NEEDS_REPAIR = "needs repair"
 
 
 def browser_state(browser: Browser, machine: Machine, config: settings.Settings, host: Path) -> str:
-    """REGISTERED, NOT_REGISTERED or NEEDS_REPAIR (a manifest of ours that is stale)."""
-    location = user_location(browser, machine)
-    if location is None:
+    """REGISTERED, NOT_REGISTERED or NEEDS_REPAIR (a manifest of ours that is stale), over
+    every place install writes for it (its user folder, inside its Flatpak)."""
+    detection = detect(browser, machine)
+    targets, _notes = targets_for(detection, machine, named=not detection.found)
+    states = {_location_state(location, config, host) for location in targets}
+    if not states or states == {NOT_REGISTERED}:
         return NOT_REGISTERED
+    return REGISTERED if states == {REGISTERED} else NEEDS_REPAIR
+
+
+def _location_state(location: ManifestLocation, config: settings.Settings, host: Path) -> str:
+    browser = location.browser
+    if location.host_dir is not None:
+        host = location.host_dir / flatpak.LAUNCHER
     try:
         manifest = manifests.read_manifest(location.path, browser.family)
     except ManifestProblem:
@@ -77,7 +87,9 @@ class IntegrationMenu(QMenu):
             if not detection.found:
                 continue
             detected += 1
-            if detection.executable is None:
+            if detection.executable is None and not any(
+                sandbox.served(browser) for sandbox in detection.sandboxes
+            ):
                 kinds = " and ".join(s.kind.capitalize() for s in detection.sandboxes)
                 item = self.addAction(f"{browser.label} — {kinds}: cannot connect")
                 item.setEnabled(False)

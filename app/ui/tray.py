@@ -36,6 +36,9 @@ NO_TRAY_MESSAGE = (
 )
 
 
+PAUSE_LOCKED = "Your administrator's policy does not allow pausing prompts."
+
+
 def load_icon(state: str = "") -> QIcon:
     icon = QIcon()
     try:
@@ -136,6 +139,8 @@ class Tray(QObject):
         self.pause_action = self.menu.addAction("&Pause prompts")
         self.pause_action.setCheckable(True)
         self.pause_action.toggled.connect(self._queue.set_paused)
+        self.menu.setToolTipsVisible(True)  # a control the policy locks says so
+        self.menu.aboutToShow.connect(self.refresh)  # the policy may have changed
         self.menu.addSeparator()
         self.decisions_action = self.menu.addAction("&Remembered decisions…")
         self.decisions_action.triggered.connect(self.show_decisions)
@@ -183,6 +188,9 @@ class Tray(QObject):
             self.pause_action.blockSignals(True)
             self.pause_action.setChecked(self._queue.paused)
             self.pause_action.blockSignals(False)
+        locked = self._queue.pause_locked
+        self.pause_action.setEnabled(not locked)
+        self.pause_action.setToolTip(PAUSE_LOCKED if locked else "")
         self.state_changed.emit(self.state(), text)
 
     # -- actions -------------------------------------------------------------------------

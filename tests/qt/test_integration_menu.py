@@ -19,15 +19,21 @@ from tests.support.machine import (
     fake_browsers,
 )
 
+# Browsers are found by executables on PATH and manifests go where Linux browsers read.
+pytestmark = pytest.mark.linux_folders
+
 
 @pytest.fixture
 def desktop_home(home: Home, monkeypatch: pytest.MonkeyPatch) -> Home:
     """This process's environment pointed at ``home``, with chromium, firefox and brave
-    on PATH and a Flatpak Vivaldi."""
+    on PATH, a Flatpak Vivaldi (served inside its sandbox) and a Flatpak Tor Browser
+    (which cannot be served)."""
     env = home.env(fake_browsers(home, "chromium", "firefox", "brave-browser"))
     for name in ("HOME", "BRIDGEKEEPER_HOME", "PATH", "XDG_CONFIG_HOME", "XDG_DATA_HOME"):
         monkeypatch.setenv(name, env[name])
-    (home.home / ".local/share/flatpak/app/com.vivaldi.Vivaldi").mkdir(parents=True)
+    flatpaks = home.home / ".local/share/flatpak/app"
+    (flatpaks / "com.vivaldi.Vivaldi").mkdir(parents=True)
+    (flatpaks / "org.torproject.torbrowser-launcher").mkdir(parents=True)
     return home
 
 
@@ -46,15 +52,16 @@ def test_menu_lists_detected_browsers_with_their_state(desktop_home: Home, qtbot
     assert isinstance(menu, IntegrationMenu)
     assert texts(menu) == [
         "Firefox — not registered",
+        "Tor Browser — Flatpak: cannot connect",
         "Chromium — not registered",
         "Brave — not registered",
-        "Vivaldi — Flatpak: cannot connect",
+        "Vivaldi — not registered",
         "&Install for all detected",
         "&Remove all",
     ]
-    vivaldi = next(a for a in menu.actions() if a.text().startswith("Vivaldi"))
-    assert not vivaldi.isEnabled()
-    assert "its sandbox cannot start programs outside it" in vivaldi.toolTip()
+    tor = next(a for a in menu.actions() if a.text().startswith("Tor Browser"))
+    assert not tor.isEnabled()
+    assert "Bridgekeeper cannot reach into this sandbox" in tor.toolTip()
     # Rendered without popping up (offscreen has no keyboard grab for a popup).
     menu.adjustSize()
     shot = desktop_home.root / "integration-menu.png"
@@ -66,11 +73,12 @@ def test_install_all_then_toggle_one_then_remove_all(desktop_home: Home, qtbot: 
     menu = IntegrationMenu()
     with qtbot.waitSignal(menu.finished) as done:
         menu.install_all.trigger()
-    assert done.args == ["Registered with firefox, chromium, brave."]
+    assert done.args == ["Registered with firefox, chromium, brave, vivaldi."]
     for path in (CHROMIUM_MANIFEST, FIREFOX_MANIFEST, BRAVE_MANIFEST):
         assert (desktop_home.home / path).exists()
     assert item(menu, "chromium").isChecked()
     assert item(menu, "chromium").text() == "Chromium — registered"
+    assert item(menu, "vivaldi").text() == "Vivaldi — registered"  # inside its Flatpak
 
     with qtbot.waitSignal(menu.finished) as done:
         item(menu, "brave").trigger()  # checked -> unchecked: remove
