@@ -4,10 +4,13 @@ each installed host, started exactly as its browser starts it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from enum import Enum
@@ -382,18 +385,15 @@ def global_checks() -> tuple[list[Check], Settings | None, bool]:
 def _app_checks(checks: list[Check]) -> bool:
     """The socket's folder, the app's lock, and who answers on the socket (SPEC "The local
     socket"): a folder or a socket of another user is named with its fix, and nothing is
-    sent to it; the app not running is said once, quietly. True when this user's app
-    answers."""
+    sent to it (rows only when something is wrong); the app not running is said once,
+    quietly. True when this user's app answers."""
     try:
         where = transport.socket_path()
-        runtime = os.path.dirname(where)
-        exists = transport.check_private_dir(runtime)
+        transport.check_private_dir(os.path.dirname(where))
     except transport.SocketPathError as error:
         checks.append(Check("app", "socket folder", State.PROBLEM, error.problem, error.fix))
         checks.append(Check("app", "running", State.SKIP, "see the socket folder above"))
         return False
-    detail = "yours, 0700" if exists else "not created yet (Bridgekeeper creates it, 0700)"
-    checks.append(Check("app", "socket folder", State.OK, f"{runtime}: {detail}"))
     running = _running_check(checks)
     # Whether or not the app runs: an impostor listens where its socket belongs.
     if not _owner_check(checks, where) or not running:
@@ -440,7 +440,6 @@ def _owner_check(checks: list[Check], where: str) -> bool:
         return True  # what the ping says
     if link is not None:
         link.close()
-        checks.append(Check("app", "socket owner", State.OK, "served by you"))
     return True
 
 
@@ -482,6 +481,51 @@ def ping_argv(item: Installed) -> list[str] | None:
     return [manifest.path, str(location.path), ids[0]]
 
 
+def ask_host(argv: list[str], frame: bytes) -> tuple[bytes, bytes, int | None]:
+    """Run the host as a browser does for one request: its input stays open until the
+    reply has come (a host whose input ends gives up within a second, app start or not),
+    then closes. The reply frame, what it logged, its exit status."""
+    with tempfile.TemporaryFile() as log:
+        host = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            cwd=str(Path(argv[0]).parent),  # browsers start hosts in the host's folder
+        )
+        assert host.stdin is not None
+        assert host.stdout is not None
+        stdout = host.stdout
+        reply: list[bytes] = []
+
+        def read_reply() -> None:
+            header = stdout.read(FRAME.size)
+            body = stdout.read(FRAME.unpack(header)[0]) if len(header) == FRAME.size else b""
+            reply.append(header + body)
+
+        reader = threading.Thread(target=read_reply, daemon=True)
+        reader.start()
+        try:
+            with contextlib.suppress(BrokenPipeError):
+                host.stdin.write(frame)
+                host.stdin.flush()
+            reader.join(PING_TIMEOUT)
+            if reader.is_alive():
+                raise subprocess.TimeoutExpired(argv, PING_TIMEOUT)
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                host.stdin.close()
+            try:
+                host.wait(5)
+            except subprocess.TimeoutExpired:
+                host.kill()
+                host.wait()
+            reader.join(5)
+            stdout.close()
+        log.seek(0)
+        return (reply[0] if reply else b""), log.read(), host.returncode
+
+
 def ping(item: Installed, subject: str) -> Check:
     """A real ping through the installed host, started as the browser starts it (a
     Flatpak's host copy is started outside its sandbox, with the same interpreter path).
@@ -496,22 +540,14 @@ def ping(item: Installed, subject: str) -> Check:
     request = protocol.encode_json({"type": "ping", "id": "doctor"})
     started = time.monotonic()
     try:
-        done = subprocess.run(
-            argv,
-            input=protocol.browser_frame(request),
-            capture_output=True,
-            timeout=PING_TIMEOUT,
-            cwd=str(Path(argv[0]).parent),  # browsers start hosts in the host's folder
-            check=False,
-        )
+        out, err, returncode = ask_host(argv, protocol.browser_frame(request))
     except (OSError, subprocess.TimeoutExpired) as error:
         return Check(subject, what, State.PROBLEM, f"cannot run the host: {error}")
     elapsed = (time.monotonic() - started) * 1000
-    out = done.stdout
-    fix = f"see `{' '.join(argv[:1])}` output: {done.stderr.decode(errors='replace').strip()[:200]}"
+    fix = f"see `{' '.join(argv[:1])}` output: {err.decode(errors='replace').strip()[:200]}"
     if len(out) < FRAME.size:
         return Check(
-            subject, what, State.PROBLEM, f"the host exited ({done.returncode}) with no reply", fix
+            subject, what, State.PROBLEM, f"the host exited ({returncode}) with no reply", fix
         )
     (length,) = FRAME.unpack(out[: FRAME.size])
     try:

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from host import protocol
-from host.transport import AppUnavailable
+from host.transport import AppUnavailable, SocketPathError
 from tests.support.harness import wait_for
 from tests.support.transports import TRANSPORTS, Link, Transport, private_folder
 
@@ -279,12 +279,6 @@ def other_user() -> Iterator[tuple[int, int]]:
 
 
 @pytest.mark.second_user
-@pytest.mark.xfail(
-    sys.platform != "win32",
-    strict=True,
-    reason="host.transport.connect does not check the peer's credentials yet: issue 12 "
-    "adds it (SO_PEERCRED / getpeereid); remove this mark when it lands",
-)
 def test_unix_socket_served_by_another_user_is_refused_before_a_byte(
     other_user: tuple[int, int], folder: Path
 ) -> None:
@@ -313,21 +307,26 @@ def test_unix_socket_served_by_another_user_is_refused_before_a_byte(
     try:
         assert server.stdout is not None
         assert server.stdout.readline() == b"ready\n"
-        refused: AppUnavailable | None = None
+        refused: AppUnavailable | SocketPathError | None = None
         try:
             link = UnixSocket().connect(str(address))
-        except AppUnavailable as error:
+        except (AppUnavailable, SocketPathError) as error:  # its folder, or its credentials
             refused = error
         else:
             assert link is not None
             link.close()
-        wait_for(log.exists, 10, "the other user's server to note the connection")
-        assert log.read_bytes() == b"|", "bytes reached another user's server"
         assert refused is not None, "connected to another user's server"
         assert "another user" in str(refused) or str(uid) in str(refused)
+        if isinstance(refused, SocketPathError):
+            assert not log.exists(), "it connected through another user's folder"
+        else:  # connected, saw whose server it was, and left
+            wait_for(log.exists, 10, "the other user's server to note the connection")
+            assert log.read_bytes() == b"|", "bytes reached another user's server"
     finally:
         server.kill()
         server.wait()
+        if server.stdout is not None:
+            server.stdout.close()
         shutil.rmtree(folder, ignore_errors=True)
 
 

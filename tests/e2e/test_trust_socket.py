@@ -38,7 +38,7 @@ from tests.support.harness import (
     wait_for,
 )
 from tests.support.machine import bk
-from tests.support.other_user import NEEDS_ROOT, Impostor, User, throwaway_user
+from tests.support.other_user import Impostor, User, throwaway_user
 from tests.support.raw_client import HOST_HELLO, RawClient
 
 SECRET_SET = {"type": "secret.set", "id": "s", "name": "token", "value": "hunter2"}
@@ -71,6 +71,7 @@ def line_with(lines: list[str], *fragments: str) -> int:
 # Another user, first in the place of the socket.
 
 
+@pytest.mark.second_user
 def test_host_gives_nothing_to_another_users_folder_made_first() -> None:
     """The issue's attack, as it was: XDG_RUNTIME_DIR unset, so the victim's socket folder
     is /tmp/bridgekeeper-<uid>; another user made it first (0777) and listens in it."""
@@ -109,6 +110,7 @@ def _stream(data: bytes) -> Any:
     return io.BytesIO(data)
 
 
+@pytest.mark.second_user
 def test_a_socket_served_by_another_user_gets_no_byte_and_is_named(home: Home) -> None:
     """The folder is the victim's own, but the socket in it is served by another user
     (what a swapped folder would give): the host, the command line and doctor check the
@@ -132,6 +134,7 @@ def test_a_socket_served_by_another_user_gets_no_byte_and_is_named(home: Home) -
         assert {event for event in events if event.startswith("received")} == {"received 0"}
 
 
+@pytest.mark.second_user
 def test_the_app_refuses_a_socket_folder_of_another_user_and_says_so(home: Home) -> None:
     with throwaway_user() as attacker, contextlib.ExitStack() as stack:
         home.root.chmod(0o711)
@@ -204,6 +207,7 @@ def app_of(user: User) -> Iterator[tuple[Path, subprocess.Popen[bytes]]]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.mark.second_user
 def test_the_app_closes_a_connection_from_another_user_unread() -> None:
     with throwaway_user() as owner, app_of(owner) as (path, _process):
         log = path.parent.parent / "log" / "bridgekeeper.log"
@@ -539,7 +543,7 @@ def test_a_peer_that_never_reads_is_throttled_and_others_are_served(app: AppProc
 
 def test_a_read_only_home_is_a_clear_error(home: Home) -> None:
     if os.geteuid() != 0:
-        pytest.skip(NEEDS_ROOT.replace("it creates a throwaway user (useradd)", "mounts"))
+        pytest.skip("needs root: it mounts the home read-only in a mount namespace of its own")
     env = home.env()
     env.pop("BRIDGEKEEPER_HOME")
     for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):

@@ -2,7 +2,8 @@
 then ``userdel``), programs run as it (``setpriv``), and an impostor that listens where
 Bridgekeeper's socket should be and reports what reaches it.
 
-Tests that need it skip, saying why, when not run as root.
+Tests that need it carry the ``second_user`` mark (tests/support/needs.py): they skip,
+saying why, where it cannot be had.
 """
 
 from __future__ import annotations
@@ -22,9 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-import pytest
-
-NEEDS_ROOT = "needs root: it creates a throwaway user (useradd) and runs programs as it"
+from tests.support.needs import require
 
 
 @dataclass(frozen=True)
@@ -48,8 +47,7 @@ class User:
 @contextmanager
 def throwaway_user() -> Iterator[User]:
     """A new local user for the test's length; removed with its processes afterwards."""
-    if os.geteuid() != 0:
-        pytest.skip(NEEDS_ROOT)
+    require("second_user")
     name = f"bk-other-{secrets.token_hex(3)}"
     for attempt in range(20):  # other tests may hold /etc/passwd's lock a moment
         done = subprocess.run(
