@@ -18,11 +18,14 @@ served):
 - input: a frame is at most ``MAX_SOCKET_FRAME_BYTES``; a connection buffers at most
   ``SMALL_FRAME`` of a frame unless it holds one of ``LARGE_FRAME_SLOTS`` (else it is not
   read until one is free): at most 512 x 64 KiB + 16 x 1.06 MiB, about 49 MiB in all.
-- output: a peer with ``PAUSE_OUTPUT`` unsent is not read (it sends no more work) until it
-  reads; more than ``MAX_UNSENT`` unsent, or a reply that would take all peers past
-  ``OUTPUT_BUDGET`` (32 MiB), closes it.
+- output: a peer with ``PAUSE_OUTPUT`` unsent is throttled until it reads; more than
+  ``MAX_UNSENT`` unsent, or a reply that would take all peers past ``OUTPUT_BUDGET``
+  (32 MiB), closes it.
 - work for the GUI thread: at most ``MAX_QUEUED_WORK`` requests a connection, and
-  ``MAX_QUEUED_TOTAL`` in all, wait for it; past that the connection is not read.
+  ``MAX_QUEUED_TOTAL`` in all, wait for it; past that the connection is throttled.
+- a throttled connection is not read, and the frames it sent before wait unacted on in
+  its buffer (at most one read's worth), so it can make the app hold no more; the memory
+  of closed connections' buffers is handed back to the system.
 
 Unix sockets only: on Windows the app has no socket yet (nor the host a way to reach it).
 """
