@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from types import TracebackType
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QCoreApplication, QObject
 from PySide6.QtWidgets import QApplication
 
 from app import __version__
@@ -135,6 +135,9 @@ def _run_desktop() -> int:
     qapp.setApplicationVersion(__version__)
     qapp.setQuitOnLastWindowClosed(False)
     signals = SignalWatcher(qapp)
+    from app.ui.i18n import install_translations
+
+    install_translations(qapp)  # before any window is built: their texts are read then
     from app.integration.browsers import browser_label
     from app.integration.install import repair_at_start
     from app.system import autostart
@@ -153,19 +156,28 @@ def _run_desktop() -> int:
         names=allow_list.names,
         browser_label=browser_label,
     )
+    # Reading the browsers' profiles has a worker of its own: it must not wait behind a
+    # keychain call stuck in an unlock prompt.
+    profile_reader = ThreadRunner(bridgekeeper)
     tray = Tray(
         bridgekeeper.queue,
         bridgekeeper.decisions,
         bridgekeeper.activity,
         autostart.for_platform(),
-        build_integration_menu,
+        profile_reader,
+        integration_menu=build_integration_menu,
+        names=lambda family, ident: allow_list.names(Caller(family, ident)),
     )
     icon.set_menu(tray.menu)
+    presenter.pending = bridgekeeper.queue.prompts
     presenter.answered.connect(bridgekeeper.queue.answer)
+    presenter.deny_all.connect(bridgekeeper.queue.deny_all_from)
     presenter.unfocused.connect(icon.notify)
     bridgekeeper.queue.changed.add(tray.refresh)
     bridgekeeper.decisions.problems.add(
-        lambda problem: icon.notify("Remembered decisions", problem)
+        lambda problem: icon.notify(
+            QCoreApplication.translate("Tray", "Remembered decisions"), problem
+        )
     )
     tray.state_changed.connect(icon.show_state)
     tray.notice.connect(icon.notify)
@@ -185,5 +197,6 @@ def _run_desktop() -> int:
     finally:
         tray.close()
         icon.close()
+        profile_reader.close()
         bridgekeeper.stop()
         signals.close()

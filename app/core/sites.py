@@ -1,6 +1,6 @@
 """A request's ``site`` as the dialogs show it: the extension's claim, with the ASCII
-(``xn--``) form of a host that has letters outside ASCII, so ``https://аpple.com`` (a
-Cyrillic "а") cannot pass for apple.com.
+(``xn--``) form of a host that has letters outside ASCII, so apple.com written with a
+Cyrillic a (U+0430) cannot pass for apple.com: it shows as ``xn--pple-43d.com``.
 
 Pure functions, no widgets. The ASCII form encodes exactly the characters shown, label by
 label (Punycode, RFC 3492, as IDNA writes them), without IDNA's mapping step: mapping

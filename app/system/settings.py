@@ -94,6 +94,14 @@ class Settings:
         self.extensions.append(extension)
         return True
 
+    def remove(self, family: str, ident: str) -> Extension | None:
+        """Take ``ident`` of ``family`` out of the allowed extensions; what was removed, or
+        None when it was not allowed."""
+        for index, known in enumerate(self.extensions):
+            if (known.family, known.id) == (family, ident):
+                return self.extensions.pop(index)
+        return None
+
     def find(self, family: str, ident: str) -> Extension | None:
         for ext in self.extensions:
             if ext.family == family and ext.id == ident:
