@@ -51,6 +51,7 @@ def site_claim(site: str) -> SiteClaim:
         # Not an origin with a host that can be found in it again: encode all of it.
         return SiteClaim(site, ascii_host(site))
     scheme, _, rest = site.partition("://")
-    if not rest.startswith(host):
+    tail = rest[len(host) :]
+    if not rest.startswith(host) or not (scheme + tail).isascii():
         return SiteClaim(site, ascii_host(site))
-    return SiteClaim(site, f"{scheme}://{ascii_host(host)}{rest[len(host) :]}")
+    return SiteClaim(site, f"{scheme}://{ascii_host(host)}{tail}")

@@ -94,7 +94,7 @@ MARGIN = 16
 CONTENT_WIDTH = DIALOG_WIDTH - 2 * MARGIN
 """What the dialog's margins leave for its content."""
 MESSAGE_MAX_HEIGHT = 260
-OPTIONS_MAX_HEIGHT = 260
+OPTIONS_MAX_HEIGHT = 340
 DETAILS_MIN_LINES = 6
 DETAILS_MAX_LINES = 14
 CALLER_BREAK_EVERY = 48
@@ -514,7 +514,9 @@ class PromptDialog(QDialog):
         view.setObjectName("details")
         view.setReadOnly(True)
         view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        details = for_display(self.prompt.details)
+        # Neutralised but not broken every 30 characters: the view wraps anywhere itself,
+        # and breaks would cut a line of hex short.
+        details = neutralise(self.prompt.details)
         view.setPlainText(details)
         # Transaction data is long runs of hex: wrap anywhere, never scroll sideways.
         view.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
@@ -575,9 +577,12 @@ class PromptDialog(QDialog):
 
     def _reveal(self, row: QWidget) -> None:
         """Scroll the options so that ``row`` is wholly in view (the selected option is
-        always one the user can see), and the top of the view starts at an option."""
+        always one the user can see), and the top of the view starts at an option, so
+        none is cut there; near the end the list gets room below its last option."""
         area = self.options_area
-        if area is None:
+        content = area.widget() if area is not None else None
+        layout = content.layout() if content is not None else None
+        if area is None or content is None or layout is None:
             return
         bar = area.verticalScrollBar()
         top, bottom = row.y(), row.y() + row.height()
@@ -586,12 +591,16 @@ class PromptDialog(QDialog):
         if top < value:
             value = top
         elif bottom > value + visible:
-            value = bottom - visible
-            # The first option that starts at or below that point, so none is cut at the top.
-            value = min(
-                (other.y() for other in self.option_rows if other.y() >= value), default=value
-            )
-        bar.setValue(min(value, bar.maximum()))
+            lowest = bottom - visible
+            value = min((o.y() for o in self.option_rows if o.y() >= lowest), default=lowest)
+        if value > bar.maximum():
+            margins = layout.contentsMargins()
+            margins.setBottom(margins.bottom() + value - bar.maximum())
+            layout.setContentsMargins(margins)
+            layout.activate()
+            width = area.viewport().width()
+            content.resize(width, content.heightForWidth(width))
+        bar.setValue(value)
 
     def _input(self) -> QVBoxLayout:
         prompt = self.prompt

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import PySide6
 from PySide6.QtCore import QCoreApplication, Qt, qVersion
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -33,6 +33,7 @@ from app.core.activity import ACTIVITY_LIMIT, ActivityEntry, ActivityLog
 from app.core.decisions import DecisionStore
 from app.core.sites import site_claim
 from app.core.text import neutralise
+from app.ui.colors import readable
 from app.ui.widgets import (
     APP_NAME,
     browser_text,
@@ -317,6 +318,7 @@ class ActivityWindow(QWidget):
         item.setToolTip(
             1, extension_tooltip(entry.extension_name, entry.extension_id, cell(browser))
         )
+        item.setToolTip(2, site_cell(entry.site))
         item.setToolTip(4, cell(entry.title))
         self.table.insertTopLevelItem(0, item)
         while self.table.topLevelItemCount() > ACTIVITY_LIMIT:
@@ -372,6 +374,12 @@ class AboutWindow(QDialog):
         self.link = QLabel(f'<a href="{HOMEPAGE}">{html.escape(HOMEPAGE)}</a>')
         self.link.setTextFormat(Qt.TextFormat.RichText)
         self.link.setOpenExternalLinks(True)
+        palette = self.link.palette()
+        background = palette.color(QPalette.ColorRole.Window)
+        palette.setColor(
+            QPalette.ColorRole.Link, readable(palette.color(QPalette.ColorRole.Link), background)
+        )
+        self.link.setPalette(palette)
         self.link.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         layout.addWidget(self.link)
         self.licence = text_label(

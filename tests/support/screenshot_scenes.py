@@ -86,6 +86,11 @@ def confirm_focus_on_allow(shooter: Shooter, name: str) -> None:
     show_dialog(shooter, name, prompt(), then=focus)
 
 
+def unfold(dialog: PromptDialog) -> None:
+    if dialog.details_button is not None:
+        dialog.details_button.setChecked(True)
+
+
 @scene
 def confirm_danger(shooter: Shooter, name: str) -> None:
     show_dialog(
@@ -102,7 +107,7 @@ def confirm_danger(shooter: Shooter, name: str) -> None:
             "data: 0xa9059cbb000000000000000000000000ab12cd34ef56ab12cd34ef56ab12cd34ef56ab9f"
             "00000000000000000000000000000000000000000000000006f05b59d3b20000",
         ),
-        then=lambda dialog: dialog.details_button and dialog.details_button.setChecked(True),
+        then=unfold,
     )
 
 
@@ -139,7 +144,7 @@ def confirm_scripts(shooter: Shooter, name: str) -> None:
         shooter,
         name,
         prompt(
-            title="允许读取剪贴板吗？ 🔐 هل تسمح؟",
+            title="允许读取剪贴板吗\uff1f 🔐 هل تسمح؟",
             message="扩展想读取您复制的内容。\nيريد الامتداد قراءة ما نسخته. 😀👍🏽\n"
             "invoice\u202egnp.exe",
             site="https://例子.测试",
@@ -304,7 +309,7 @@ def tray_menu(shooter: Shooter, name: str) -> None:
 
 @scene
 def tray_menu_paused(shooter: Shooter, name: str) -> None:
-    tray, queue, *_ = tray_parts(paused=True)
+    tray, *_ = tray_parts(paused=True)
     tray.refresh()
     popup(shooter, tray.menu, name, QPoint(200, 40))
     tray.close()
@@ -459,7 +464,7 @@ def window_extensions(shooter: Shooter, name: str) -> None:
     while not dialog.found and time.monotonic() < deadline:
         shooter.settle(0.1)
     shooter.grab(dialog, name + "-add")
-    dialog.id_field.setText("not-an-id")
+    dialog.id_field.setText("not an id")
     shooter.grab(dialog, name + "-add-typed")
     dialog.reject()
     tray.close()
