@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import time
 from collections.abc import Callable
 
@@ -95,7 +94,7 @@ CONTENT_WIDTH = DIALOG_WIDTH - 2 * MARGIN
 """What the dialog's margins leave for its content."""
 MESSAGE_MAX_HEIGHT = 260
 OPTIONS_MAX_HEIGHT = 340
-DETAILS_MIN_LINES = 6
+DETAILS_MIN_LINES = 4
 DETAILS_MAX_LINES = 14
 CALLER_BREAK_EVERY = 48
 """Extension ids (32 characters for Chromium, often longer for Firefox) stay whole."""
@@ -521,15 +520,9 @@ class PromptDialog(QDialog):
         # Transaction data is long runs of hex: wrap anywhere, never scroll sideways.
         view.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        metrics = QFontMetrics(view.font())
-        # Monospaced: the columns are known, less the scroll bar's width; one line spare
-        # for where wrapping at a space loses part of a line.
-        scroll_bar = view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
-        usable = CONTENT_WIDTH - scroll_bar - 2 * view.frameWidth() - 12
-        columns = max(20, usable // max(1, metrics.horizontalAdvance("0")))
-        lines = 1 + sum(max(1, math.ceil(len(line) / columns)) for line in details.split("\n"))
-        shown = min(DETAILS_MAX_LINES, max(DETAILS_MIN_LINES, lines))
-        view.setFixedHeight(shown * metrics.lineSpacing() + 2 * view.frameWidth() + 12)
+        # Room for the first lines at once; the exact height is set once it is laid out
+        # at its width (``_size_details``).
+        view.setFixedHeight(self._details_height(view, DETAILS_MIN_LINES))
         view.setVisible(False)
         button.toggled.connect(self._toggle_details)
         self.details_button, self.details_view = button, view
@@ -537,10 +530,32 @@ class PromptDialog(QDialog):
         layout.addWidget(button)
         layout.addWidget(view)
 
+    @staticmethod
+    def _details_height(view: QPlainTextEdit, lines: int) -> int:
+        spacing = QFontMetrics(view.font()).lineSpacing()
+        margin = round(view.document().documentMargin())
+        return lines * spacing + 2 * margin + 2 * view.frameWidth() + 2
+
+    def _size_details(self) -> None:
+        """As many lines as the details wrap to at the view's width, within bounds."""
+        view = self.details_view
+        if view is None or not view.isVisible():
+            return
+        document = view.document()
+        lines = sum(
+            max(1, document.findBlockByNumber(n).layout().lineCount())
+            for n in range(document.blockCount())
+        )
+        view.setFixedHeight(
+            self._details_height(view, min(DETAILS_MAX_LINES, max(DETAILS_MIN_LINES, lines)))
+        )
+
     def _toggle_details(self, shown: bool) -> None:
         assert self.details_view is not None
         assert self.details_button is not None
         self.details_view.setVisible(shown)
+        if shown:
+            QTimer.singleShot(0, self, self._size_details)
         self.details_button.setArrowType(
             Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
         )

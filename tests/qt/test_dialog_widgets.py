@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import shiboken6
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontInfo
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
@@ -276,6 +277,32 @@ def test_details_are_folded_until_asked_for(
     press_mnemonic(qtbot, dialog, Qt.Key.Key_L)
     qtbot.waitUntil(dialog.details_view.isVisible)
     assert dialog.details_view.toPlainText() == "stack trace\n<script>"
+
+
+def test_details_are_monospaced_and_shown_whole_up_to_fourteen_lines(
+    qtbot: QtBot, open_dialog: Callable[..., PromptDialog]
+) -> None:
+    data = "to: 0xab12cd34ef56ab12cd34ef56ab12cd34ef56ab9f\ndata: 0x" + "a9059cbb" * 18
+    dialog = open_dialog(details=data)
+    assert dialog.details_view is not None
+    assert dialog.details_button is not None
+    assert QFontInfo(dialog.details_view.font()).fixedPitch()
+    dialog.details_button.setChecked(True)
+    view = dialog.details_view
+    # All of it, no scrolling (sized once laid out at its width).
+    qtbot.waitUntil(lambda: view.isVisible() and view.verticalScrollBar().maximum() == 0)
+    qtbot.wait(20)
+    assert view.verticalScrollBar().maximum() == 0
+    assert view.horizontalScrollBar().maximum() == 0  # wrapped, never sideways
+    assert view.toPlainText() == data  # no break marks inserted
+    assert clipped(dialog) == []
+    long = open_dialog(key=2, details="line\n" * 40)
+    assert long.details_button is not None
+    long.details_button.setChecked(True)
+    qtbot.wait(20)
+    assert long.details_view is not None
+    assert long.details_view.verticalScrollBar().maximum() > 0
+    assert long.height() <= QApplication.primaryScreen().availableGeometry().height()
 
 
 @pytest.mark.usefixtures("quick_arm")

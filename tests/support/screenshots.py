@@ -162,7 +162,19 @@ def child(folder: Path, prefix: str, only: str) -> int:
     app = QApplication(["bridgekeeper-screenshots"])
     app.setApplicationName("Bridgekeeper")
     app.setQuitOnLastWindowClosed(False)
-    install_translations(app)
+    language = install_translations(app)
+    palette = app.palette()
+    # What the variant really got (the theme and language are the environment's word).
+    (folder / f"{prefix}.json").write_text(
+        json.dumps(
+            {
+                "language": language,
+                "window": palette.color(palette.ColorRole.Window).name(),
+                "text": palette.color(palette.ColorRole.WindowText).name(),
+                "device_pixel_ratio": app.devicePixelRatio(),
+            }
+        )
+    )
     shooter = Shooter(app, folder, prefix)
     failed = 0
     for name, scene in scenes():
@@ -174,14 +186,20 @@ def child(folder: Path, prefix: str, only: str) -> int:
             traceback.print_exc()
             print(f"screenshots: {prefix}-{name} failed", file=sys.stderr)
             failed += 1
-    return 1 if failed else 0
+    for problem in shooter.problems:
+        print(f"screenshots: PROBLEM {problem}", file=sys.stderr)
+    return 1 if failed or shooter.problems else 0
 
 
 class Shooter:
+    """Grabs windows into ``folder``; ``problems`` collects what the checks of
+    tests/support/widget_checks.py find in each (text cut off, text below 4.5:1)."""
+
     def __init__(self, app: object, folder: Path, prefix: str) -> None:
         self.app = app
         self.folder = folder
         self.prefix = prefix
+        self.problems: list[str] = []
 
     def settle(self, seconds: float = 0.3) -> None:
         from PySide6.QtWidgets import QApplication
@@ -195,8 +213,12 @@ class Shooter:
         """The pixels of ``widget``'s window as the X screen shows them."""
         from PySide6.QtWidgets import QWidget
 
+        from tests.support.widget_checks import clipped, unreadable
+
         assert isinstance(widget, QWidget)
         self.settle()
+        for problem in clipped(widget) + unreadable(widget):
+            self.problems.append(f"{self.prefix}-{name}: {problem}")
         screen = widget.screen()
         frame = widget.frameGeometry()
         pixmap = screen.grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import QPoint
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -41,6 +42,8 @@ def clipped(root: QWidget) -> list[str]:
     for widget in [root, *root.findChildren(QWidget)]:
         if not shown(widget) or not isinstance(widget, QAbstractButton | QLabel):
             continue
+        if not widget.text():
+            continue  # an icon, or Qt's own (a text field's clear button)
         name = f"{type(widget).__name__} {widget.text()!r}"
         hint = widget.sizeHint()
         if isinstance(widget, QLabel) and widget.wordWrap():
@@ -62,6 +65,39 @@ def clipped(root: QWidget) -> list[str]:
             )
         ):
             problems.append(f"{name}: reaches past the window's edge")
+    return problems
+
+
+def text_colours(widget: QWidget) -> tuple[QColor, QColor]:
+    """The colour ``widget`` draws its text in, and the colour behind it (its own, or
+    that of the nearest ancestor that fills its background)."""
+    behind = widget
+    while not behind.autoFillBackground() and behind.parentWidget() is not None:
+        parent = behind.parentWidget()
+        assert parent is not None
+        behind = parent
+    return (
+        widget.palette().color(widget.foregroundRole()),
+        behind.palette().color(behind.backgroundRole()),
+    )
+
+
+def unreadable(root: QWidget, minimum: float = 4.5) -> list[str]:
+    """Visible, enabled labels in ``root`` whose text is below ``minimum`` contrast."""
+    from app.ui.colors import contrast
+
+    problems = []
+    for label in [root, *root.findChildren(QLabel)]:
+        if not isinstance(label, QLabel) or not shown(label) or not label.isEnabled():
+            continue
+        if not label.text():
+            continue
+        text, background = text_colours(label)
+        ratio = contrast(text, background)
+        if ratio < minimum:
+            problems.append(
+                f"{label.text()!r}: {text.name()} on {background.name()}, {ratio:.2f}:1"
+            )
     return problems
 
 
