@@ -37,7 +37,7 @@ from app.system import settings
 from app.ui.colors import danger_text
 from app.ui.i18n import current_language
 from app.ui.widgets import family_text, load_icon, text_label
-from app.ui.windows import buttons_row, cell, window_title
+from app.ui.windows import buttons_row, cell, fit_column, window_title
 
 log = logging.getLogger(__name__)
 translate = QCoreApplication.translate
@@ -171,7 +171,7 @@ class AddExtensionDialog(QDialog):
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
             self.table.addTopLevelItem(item)
         for column in (1, 2):
-            self.table.resizeColumnToContents(column)
+            fit_column(self.table, column)
         self.status.setText(
             translate("AddExtensionDialog", "Extensions found in your browsers: {count}.").format(
                 count=len(found)
@@ -333,7 +333,7 @@ class AllowedExtensionsWindow(QWidget):
             item.setData(0, Qt.ItemDataRole.UserRole, (extension.family, extension.id))
             self.table.addTopLevelItem(item)
         for column in range(3):
-            self.table.resizeColumnToContents(column)
+            fit_column(self.table, column)
         if not config.extensions:
             self.status.setText(
                 translate(

@@ -135,6 +135,17 @@ def extension_tooltip(name: str, ident: str, browser: str) -> str:
     return "\n".join(lines)
 
 
+COLUMN_PADDING = 16
+"""Room between one column's text and the next column's."""
+
+
+def fit_column(table: QTreeWidget, column: int, at_most: int = 0) -> None:
+    """``column`` as wide as its widest text plus some room (no wider than ``at_most``)."""
+    table.resizeColumnToContents(column)
+    width = table.columnWidth(column) + COLUMN_PADDING
+    table.setColumnWidth(column, min(width, at_most) if at_most else width)
+
+
 def buttons_row(*buttons: QPushButton, close: QPushButton) -> QHBoxLayout:
     row = QHBoxLayout()
     for button in buttons:
@@ -213,7 +224,7 @@ class DecisionsWindow(QWidget):
             item.setData(0, Qt.ItemDataRole.UserRole, key.short_id)
             self.table.addTopLevelItem(item)
         for column in range(len(self.columns)):
-            self.table.resizeColumnToContents(column)
+            fit_column(self.table, column)
         count = len(remembered)
         text = (
             translate(
@@ -296,11 +307,7 @@ class ActivityWindow(QWidget):
         header.setStretchLastSection(False)
         header.setMinimumSectionSize(60)
         for column in range(len(self.columns)):
-            self.table.resizeColumnToContents(column)
-            if column in (1, 2):
-                self.table.setColumnWidth(
-                    column, min(NAME_COLUMN_WIDTH, self.table.columnWidth(column))
-                )
+            fit_column(self.table, column, NAME_COLUMN_WIDTH if column in (1, 2) else 0)
         header.setSectionResizeMode(self.TITLE_COLUMN, QHeaderView.ResizeMode.Stretch)
 
     def add(self, entry: ActivityEntry) -> None:

@@ -268,3 +268,15 @@ def test_a_string_missing_from_the_catalogue_shows_in_english(
         assert QCoreApplication.translate("PromptDialog", "&Allow") == "允许(&A)"
     finally:
         qapp.removeTranslator(translator)
+
+
+def test_the_fonts_the_app_finds_cover_chinese_and_colour_emoji(qapp: QApplication) -> None:
+    """./dev (and the .deb) install Noto CJK and Noto Color Emoji; Qt finds them through
+    fontconfig, so Chinese and emoji draw as text, not boxes."""
+    from PySide6.QtGui import QFont, QFontDatabase, QRawFont
+
+    assert QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese)
+    emoji = [family for family in QFontDatabase.families() if "Color Emoji" in family]
+    assert emoji, "no colour emoji font: apt-get install fonts-noto-color-emoji"
+    raw = QRawFont.fromFont(QFont(emoji[0]))
+    assert raw.supportsCharacter(0x1F600)  # 😀
