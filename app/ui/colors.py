@@ -11,6 +11,8 @@ from PySide6.QtGui import QColor, QPalette
 
 TEXT_CONTRAST = 4.5
 """WCAG 2 AA for normal text."""
+CONTROL_CONTRAST = 3.0
+"""WCAG 2.1 for the outline of a control (1.4.11 non-text contrast)."""
 DANGER_ON_LIGHT = QColor("#b3261e")
 DANGER_ON_DARK = QColor("#ff8a80")
 DANGER_BUTTON = QColor("#c01c28")
@@ -54,6 +56,31 @@ def readable(color: QColor, background: QColor, minimum: float = TEXT_CONTRAST) 
         if lightness in (0.0, 1.0):
             break
     return color
+
+
+FIELD_CONTRAST = 1.3
+"""How far a text field or check box stands out from the window: GTK's dark palette
+gives both the same colour, and the field disappears."""
+
+
+def with_visible_fields(palette: QPalette) -> QPalette:
+    """``palette`` with its Base (text fields, check boxes) set off from its Window on a
+    dark theme where the two are (nearly) the same; unchanged otherwise."""
+    window = palette.color(QPalette.ColorRole.Window)
+    base = palette.color(QPalette.ColorRole.Base)
+    if not is_dark(window) or contrast(base, window) >= FIELD_CONTRAST:
+        return palette
+    changed = QPalette(palette)
+    lighter = QColor(window)
+    while contrast(lighter, window) < FIELD_CONTRAST and lighter.lightnessF() < 1.0:
+        lighter = QColor.fromHslF(
+            max(window.hslHueF(), 0.0),
+            window.hslSaturationF(),
+            min(1.0, lighter.lightnessF() + 0.02),
+        )
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        changed.setColor(group, QPalette.ColorRole.Base, lighter)
+    return changed
 
 
 def danger_text(palette: QPalette) -> QColor:

@@ -34,7 +34,7 @@ from app.integration.browsers import BROWSERS, Browser, Machine, detect, user_lo
 from app.integration.install import Action, current_machine, install, repair
 from app.integration.profiles import InstalledExtension, installed_extensions
 from app.system import settings
-from app.ui.colors import danger_text
+from app.ui.colors import danger_text, with_visible_fields
 from app.ui.i18n import current_language
 from app.ui.widgets import family_text, load_icon, text_label
 from app.ui.windows import buttons_row, cell, fit_column, window_title
@@ -68,6 +68,7 @@ class AddExtensionDialog(QDialog):
         self.setWindowTitle(window_title(translate("AddExtensionDialog", "Allow an extension")))
         self.setWindowIcon(load_icon())
         self.resize(760, 520)
+        self.setPalette(with_visible_fields(self.palette()))
         self._allowed = allowed
         self.chosen: list[tuple[settings.Extension, list[str]]] = []
         self.found: list[InstalledExtension] = []

@@ -137,7 +137,12 @@ class IntegrationMenu(QMenu):
         if not install_ and not self.confirm_remove(
             translate("IntegrationMenu", "Remove Bridgekeeper from {browser}?").format(
                 browser=browser.label
-            )
+            ),
+            translate(
+                "IntegrationMenu",
+                "Extensions in {browser} will no longer reach Bridgekeeper until you "
+                "register it again.",
+            ).format(browser=browser.label),
         ):
             self.refresh()  # the click unchecked it: show the state as it is
             return
@@ -145,23 +150,22 @@ class IntegrationMenu(QMenu):
 
     def _remove_all(self) -> None:
         if self.confirm_remove(
-            translate("IntegrationMenu", "Remove Bridgekeeper from every browser?")
+            translate("IntegrationMenu", "Remove Bridgekeeper from every browser?"),
+            translate(
+                "IntegrationMenu",
+                "No extension will reach Bridgekeeper until you register it again.",
+            ),
         ):
             self._run(None, install_=False)
 
-    def confirm_remove(self, question: str) -> bool:
+    def confirm_remove(self, question: str, consequence: str) -> bool:
         """Ask before a removal; Cancel is the default. (``question`` holds the box while
         it is open.)"""
         box = QMessageBox()
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle(translate("IntegrationMenu", "Browser integration — Bridgekeeper"))
         box.setText(question)
-        box.setInformativeText(
-            translate(
-                "IntegrationMenu",
-                "Its extensions will no longer reach Bridgekeeper until you register it again.",
-            )
-        )
+        box.setInformativeText(consequence)
         remove = box.addButton(
             translate("IntegrationMenu", "&Remove"), QMessageBox.ButtonRole.DestructiveRole
         )

@@ -33,7 +33,7 @@ from app.core.activity import ACTIVITY_LIMIT, ActivityEntry, ActivityLog
 from app.core.decisions import DecisionStore
 from app.core.sites import site_claim
 from app.core.text import neutralise
-from app.ui.colors import readable
+from app.ui.colors import readable, with_visible_fields
 from app.ui.widgets import (
     APP_NAME,
     browser_text,
@@ -264,6 +264,7 @@ class ActivityWindow(QWidget):
     def __init__(self, activity: ActivityLog) -> None:
         super().__init__(None)
         self.setWindowTitle(window_title(translate("ActivityWindow", "Activity")))
+        self.setPalette(with_visible_fields(self.palette()))
         self.setWindowIcon(load_icon())
         self.resize(980, 420)
         layout = QVBoxLayout(self)

@@ -376,16 +376,20 @@ Click the Bridgekeeper tray icon to answer.</source>
         <translation>要从 {browser} 中移除 Bridgekeeper 吗？</translation>
     </message>
     <message>
+        <source>Extensions in {browser} will no longer reach Bridgekeeper until you register it again.</source>
+        <translation>在重新注册之前，{browser} 中的扩展将无法连接 Bridgekeeper。</translation>
+    </message>
+    <message>
         <source>Remove Bridgekeeper from every browser?</source>
         <translation>要从所有浏览器中移除 Bridgekeeper 吗？</translation>
     </message>
     <message>
-        <source>Browser integration — Bridgekeeper</source>
-        <translation>浏览器集成 — Bridgekeeper</translation>
+        <source>No extension will reach Bridgekeeper until you register it again.</source>
+        <translation>在重新注册之前，任何扩展都无法连接 Bridgekeeper。</translation>
     </message>
     <message>
-        <source>Its extensions will no longer reach Bridgekeeper until you register it again.</source>
-        <translation>在重新注册之前，其中的扩展将无法连接 Bridgekeeper。</translation>
+        <source>Browser integration — Bridgekeeper</source>
+        <translation>浏览器集成 — Bridgekeeper</translation>
     </message>
     <message>
         <source>&amp;Remove</source>
@@ -467,10 +471,6 @@ Click the Bridgekeeper tray icon to answer.</source>
         <translation>扩展声称的网站：{site}</translation>
     </message>
     <message>
-        <source>Its name has letters beyond plain ASCII and may imitate another site. In ASCII it reads: {ascii}</source>
-        <translation>该网站名称含有 ASCII 以外的字母，可能在冒充其他网站。其 ASCII 形式为：{ascii}</translation>
-    </message>
-    <message>
         <source>Hide detai&amp;ls</source>
         <translation>隐藏详细信息(&amp;L)</translation>
     </message>
@@ -505,6 +505,10 @@ Click the Bridgekeeper tray icon to answer.</source>
     <message>
         <source>At most {limit} characters.</source>
         <translation>最多 {limit} 个字符。</translation>
+    </message>
+    <message>
+        <source>Its name has letters beyond plain ASCII and may imitate another site. In ASCII it reads:</source>
+        <translation>该网站名称含有 ASCII 以外的字母，可能在冒充其他网站。其 ASCII 形式为：</translation>
     </message>
     <message>
         <source>Pick with the arrow keys. Enter does not answer here: use Submit (Alt+S) or Cancel (Esc).</source>

@@ -94,6 +94,32 @@ def test_every_label_of_a_danger_dialog_reads_at_4_5(
     assert contrast(fg, button.palette().color(button.backgroundRole())) >= 4.5
 
 
+def test_options_are_outlined_at_3_to_1(
+    themed: QPalette, qtbot: QtBot, open_dialog: Callable[..., PromptDialog]
+) -> None:
+    from app.core.prompts import Option
+
+    dialog = open_dialog(kind="choose", options=(Option("a", "A"), Option("b", "B")))
+    row = dialog.option_rows[1]  # not selected, not focused: its outline alone
+    image = row.grab().toImage()
+    outline = QColor(image.pixel(image.width() // 2, 0))
+    background = themed.color(QPalette.ColorRole.Window)
+    assert contrast(outline, background) >= 3.0, (outline.name(), background.name())
+
+
+def test_text_fields_stand_out_from_a_dark_window(
+    themed: QPalette, open_dialog: Callable[..., PromptDialog]
+) -> None:
+    dialog = open_dialog(kind="prompt", secret=True)
+    assert dialog.line_edit is not None
+    palette = dialog.line_edit.palette()
+    field = palette.color(QPalette.ColorRole.Base)
+    window = palette.color(QPalette.ColorRole.Window)
+    assert contrast(field, window) >= (
+        1.3 if themed is not None and luminance(window) < 0.2 else 1.1
+    )
+
+
 def test_the_about_link_reads_at_4_5(themed: QPalette, qapp: QApplication) -> None:
     from pathlib import Path
 

@@ -345,7 +345,12 @@ def tray_integration_question(shooter: Shooter, name: str) -> None:
     menu.confirm_remove(
         QCoreApplication.translate("IntegrationMenu", "Remove Bridgekeeper from {browser}?").format(
             browser="Firefox"
-        )
+        ),
+        QCoreApplication.translate(
+            "IntegrationMenu",
+            "Extensions in {browser} will no longer reach Bridgekeeper until you register it "
+            "again.",
+        ).format(browser="Firefox"),
     )
 
 
