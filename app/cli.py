@@ -30,10 +30,11 @@ def _command_modules() -> list[
     Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]
 ]:
     """Each command module's ``register``; add new modules here."""
-    from app.commands import decisions, integration
+    from app.commands import decisions, extensions, integration
 
     registrations: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
         integration.register,
+        extensions.register,
         decisions.register,
     ]
     return registrations

@@ -9,6 +9,7 @@ import logging.handlers
 import sys
 from collections.abc import Callable
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject
 from PySide6.QtWidgets import QApplication
@@ -22,7 +23,7 @@ from app.core.handlers.basics import register_basics
 from app.core.handlers.prompts import register_prompts
 from app.core.handlers.secrets import register_secrets
 from app.core.prompts import Presenter
-from app.core.queue import PromptQueue, UnattendedPresenter
+from app.core.queue import Locks, PromptQueue, UnattendedPresenter
 from app.core.router import BrowserLabel, Router
 from app.qt.server import ListenError, SocketServer
 from app.qt.signals import SignalWatcher
@@ -32,6 +33,10 @@ from app.system import folders
 from app.system.instance import AppNotRunning, ControlFailed, InstanceLock, control
 from app.system.keychain import Keychain
 from host.caller import Caller
+
+if TYPE_CHECKING:
+    from app.ui.dialogs import DialogPresenter
+    from app.ui.tray import Tray, TrayIcon
 
 log = logging.getLogger("bridgekeeper")
 
@@ -66,7 +71,8 @@ class Bridgekeeper(QObject):
     ``presenter`` shows the dialogs (connect its answers to ``queue.answer``); without
     one, prompts wait for their timeout. ``notify(title, message)`` shows a tray
     notification; ``names(caller)`` is the extension's install-time name;
-    ``browser_label`` names the browser that started a host."""
+    ``browser_label`` names the browser that started a host; ``locks`` what the system
+    policy locks (asked at each use, so an administrator's edit applies at once)."""
 
     def __init__(
         self,
@@ -75,6 +81,8 @@ class Bridgekeeper(QObject):
         notify: Callable[[str, str], bool] = lambda _title, _message: False,
         names: Callable[[Caller], str] = lambda _caller: "",
         browser_label: BrowserLabel = lambda _executable, _family: "",
+        *,
+        locks: Callable[[], Locks] = Locks,
     ) -> None:
         super().__init__()  # the parent of its timers and worker
         self.decisions = DecisionStore(folders.data_dir())
@@ -86,6 +94,7 @@ class Bridgekeeper(QObject):
             self.decisions,
             self.activity,
             names=names,
+            locks=locks,
         )
         self.dispatcher = Dispatcher(is_allowed)
         register_basics(self.dispatcher, self.queue, __version__)
@@ -141,12 +150,14 @@ def _run_desktop() -> int:
     from app.integration.browsers import browser_label
     from app.integration.install import repair_at_start
     from app.system import autostart
+    from app.system.policy import PolicyWatch
     from app.system.settings import AllowList
     from app.ui.dialogs import DialogPresenter
     from app.ui.integration_menu import build_integration_menu
     from app.ui.tray import Tray, TrayIcon
 
-    allow_list = AllowList()  # callers not in the settings get untrusted_extension
+    managed = PolicyWatch()  # the administrator's policy, re-read when its file changes
+    allow_list = AllowList(managed=managed)  # other callers get untrusted_extension
     icon = TrayIcon()
     presenter = DialogPresenter()
     bridgekeeper = Bridgekeeper(
@@ -155,6 +166,7 @@ def _run_desktop() -> int:
         notify=icon.notify,
         names=allow_list.names,
         browser_label=browser_label,
+        locks=managed.locks,
     )
     # Reading the browsers' profiles has a worker of its own: it must not wait behind a
     # keychain call stuck in an unlock prompt.
@@ -168,21 +180,7 @@ def _run_desktop() -> int:
         integration_menu=build_integration_menu,
         names=lambda family, ident: allow_list.names(Caller(family, ident)),
     )
-    icon.set_menu(tray.menu)
-    presenter.pending = bridgekeeper.queue.prompts
-    presenter.answered.connect(bridgekeeper.queue.answer)
-    presenter.deny_all.connect(bridgekeeper.queue.deny_all_from)
-    presenter.unfocused.connect(icon.notify)
-    bridgekeeper.queue.changed.add(tray.refresh)
-    bridgekeeper.decisions.problems.add(
-        lambda problem: icon.notify(
-            QCoreApplication.translate("Tray", "Remembered decisions"), problem
-        )
-    )
-    tray.state_changed.connect(icon.show_state)
-    tray.notice.connect(icon.notify)
-    icon.clicked.connect(tray.show_waiting)
-    icon.message_clicked.connect(tray.show_waiting)
+    _connect_desktop(bridgekeeper, presenter, tray, icon)
     tray.refresh()
     try:
         try:
@@ -200,3 +198,24 @@ def _run_desktop() -> int:
         profile_reader.close()
         bridgekeeper.stop()
         signals.close()
+
+
+def _connect_desktop(
+    bridgekeeper: Bridgekeeper, presenter: DialogPresenter, tray: Tray, icon: TrayIcon
+) -> None:
+    """The dialogs, the tray and its icon, wired to the core and to one another."""
+    icon.set_menu(tray.menu)
+    presenter.pending = bridgekeeper.queue.prompts
+    presenter.answered.connect(bridgekeeper.queue.answer)
+    presenter.deny_all.connect(bridgekeeper.queue.deny_all_from)
+    presenter.unfocused.connect(icon.notify)
+    bridgekeeper.queue.changed.add(tray.refresh)
+    bridgekeeper.decisions.problems.add(
+        lambda problem: icon.notify(
+            QCoreApplication.translate("Tray", "Remembered decisions"), problem
+        )
+    )
+    tray.state_changed.connect(icon.show_state)
+    tray.notice.connect(icon.notify)
+    icon.clicked.connect(tray.show_waiting)
+    icon.message_clicked.connect(tray.show_waiting)

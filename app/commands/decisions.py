@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import math
 import sys
 from typing import Any
 
 from app.commands.common import Exit, fail
 from app.core.control import unknown_key
-from app.core.decisions import DecisionsFileError, DecisionStore
-from app.system import folders
+from app.core.decisions import CREATED_LATEST, DecisionsFileError, DecisionStore
+from app.core.text import neutralise
+from app.system import folders, policy, settings
 from app.system.instance import AppNotRunning, ControlFailed, control
 
 
@@ -27,7 +29,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     decisions.set_defaults(command=lambda _args: _usage(decisions))
     actions = decisions.add_subparsers(title="commands", metavar="COMMAND")
-    listing = actions.add_parser("list", help="list remembered decisions and their keys")
+    listing = actions.add_parser(
+        "list", help="list remembered decisions and their keys (KEY is what forget takes)"
+    )
     listing.set_defaults(command=list_decisions)
     forgetting = actions.add_parser("forget", help="forget one remembered decision, or all")
     forgetting.add_argument("key", nargs="?", help="the KEY `decisions list` shows")
@@ -74,7 +78,10 @@ def list_decisions(_args: argparse.Namespace) -> int:
     except (ControlFailed, _Unanswered) as error:
         return fail(str(error))
     if answer is not None:
-        entries: list[dict[str, Any]] = answer["decisions"]
+        listed = answer.get("decisions")
+        if not isinstance(listed, list):
+            return fail("Bridgekeeper answered without a list of decisions; see its log")
+        entries = [entry for entry in listed if isinstance(entry, dict)]
         if answer.get("problem"):
             print(f"bridgekeeper: {answer['problem']}", file=sys.stderr)
     else:
@@ -85,27 +92,78 @@ def list_decisions(_args: argparse.Namespace) -> int:
     if not entries:
         print("No remembered decisions.")
         return Exit.OK
-    rows = [["KEY", "DECISION", "BROWSER", "EXTENSION", "TYPE", "ACTION", "SITE", "SINCE"]]
+    for line in decision_table(entries, _extension_names()):
+        print(line)
+    return Exit.OK
+
+
+WIDTH = 100
+"""The table fits this many columns (a terminal's default is 80-120)."""
+
+
+def _extension_names() -> dict[tuple[object, object], str]:
+    try:
+        config = settings.load()
+    except settings.SettingsError:
+        return {}
+    return {(ext.family, ext.id): ext.name for ext in config.effective if ext.name}
+
+
+def decision_table(
+    entries: list[dict[str, Any]], names: dict[tuple[object, object], str]
+) -> list[str]:
+    """Remembered decisions as lines of at most ``WIDTH`` columns: extensions by name
+    (their id when they have none), the widest of the extension, action and site cut
+    with an ellipsis until the line fits (the KEY never)."""
+    rows = [["KEY", "DECISION", "EXTENSION", "TYPE", "ACTION", "SITE", "SINCE"]]
     for entry in entries:
-        when = datetime.datetime.fromtimestamp(entry["created"]).strftime("%Y-%m-%d %H:%M")
+        # Keys carry what extensions sent: shown like everywhere else, nothing hidden.
+        family, extension = entry.get("family"), entry.get("extension")
+        name = names.get((family, extension), "") if isinstance(extension, str) else ""
+        cells = [_cell(entry.get(key)) for key in ("id", "decision", "type", "action", "site")]
         rows.append(
             [
-                entry["id"],
-                entry["decision"],
-                entry["family"],
-                entry["extension"],
-                entry["type"],
-                entry["action"],
-                entry["site"] or "-",
-                when,
+                cells[0],
+                cells[1],
+                _cell(name or extension),
+                cells[2],
+                cells[3],
+                cells[4] or "-",
+                _since(entry.get("created")),
             ]
         )
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    for row in rows:
-        print(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        )
-    return Exit.OK
+    flexible = (4, 5, 2)  # action, site, extension: the widest is cut first
+    while sum(widths) + 2 * (len(widths) - 1) > WIDTH:
+        widest = max(flexible, key=lambda column: widths[column])
+        if widths[widest] <= 12:
+            break
+        widths[widest] -= 1
+    return [
+        "  ".join(_fit(cell, width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+
+
+def _fit(cell: str, width: int) -> str:
+    return cell.ljust(width) if len(cell) <= width else cell[: width - 1] + "\u2026"
+
+
+def _cell(value: object) -> str:
+    return neutralise(value, multiline=False) if isinstance(value, str) else "?"
+
+
+def _since(created: object) -> str:
+    """A remembered decision's date; "?" for what no clock gave (the store refuses such a
+    file, but an older app may answer with one)."""
+    if (
+        isinstance(created, bool)
+        or not isinstance(created, int | float)
+        or not math.isfinite(created)
+        or not 0 <= created <= CREATED_LATEST
+    ):
+        return "?"
+    return datetime.datetime.fromtimestamp(created).strftime("%Y-%m-%d")
 
 
 def forget(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -138,6 +196,12 @@ def forget(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _pause(paused: bool) -> int:
+    managed = policy.load()
+    if paused and not managed.pause:
+        return fail(
+            "pausing prompts is turned off by the system policy "
+            f"({managed.source}); requests keep showing their dialogs"
+        )
     try:
         answer = _running_app("pause" if paused else "resume")
     except (ControlFailed, _Unanswered) as error:

@@ -59,7 +59,10 @@ def register_app_controls(
         return {"version": version}
 
     def pause(_message: dict[str, Any]) -> dict[str, Any]:
-        queue.set_paused(True)
+        if not queue.set_paused(True):
+            raise ControlError(
+                protocol.BAD_REQUEST, "pausing prompts is turned off by the system policy"
+            )
         return {"paused": True}
 
     def resume(_message: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 FILE_NAME = "decisions.json"
 VERSION = 1
 REMEMBERED_DECISIONS = ("allow", "deny")
+CREATED_LATEST = 32_503_680_000.0
+"""1 January 3000 (Unix time): a later ``created`` is no time this app wrote."""
 _KEY_FIELDS = ("family", "extension", "type", "action", "site")
 
 
@@ -45,7 +47,9 @@ class DecisionKey:
     def short_id(self) -> str:
         """A stable printable name for ``bridgekeeper decisions forget KEY``."""
         joined = "\x1f".join(getattr(self, name) for name in _KEY_FIELDS)
-        return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:12]
+        # surrogatepass: the same bytes as UTF-8 for every string that has them, and
+        # still a name for a key carrying a lone surrogate.
+        return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ class DecisionsFileError(Exception):
 def _parse(text: str) -> dict[DecisionKey, Remembered]:
     try:
         document = json.loads(text)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise DecisionsFileError(f"it is not valid JSON ({error})") from error
     if not isinstance(document, dict) or not isinstance(document.get("version"), int):
         raise DecisionsFileError('it has no "version" number')
@@ -99,6 +103,11 @@ def _parse(text: str) -> dict[DecisionKey, Remembered]:
             or not isinstance(created, int | float)
         ):
             raise DecisionsFileError(f"entry {index} is not valid")
+        # A time no clock gave (1e20, infinity, before 1970) is a damaged file, not a date.
+        if not 0 <= created <= CREATED_LATEST:
+            raise DecisionsFileError(
+                f"entry {index} has an impossible time in 'created' ({str(created)[:40]})"
+            )
         found[key] = Remembered(key, decision, float(created))
     return found
 
@@ -172,11 +181,28 @@ class DecisionStore:
     def all(self) -> list[Remembered]:
         return sorted(self._decisions.values(), key=lambda r: (r.created, r.key.short_id))
 
-    def remember(self, key: DecisionKey, decision: str) -> None:
+    def remember(self, key: DecisionKey, decision: str) -> bool:
+        """Store ``decision`` for ``key``; True when it is on disk. A decision the file
+        could not take (a full disk) is not kept in memory either, since it would be gone
+        after a restart: False, and the ``problems`` listeners hear it."""
         if decision not in REMEMBERED_DECISIONS:
             raise ValueError(f"cannot remember decision {decision!r}")
+        before = self._decisions.get(key)
         self._decisions[key] = Remembered(key, decision, time.time())
-        self._save()
+        try:
+            self._write()
+        except OSError as error:
+            if before is None:
+                del self._decisions[key]
+            else:
+                self._decisions[key] = before
+            self._report(
+                f"Your decision was not remembered: {self.path} could not be written "
+                f"({error}). The same request will ask you again."
+            )
+            return False
+        self.changed.emit()
+        return True
 
     def forget(self, short_id: str) -> bool:
         """Forget the decision with that ``short_id``; False when there is none."""
@@ -194,14 +220,19 @@ class DecisionStore:
         return count
 
     def _save(self) -> None:
-        document = {"version": VERSION, "decisions": [r.to_json() for r in self.all()]}
-        data = json.dumps(document, indent=1, ensure_ascii=False).encode("utf-8")
         try:
-            write_atomically(self.path, data)
+            self._write()
         except OSError as error:
-            # Kept in memory for this session; the user hears that it will not last.
+            # Forgotten in memory all the same (asking again is the safe side); the user
+            # hears that it will be back after a restart.
             self._report(f"Remembered decisions could not be saved to {self.path}: {error}")
         self.changed.emit()
+
+    def _write(self) -> None:
+        document = {"version": VERSION, "decisions": [r.to_json() for r in self.all()]}
+        # ensure_ascii: a lone surrogate in a key (JSON allows "\ud800") cannot fail it.
+        data = json.dumps(document, indent=1).encode("utf-8")
+        write_atomically(self.path, data)
 
     def _report(self, message: str) -> None:
         log.error("%s", message)

@@ -51,12 +51,15 @@ class Prompt:
     """``prompt``: mask the input."""
     max_length: int = 1024
     can_remember: bool = False
-    """Offer "Remember this decision" (the request carried an ``action``)."""
+    """Offer "Remember this decision" (the request carried an ``action`` and is not
+    ``danger``)."""
     family: str = ""
     """The browser family (``host.caller.FAMILIES``), from host data."""
     timeout: float = 60.0
     deadline: float = 0.0
-    """``time.monotonic()`` at which the queue answers with reason ``timeout``."""
+    """``time.monotonic()`` at which the queue answers with reason ``timeout``: the moment
+    the queue showed it plus ``timeout``. 0.0 while it waits behind another prompt (the
+    presenter is only ever given prompts that are shown)."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The prompt queue: requests that need the user wait here, one dialog at a time, first
 come first served across all hosts, until the user answers, their timeout runs out, they
-are cancelled, their host goes away, or the app is paused.
+are cancelled, their host goes away, or the app is paused. A request's timeout starts
+when its dialog is shown: one that waits behind others still gets all of it on screen.
 
 Plain Python: dialogs are behind ``app.core.prompts.Presenter``, time behind
 ``app.core.scheduler.Scheduler``. The handlers that submit prompts are in
@@ -9,6 +10,7 @@ Plain Python: dialogs are behind ``app.core.prompts.Presenter``, time behind
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 from collections.abc import Callable
@@ -52,6 +54,19 @@ class Outcome:
 OutcomeCallback = Callable[[Outcome], None]
 
 
+@dataclass(frozen=True)
+class Locks:
+    """What the administrator's policy allows (SPEC 1.1 "System policy"); the default
+    locks nothing."""
+
+    remember: bool = True
+    """False: no decision is remembered, offered to remember, or answered from memory."""
+    pause: bool = True
+    """False: prompts cannot be paused."""
+    max_timeout: float | None = None
+    """Longer timeouts are shortened to this many seconds."""
+
+
 @dataclass(eq=False)
 class _Pending:
     request: Request
@@ -59,6 +74,7 @@ class _Pending:
     remember_key: DecisionKey | None
     on_outcome: OutcomeCallback
     timer: Handle | None = field(default=None)
+    """Its timeout, running from the moment it reached the front (None before)."""
 
 
 def _refusal(kind: PromptKind) -> Decision:
@@ -67,7 +83,8 @@ def _refusal(kind: PromptKind) -> Decision:
 
 class UnattendedPresenter:
     """The presenter of an app without dialogs: shows nothing and never answers, so each
-    request waits until it times out, is cancelled, or the app is paused."""
+    request, in its turn at the front, waits until it times out, is cancelled, or the app
+    is paused."""
 
     def show(self, prompt: Prompt, waiting: int) -> None:
         log.warning(
@@ -99,6 +116,7 @@ class PromptQueue:
         activity: ActivityLog,
         *,
         names: Callable[[Caller], str] = lambda _caller: "",
+        locks: Callable[[], Locks] = Locks,
         per_extension_limit: int = PER_EXTENSION_LIMIT,
         overall_limit: int = OVERALL_LIMIT,
     ) -> None:
@@ -107,6 +125,7 @@ class PromptQueue:
         self._decisions = decisions
         self._activity = activity
         self._names = names
+        self._locks = locks
         self._per_extension_limit = per_extension_limit
         self._overall_limit = overall_limit
         self._pending: list[_Pending] = []
@@ -123,23 +142,33 @@ class PromptQueue:
 
     @property
     def paused(self) -> bool:
-        return self._paused
+        return self._paused and self._locks().pause
+
+    @property
+    def pause_locked(self) -> bool:
+        """The policy does not let prompts be paused."""
+        return not self._locks().pause
 
     def prompts(self) -> list[Prompt]:
         """The pending prompts, the shown one first."""
         return [entry.prompt for entry in self._pending]
 
-    def set_paused(self, paused: bool) -> None:
+    def set_paused(self, paused: bool) -> bool:
         """Pause ("Do not disturb") or resume. Pausing answers everything pending with
-        reason ``paused`` (its dialog closes), as if it had arrived while paused."""
+        reason ``paused`` (its dialog closes), as if it had arrived while paused. False
+        when the policy does not let prompts be paused (nothing changes)."""
+        if paused and self.pause_locked:
+            log.warning("pausing prompts refused: the system policy does not allow it")
+            return False
         if paused == self._paused:
-            return
+            return True
         self._paused = paused
         log.info("prompts %s", "paused" if paused else "resumed")
         if paused:
             for entry in list(self._pending):
                 self._finish(entry, Outcome(_refusal(entry.prompt.kind), "paused"))
         self._changed()
+        return True
 
     def bring_forward(self) -> bool:
         """Raise the shown dialog; False when none is shown or it could not be raised."""
@@ -176,6 +205,8 @@ class PromptQueue:
         as is; at most 200 and 4,000 characters), ``type=request.type`` and, to let the
         user remember the decision, ``action`` (for secrets, the secret's name): the
         remember key is (caller's family, extension id, ``type``, ``action``, ``site``).
+        A ``danger`` request is never remembered nor answered from memory, whatever its
+        ``action``: what it asks may differ from what was allowed before.
 
         ``on_outcome(outcome)`` is called exactly once, possibly before this returns
         (paused, remembered), with ``outcome.decision`` ``"allow"`` or ``"deny"`` and
@@ -189,7 +220,7 @@ class PromptQueue:
         """
         remember_key = (
             DecisionKey(request.caller.family, request.caller.extension, type, action, site)
-            if action
+            if action and not danger and self._locks().remember
             else None
         )
         self._submit(
@@ -247,6 +278,7 @@ class PromptQueue:
         **content: Any,
     ) -> None:
         caller = request.caller
+        timeout = self._shortened(timeout)
         prompt = Prompt(
             key=next(self._keys),
             kind=kind,
@@ -255,25 +287,21 @@ class PromptQueue:
             extension_name=self._extension_name(caller),
             family=caller.family,
             timeout=timeout,
-            deadline=self._scheduler.now() + timeout,
             **content,
         )
         entry = _Pending(request, prompt, remember_key, on_outcome)
-        if self._paused:
+        if self.paused:
             self._deliver(entry, Outcome(_refusal(kind), "paused"))
             return
-        if remember_key is not None:
-            stored = self._decisions.lookup(remember_key)
-            if stored is not None:
-                decision: Decision = "allow" if stored == "allow" else "deny"
-                self._deliver(entry, Outcome(decision, "remembered", remembered=True))
-                return
+        remembered = self._from_memory(entry)
+        if remembered is not None:
+            self._deliver(entry, remembered)
+            return
         busy = self._busy(caller)
         if busy:
             request.reply_error(protocol.BUSY, busy)
             self._record(entry, "busy")
             return
-        entry.timer = self._scheduler.call_later(timeout, lambda: self._expire(entry))
         self._pending.append(entry)
         if len(self._pending) == 1:
             self._show_front()
@@ -316,10 +344,15 @@ class PromptQueue:
         if answer.closed:
             outcome = Outcome(_refusal(prompt.kind), "closed")
         else:
-            remembered = False
-            if answer.remember and entry.remember_key is not None:
-                self._decisions.remember(entry.remember_key, answer.decision)
-                remembered = True
+            # "remembered" only when it is on disk; a failed write reached the user
+            # through the store's ``problems``. The policy may have locked remembering
+            # since the dialog opened.
+            remembered = (
+                answer.remember
+                and entry.remember_key is not None
+                and self._locks().remember
+                and self._decisions.remember(entry.remember_key, answer.decision)
+            )
             outcome = Outcome(
                 answer.decision,
                 "user",
@@ -409,7 +442,32 @@ class PromptQueue:
     # -- helpers ------------------------------------------------------------------------
 
     def _show_front(self) -> None:
-        self._call_presenter("show", self._pending[0].prompt, len(self._pending) - 1)
+        # A request that waited behind one the user answered with "Remember this decision"
+        # is answered from memory when its turn comes, as it would have been on arrival.
+        while self._pending and (outcome := self._from_memory(self._pending[0])) is not None:
+            self._deliver(self._pending.pop(0), outcome)
+        if not self._pending:
+            return
+        # The countdown starts now, before the presenter is called: a dialog that fails
+        # to show still times out.
+        entry = self._pending[0]
+        if entry.timer is None:
+            timeout = entry.prompt.timeout
+            entry.prompt = dataclasses.replace(
+                entry.prompt, deadline=self._scheduler.now() + timeout
+            )
+            entry.timer = self._scheduler.call_later(timeout, lambda: self._expire(entry))
+        self._call_presenter("show", entry.prompt, len(self._pending) - 1)
+
+    def _from_memory(self, entry: _Pending) -> Outcome | None:
+        """The remembered outcome of ``entry``, or None (nothing stored, or no key)."""
+        if entry.remember_key is None:
+            return None
+        stored = self._decisions.lookup(entry.remember_key)
+        if stored is None:
+            return None
+        decision: Decision = "allow" if stored == "allow" else "deny"
+        return Outcome(decision, "remembered", remembered=True)
 
     def _tell_waiting(self) -> None:
         if self._pending:
@@ -424,6 +482,11 @@ class PromptQueue:
 
     def _changed(self) -> None:
         self.changed.emit()
+
+    def _shortened(self, timeout: float) -> float:
+        """``timeout``, or the policy's ``max_timeout`` when that is shorter."""
+        limit = self._locks().max_timeout
+        return timeout if limit is None else min(timeout, limit)
 
     def _extension_name(self, caller: Caller) -> str:
         try:

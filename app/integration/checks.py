@@ -13,19 +13,23 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from app.integration import manifests
+from app.core.text import neutralise
+from app.integration import flatpak, manifests
 from app.integration.browsers import (
     BROWSERS,
     Browser,
     Machine,
     ManifestLocation,
+    Sandbox,
     detect,
+    flatpak_location,
     profile_location,
     system_locations,
     user_location,
 )
 from app.integration.manifests import ManifestProblem, ReadManifest
-from app.system import instance, settings
+from app.system import instance, policy, settings
+from app.system.policy import Policy, policy_path
 from app.system.settings import Settings
 from host import protocol, transport
 from host.caller import CHROME_ORIGIN_PREFIX, CHROMIUM
@@ -66,13 +70,16 @@ class Installed:
 def _install_fix(browser: Browser, location: ManifestLocation) -> str:
     if location.scope == "profile":
         return f"bridgekeeper install --user-data-dir {location.path.parent.parent}"
+    if location.scope == "system":
+        return "sudo bridgekeeper install --system"
     return f"bridgekeeper install --browser {browser.name}"
 
 
 def check_manifest(
     location: ManifestLocation, config: Settings, host: Path, subject: str, machine: Machine
 ) -> tuple[list[Check], Installed | None]:
-    """Present, valid, path right, host executable, allowed ids right."""
+    """Present, valid, path right, host executable, allowed ids right. A system-wide
+    manifest may name another install's host: any executable one is right."""
     browser = location.browser
     family = browser.family
     fix = _install_fix(browser, location)
@@ -93,7 +100,7 @@ def check_manifest(
         checks.append(_registry_check(location, subject, fix, machine))
     checks.append(Check(subject, "manifest valid", State.OK, "name, type and fields right"))
     healthy = True
-    if os.path.normcase(manifest.path) == os.path.normcase(str(host)):
+    if location.scope == "system" or os.path.normcase(manifest.path) == os.path.normcase(str(host)):
         checks.append(Check(subject, "host path", State.OK, manifest.path))
     else:
         healthy = False
@@ -123,16 +130,10 @@ def check_manifest(
         )
     expected = {ext.id for ext in config.allowed(family)}
     listed = set(manifest.allowed(family))
-    if not expected:
-        healthy = False
+    if not expected and not listed:
+        # Nothing to serve in this family yet: not a failure (a Chromium-only set-up).
         checks.append(
-            Check(
-                subject,
-                "allowed ids",
-                State.PROBLEM,
-                f"no {family}-family extension is allowed",
-                "bridgekeeper install --extension ID",
-            )
+            Check(subject, "allowed ids", State.NONE, f"no {family}-family extension allowed yet")
         )
     elif listed == expected:
         checks.append(Check(subject, "allowed ids", State.OK, ", ".join(sorted(listed))))
@@ -142,13 +143,13 @@ def check_manifest(
         if expected - listed:
             parts.append("does not allow " + ", ".join(sorted(expected - listed)))
         if listed - expected:
-            parts.append("allows " + ", ".join(sorted(listed - expected)) + " (not in settings)")
+            parts.append("allows " + ", ".join(sorted(listed - expected)) + " (not allowed now)")
         checks.append(Check(subject, "allowed ids", State.PROBLEM, "; ".join(parts), fix))
     return checks, Installed(location, manifest) if healthy else None
 
 
 def _registry_check(location: ManifestLocation, subject: str, fix: str, machine: Machine) -> Check:
-    key = f"HKCU\\{location.registry_key}"
+    key = f"{location.hive}\\{location.registry_key}"
     value = None
     if machine.registry is not None and location.registry_key is not None:
         value = machine.registry.get(location.registry_key)
@@ -158,86 +159,211 @@ def _registry_check(location: ManifestLocation, subject: str, fix: str, machine:
     return Check(subject, "registry key", State.PROBLEM, f"{key} {shown}", fix)
 
 
+def _serving_system_manifest(
+    browser: Browser, machine: Machine, config: Settings
+) -> ManifestLocation | None:
+    """The system-wide manifest of ours the browser reads when the user has none (the
+    browser reads the user's folder first), if one allows every extension allowed now."""
+    expected = {ext.id for ext in config.allowed(browser.family)}
+    for path in system_locations(browser, machine):
+        try:
+            manifest = manifests.read_manifest(path, browser.family)
+        except ManifestProblem:
+            continue
+        if manifest is not None and expected <= set(manifest.allowed(browser.family)):
+            return ManifestLocation(browser, path, scope="system")
+    return None
+
+
+def _user_manifest_checks(
+    browser: Browser, location: ManifestLocation, config: Settings, host: Path, machine: Machine
+) -> tuple[list[Check], Installed | None]:
+    if not location.path.exists() and location.registry_key is None:
+        system = _serving_system_manifest(browser, machine, config)
+        if system is not None:
+            checks = [
+                Check(
+                    browser.name,
+                    "manifest present",
+                    State.OK,
+                    f"none for this user; the system-wide {system.path} serves {browser.label}",
+                )
+            ]
+            found, ok = check_manifest(system, config, host, browser.name, machine)
+            return checks + found[1:], ok
+    found, ok = check_manifest(location, config, host, browser.name, machine)
+    return found + _system_manifest_checks(browser, machine, host, ok is not None), ok
+
+
+def _flatpak_checks(
+    browser: Browser, sandbox: Sandbox, config: Settings, machine: Machine
+) -> tuple[list[Check], Installed | None]:
+    location = flatpak_location(browser, sandbox, machine)
+    fix = f"bridgekeeper install --browser {browser.name}"
+    try:
+        flatpak.checked_app_folder(sandbox.ident, machine, create=False)
+    except FileNotFoundError:
+        where = f"~/.var/app/{sandbox.ident} does not exist yet"
+        return [Check(browser.name, "flatpak manifest", State.PROBLEM, where, fix)], None
+    except OSError as error:
+        return [Check(browser.name, "flatpak folder", State.PROBLEM, str(error))], None
+    folder = location.host_dir
+    assert folder is not None
+    found, ok = check_manifest(location, config, folder / flatpak.LAUNCHER, browser.name, machine)
+    state = flatpak.copy_state(folder)
+    if state == "current":
+        found.append(Check(browser.name, "host copy", State.OK, f"current: {folder}"))
+    else:
+        said = "missing" if state == "absent" else "from another Bridgekeeper version"
+        found.append(
+            Check(
+                browser.name,
+                "host copy",
+                State.PROBLEM,
+                f"{folder}: {said}",
+                f"{fix}  (or start Bridgekeeper: it repairs the copy)",
+            )
+        )
+        ok = None
+    return found, ok
+
+
 def browser_checks(
     machine: Machine, config: Settings, host: Path
 ) -> tuple[list[Check], list[Installed]]:
+    """Each browser found: how it is installed, which manifest serves it and whether that
+    works. Browsers not found are named once, on one quiet line."""
     checks: list[Check] = []
     installed: list[Installed] = []
+    absent: list[str] = []
     for browser in BROWSERS:
         detection = detect(browser, machine)
         location = user_location(browser, machine)
         ours = location is not None and location.path.exists()
         if not detection.found and not ours:
-            checks.append(Check(browser.name, "browser found", State.NONE, "not installed"))
+            absent.append(browser.name)
             continue
         if detection.executable is not None:
             checks.append(Check(browser.name, "browser found", State.OK, str(detection.executable)))
         elif detection.sandboxes:
-            checks.append(
-                Check(browser.name, "browser found", State.PROBLEM, "only sandboxed installs")
-            )
+            shown = ", ".join(sandbox.label for sandbox in detection.sandboxes)
+            checks.append(Check(browser.name, "browser found", State.OK, shown))
         else:
             checks.append(
                 Check(browser.name, "browser found", State.WARN, "not installed; manifest left")
             )
+        wants_user = detection.executable is not None or ours
+        wants_user |= any(sandbox.portal(browser) for sandbox in detection.sandboxes)
+        if location is not None and wants_user:
+            found, ok = _user_manifest_checks(browser, location, config, host, machine)
+            checks.extend(found)
+            if ok is not None:
+                installed.append(ok)
         for sandbox in detection.sandboxes:
-            state = State.WARN if detection.executable is not None else State.PROBLEM
-            checks.append(Check(browser.name, sandbox.kind, state, sandbox.advice(browser)))
-        if location is None or (detection.executable is None and not ours):
-            continue
-        found, ok = check_manifest(location, config, host, browser.name, machine)
-        checks.extend(found)
-        if ok is not None:
-            installed.append(ok)
-        checks.extend(_system_manifest_checks(browser, machine, host))
+            if sandbox.served(browser):
+                checks.append(Check(browser.name, sandbox.kind, State.OK, sandbox.how(browser)))
+            else:
+                state = State.WARN if detection.executable is not None else State.PROBLEM
+                checks.append(Check(browser.name, sandbox.kind, state, sandbox.advice(browser)))
+            if sandbox.in_sandbox(browser):
+                found, ok = _flatpak_checks(browser, sandbox, config, machine)
+                checks.extend(found)
+                if ok is not None:
+                    installed.append(ok)
     for folder in config.user_data_dirs:
         location = profile_location(Path(folder))
         found, ok = check_manifest(location, config, host, "profile", machine)
         checks.extend(found)
         if ok is not None:
             installed.append(ok)
+    if absent:
+        checks.append(Check("browsers", "not found", State.NONE, ", ".join(absent)))
     return checks, installed
 
 
-def _system_manifest_checks(browser: Browser, machine: Machine, host: Path) -> list[Check]:
-    """A system-wide manifest of our name that names another host shadows ours in Chromium
-    (it reads the system folder first) and confuses everyone else."""
+def _system_manifest_checks(
+    browser: Browser, machine: Machine, host: Path, user_works: bool
+) -> list[Check]:
+    """A system-wide manifest of our name that names another host: the browser reads the
+    user's manifest first, so it matters only when the user's does not work (or an
+    administrator turned user-level hosts off)."""
     checks: list[Check] = []
     for path in system_locations(browser, machine):
         if not manifests.is_ours(path):
             continue
         data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("path") == str(host):
+        named = data.get("path")
+        if named == str(host) or (isinstance(named, str) and os.access(named, os.X_OK)):
             checks.append(Check(browser.name, "system manifest", State.OK, str(path)))
         else:
-            state = State.PROBLEM if browser.family == CHROMIUM else State.WARN
+            state = State.WARN if user_works else State.PROBLEM
             checks.append(
                 Check(
                     browser.name,
                     "system manifest",
                     state,
-                    f"{path} names {data.get('path')}; {browser.label} may use it instead",
-                    f"sudo rm {path}",
+                    f"{path} names {named}, which does not exist",
+                    f"sudo bridgekeeper install --system, or sudo rm {path}",
                 )
             )
     return checks
 
 
+def policy_checks(policy: Policy) -> list[Check]:
+    """What the administrator's policy sets, and what is wrong with its file."""
+    if not policy.source:
+        where = policy_path()
+        shown = f" ({where})" if where is not None else ""
+        return [Check("policy", "none", State.NONE, f"no system policy{shown}")]
+    checks: list[Check] = []
+    fix = f"ask your administrator to fix it (as root: sudoedit {policy.source})"
+    for problem in policy.problems:
+        state = State.PROBLEM if policy.failed_closed else State.WARN
+        checks.append(Check("policy", "file", state, problem, fix))
+    if not policy.failed_closed:
+        checks.append(Check("policy", "file", State.OK, policy.source))
+        for ext in policy.allowed_extensions:
+            name = neutralise(ext.name, multiline=False)
+            named = f" ({name})" if name else ""
+            checks.append(Check("policy", "allows", State.OK, f"{ext.family}: {ext.id}{named}"))
+        for said in policy.settings():
+            if not said.startswith("allows"):
+                checks.append(Check("policy", "locks", State.OK, said))
+    return checks
+
+
 def global_checks() -> tuple[list[Check], Settings | None, bool]:
-    """Settings readable, extensions allowed, app running, socket reachable."""
+    """Settings readable, extensions allowed, the policy, app running, socket reachable.
+    The app not running is said once, quietly: a browser call starts it."""
     checks: list[Check] = []
     config: Settings | None
+    managed = policy.load()
     try:
-        config = settings.load()
+        config = settings.load(managed=managed)
     except settings.SettingsError as error:
+        # The app reads it the same way and fails closed: it serves no extension.
         config = None
-        checks.append(Check("settings", "readable", State.PROBLEM, str(error), "see the message"))
+        checks.append(
+            Check(
+                "settings",
+                "readable",
+                State.PROBLEM,
+                f"{error}; until then Bridgekeeper serves no extension",
+                f"fix or move away {settings.settings_file()}, then "
+                "bridgekeeper install --extension ID",
+            )
+        )
     if config is not None:
-        if config.extensions:
+        if not config.extensions and managed.allowed_extensions:
+            checks.append(Check("settings", "allowed", State.NONE, "none besides the policy's"))
+        elif config.extensions:
             for ext in config.extensions:
-                named = f" ({ext.name})" if ext.name else ""
+                # A name may come from the extension's own manifest: shown like its text.
+                name = neutralise(ext.name, multiline=False)
+                named = f" ({name})" if name else ""
+                ident = neutralise(ext.id, multiline=False)
                 checks.append(
-                    Check("settings", "allowed", State.OK, f"{ext.family}: {ext.id}{named}")
+                    Check("settings", "allowed", State.OK, f"{ext.family}: {ident}{named}")
                 )
         else:
             checks.append(
@@ -249,6 +375,7 @@ def global_checks() -> tuple[list[Check], Settings | None, bool]:
                     "bridgekeeper install --extension ID",
                 )
             )
+    checks += policy_checks(managed)
     lock = instance.InstanceLock()
     try:
         running = not lock.acquire()
@@ -261,14 +388,9 @@ def global_checks() -> tuple[list[Check], Settings | None, bool]:
             checks.append(Check("app", "running", State.OK, "yes"))
         else:
             checks.append(
-                Check(
-                    "app",
-                    "running",
-                    State.PROBLEM,
-                    "Bridgekeeper is not running (a browser call would start it)",
-                    "bridgekeeper  (start the tray app)",
-                )
+                Check("app", "running", State.NONE, "no (the host starts it when a browser calls)")
             )
+            return checks, config, False
     reachable = False
     try:
         where = transport.socket_path()
@@ -307,10 +429,16 @@ def ping_argv(item: Installed) -> list[str] | None:
 
 
 def ping(item: Installed, subject: str) -> Check:
-    """A real ping through the installed host, started as the browser starts it."""
+    """A real ping through the installed host, started as the browser starts it (a
+    Flatpak's host copy is started outside its sandbox, with the same interpreter path).
+    The host starts the app when it is not running, as for a browser."""
     argv = ping_argv(item)
+    what = "ping, host copy" if item.location.scope == "flatpak" else "ping"
     if argv is None:
-        return Check(subject, "ping", State.SKIP, "no extension id to call as")
+        family = item.location.browser.family
+        return Check(subject, what, State.SKIP, f"no {family}-family extension to call as")
+    if item.location.scope == "flatpak" and not os.access(flatpak.SANDBOX_PYTHON, os.X_OK):
+        return Check(subject, what, State.SKIP, f"no {flatpak.SANDBOX_PYTHON} here to run it")
     request = protocol.encode_json({"type": "ping", "id": "doctor"})
     started = time.monotonic()
     try:
@@ -323,38 +451,42 @@ def ping(item: Installed, subject: str) -> Check:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as error:
-        return Check(subject, "ping", State.PROBLEM, f"cannot run the host: {error}")
+        return Check(subject, what, State.PROBLEM, f"cannot run the host: {error}")
     elapsed = (time.monotonic() - started) * 1000
     out = done.stdout
     fix = f"see `{' '.join(argv[:1])}` output: {done.stderr.decode(errors='replace').strip()[:200]}"
     if len(out) < FRAME.size:
         return Check(
-            subject,
-            "ping",
-            State.PROBLEM,
-            f"the host exited ({done.returncode}) with no reply",
-            fix,
+            subject, what, State.PROBLEM, f"the host exited ({done.returncode}) with no reply", fix
         )
     (length,) = FRAME.unpack(out[: FRAME.size])
     try:
         reply = json.loads(out[FRAME.size : FRAME.size + length])
     except ValueError as error:
-        return Check(subject, "ping", State.PROBLEM, f"the host's reply is not JSON: {error}", fix)
+        return Check(subject, what, State.PROBLEM, f"the host's reply is not JSON: {error}", fix)
     if isinstance(reply, dict) and reply.get("ok") is True:
-        version = reply.get("result", {}).get("version", "?")
+        result = reply.get("result")
+        version = result.get("version", "?") if isinstance(result, dict) else "?"
         return Check(
-            subject, "ping", State.OK, f"pong from Bridgekeeper {version} in {elapsed:.0f} ms"
+            subject, what, State.OK, f"pong from Bridgekeeper {version} in {elapsed:.0f} ms"
         )
-    failure = reply.get("error", {}) if isinstance(reply, dict) else {}
+    failure = reply.get("error") if isinstance(reply, dict) else None
+    failure = failure if isinstance(failure, dict) else {}
     code = failure.get("code", "?")
     fix = (
-        "bridgekeeper install --extension ID"
+        f"bridgekeeper extensions allow {argv[-1].removeprefix(CHROME_ORIGIN_PREFIX).strip('/')}"
         if code == "untrusted_extension"
-        else "bridgekeeper  (start the tray app), then run doctor again"
+        else "the host could not reach or start Bridgekeeper: start it by hand with "
+        "`bridgekeeper` to see why, and see its log"
         if code == "app_unavailable"
         else "see the Bridgekeeper log"
     )
-    return Check(subject, "ping", State.PROBLEM, f"{code}: {failure.get('message', reply)}", fix)
+    return Check(subject, what, State.PROBLEM, f"{code}: {failure.get('message', reply)}", fix)
+
+
+def failed(checks: list[Check]) -> int:
+    """How many failures ``checks`` print: ``status`` and ``doctor`` exit 1 when any."""
+    return sum(check.state is State.PROBLEM for check in checks)
 
 
 def status(machine: Machine, host: Path) -> list[Check]:
@@ -364,23 +496,18 @@ def status(machine: Machine, host: Path) -> list[Check]:
 
 
 def doctor(machine: Machine, host: Path) -> list[Check]:
-    checks, config, reachable = global_checks()
+    """Every check of ``status``, then a ping through each working manifest's host."""
+    checks, config, _reachable = global_checks()
     found, installed = browser_checks(machine, config or Settings(), host)
-    pings: list[Check] = []
-    for item in installed:
-        subject = item.location.browser.name if item.location.scope != "profile" else "profile"
-        if reachable:
-            pings.append(ping(item, subject))
-        else:
-            pings.append(Check(subject, "ping", State.SKIP, "the app is not reachable (see above)"))
-    if not installed:
+    pings = [ping(item, item.location.subject.split(" ")[0]) for item in installed]
+    if not installed and not failed(checks + found):
         pings.append(
             Check(
                 "host",
                 "ping",
                 State.PROBLEM,
-                "no browser has a working manifest to ping through",
-                "bridgekeeper install",
+                "no browser has a manifest to ping through",
+                "bridgekeeper install --browser NAME  (or --user-data-dir DIR)",
             )
         )
     return checks + found + pings

@@ -13,7 +13,7 @@ from typing import Any
 
 from app.core.files import write_atomically
 from app.system import folders
-from app.system.settings import Extension
+from app.system.extensions import Extension
 from host.caller import CHROME_ORIGIN_PREFIX, CHROMIUM
 from host.protocol import HOST_NAME
 
@@ -34,6 +34,16 @@ def host_package_root() -> Path:
     import host
 
     return Path(host.__file__).resolve().parent.parent
+
+
+def host_sources() -> Path:
+    """The folder of the ``host`` package's source files, which a sandboxed browser's host
+    copy is made of: the bundle ships them as data (``host-source/host``), a source
+    install has them in place."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "host-source" / "host"
+    return host_package_root() / "host"
 
 
 def launcher_text(interpreter: str, package_root: str) -> str:

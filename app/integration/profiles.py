@@ -34,6 +34,7 @@ from app.integration.browsers import (
     browser_home,
     detect,
 )
+from app.system.extensions import BadExtension, parse_extension
 from host.caller import CHROMIUM, FIREFOX
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,6 @@ EXTENSIONS_LIMIT = 1000
 """Extensions read per profile."""
 VERSIONS_LIMIT = 32
 NAME_LIMIT = 200
-_CHROMIUM_ID = re.compile(r"[a-p]{32}")
-_FIREFOX_ID = re.compile(r"[A-Za-z0-9._+-]{1,80}@[A-Za-z0-9._-]{1,80}|\{[0-9A-Fa-f-]{36}\}")
 _MSG = re.compile(r"__MSG_([A-Za-z0-9_@]+)__")
 # Chromium's own extensions (Manifest::Location): COMPONENT and EXTERNAL_COMPONENT.
 _CHROMIUM_BUILT_IN = {5, 10}
@@ -160,6 +159,16 @@ def read_json(path: Path, limit: int = SMALL_FILE_LIMIT) -> Any:
         return json.loads(data.decode("utf-8-sig"))
     except (ValueError, RecursionError, MemoryError):
         return None
+
+
+def is_id(family: str, ident: str) -> bool:
+    """``ident`` is an extension id of ``family`` in a form the settings accept."""
+    if "=" in ident:
+        return False
+    try:
+        return parse_extension(ident).family == family
+    except BadExtension:
+        return False
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -305,7 +314,7 @@ def chromium_extensions(profile: Path, languages: Iterable[str] = ()) -> Iterato
             continue
         info = entry
         location = info.get("location")
-        if not _CHROMIUM_ID.fullmatch(ident):
+        if not is_id(CHROMIUM, ident):
             continue
         if isinstance(location, int) and location in _CHROMIUM_BUILT_IN:
             continue
@@ -376,7 +385,7 @@ def firefox_extensions(profile: Path, languages: Iterable[str] = ()) -> Iterator
         location = info.get("location")
         if (
             not isinstance(ident, str)
-            or not _FIREFOX_ID.fullmatch(ident)
+            or not is_id(FIREFOX, ident)
             or info.get("type") != "extension"
             or info.get("hidden") is True
             or info.get("isSystem") is True

@@ -15,10 +15,11 @@ from typing import Protocol
 from app.core.files import write_atomically
 from app.system.registry import Registry, WindowsRegistry
 from app.system.resources import MissingAsset, asset
+from host import launch
 
 APP_NAME = "Bridgekeeper"
 DESKTOP_FILE = "bridgekeeper.desktop"
-LAUNCH_AGENT_LABEL = "org.bridgekeeper.app"
+LAUNCH_AGENT_LABEL = launch.MACOS_BUNDLE_ID
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 RUN_VALUE = "Bridgekeeper"
 
@@ -27,17 +28,23 @@ class AutostartError(Exception):
     """Start at login could not be changed; the message says where and why."""
 
 
-def login_command() -> list[str]:
-    """How to start the tray app at login: the bundle's executable, the ``bridgekeeper``
-    script beside this interpreter, or ``python -m app``."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable]
-    script = Path(sys.executable).parent / (
-        "bridgekeeper.exe" if os.name == "nt" else "bridgekeeper"
-    )
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-m", "app"]
+def login_command(
+    executable: str = sys.executable,
+    frozen: bool = getattr(sys, "frozen", False),
+    platform: str = sys.platform,
+) -> list[str]:
+    """How to start the tray app at login: the bundle's tray executable (on Windows the
+    windowed ``bridgekeeperw.exe`` beside the console one, whichever of the two asks),
+    the same script beside this interpreter, or ``python -m app`` (``pythonw`` on Windows:
+    no console window at login)."""
+    here = Path(executable).parent
+    tray = here / launch.executable(launch.TRAY_APP, platform)
+    if frozen or tray.exists():
+        return [str(tray)]
+    windowless = here / "pythonw.exe"
+    if platform == "win32" and windowless.exists():
+        return [str(windowless), "-m", "app"]
+    return [executable, "-m", "app"]
 
 
 class Autostart(Protocol):
@@ -120,12 +127,18 @@ class LaunchAgentAutostart:
         return str(self.path)
 
     def agent(self) -> bytes:
+        """launchd.plist(5): started at login (``RunAtLoad``) in graphical sessions only
+        (``LimitLoadToSessionType`` Aqua: never in an ssh session, which has no menu bar);
+        System Settings' Login Items shows it under the app's name
+        (``AssociatedBundleIdentifiers``, macOS 13 and later)."""
         return plistlib.dumps(
             {
                 "Label": LAUNCH_AGENT_LABEL,
                 "ProgramArguments": self.command,
                 "RunAtLoad": True,
                 "ProcessType": "Interactive",
+                "LimitLoadToSessionType": "Aqua",
+                "AssociatedBundleIdentifiers": [launch.MACOS_BUNDLE_ID],
             }
         )
 

@@ -2,6 +2,12 @@
 under ``HKEY_CURRENT_USER`` (or ``HKEY_LOCAL_MACHINE``). Browsers find native messaging
 manifests through a key's default value; start at login is a named value of the Run key.
 
+64-bit Windows keeps two views of ``HKEY_LOCAL_MACHINE\\SOFTWARE``: the 64-bit one and the
+32-bit one (stored under ``WOW6432Node``). ``view`` picks one explicitly
+(``KEY_WOW64_64KEY`` / ``KEY_WOW64_32KEY``), as browsers do when they read. Under
+``HKEY_CURRENT_USER\\Software`` both views are the same keys ("Registry Keys Affected by
+WOW64": the key is shared).
+
 ``Registry`` is what the rest of the app uses; ``WindowsRegistry`` is the real one (only
 on Windows); tests pass a fake.
 """
@@ -12,6 +18,7 @@ import sys
 from typing import Literal, Protocol
 
 Hive = Literal["HKCU", "HKLM"]
+View = Literal[32, 64]
 HIVE_NAMES = {"HKCU": "HKEY_CURRENT_USER", "HKLM": "HKEY_LOCAL_MACHINE"}
 NOT_WINDOWS = "the Windows registry exists only on Windows"
 
@@ -30,11 +37,12 @@ class Registry(Protocol):
 
 
 class WindowsRegistry:
-    """The real registry through ``winreg``, in one hive. Elsewhere every call raises
-    ``OSError``."""
+    """The real registry through ``winreg``, in one hive and one view. Elsewhere every
+    call raises ``OSError``."""
 
-    def __init__(self, hive: Hive = "HKCU") -> None:
+    def __init__(self, hive: Hive = "HKCU", view: View = 64) -> None:
         self.hive = hive
+        self.view = view
 
     def get(self, key: str, name: str = "") -> str | None:
         if sys.platform != "win32":
@@ -42,8 +50,8 @@ class WindowsRegistry:
         import winreg
 
         try:
-            with winreg.OpenKey(_root(self.hive), key) as handle:
-                value, _kind = winreg.QueryValueEx(handle, name or None)
+            with winreg.OpenKey(_root(self.hive), key, 0, winreg.KEY_READ | self._flag()) as handle:
+                value, _kind = winreg.QueryValueEx(handle, name)  # "": the default value
         except OSError:
             return None
         return str(value)
@@ -53,8 +61,10 @@ class WindowsRegistry:
             raise OSError(NOT_WINDOWS)
         import winreg
 
-        with winreg.CreateKey(_root(self.hive), key) as handle:
-            winreg.SetValueEx(handle, name or None, 0, winreg.REG_SZ, value)
+        with winreg.CreateKeyEx(
+            _root(self.hive), key, 0, winreg.KEY_WRITE | self._flag()
+        ) as handle:
+            winreg.SetValueEx(handle, name, 0, winreg.REG_SZ, value)
 
     def delete(self, key: str, name: str = "") -> None:
         if sys.platform != "win32":
@@ -63,12 +73,21 @@ class WindowsRegistry:
 
         try:
             if name:
-                with winreg.OpenKey(_root(self.hive), key, 0, winreg.KEY_SET_VALUE) as handle:
+                with winreg.OpenKey(
+                    _root(self.hive), key, 0, winreg.KEY_SET_VALUE | self._flag()
+                ) as handle:
                     winreg.DeleteValue(handle, name)
             else:
-                winreg.DeleteKey(_root(self.hive), key)
+                winreg.DeleteKeyEx(_root(self.hive), key, self._flag(), 0)
         except FileNotFoundError:
             pass
+
+    def _flag(self) -> int:
+        if sys.platform != "win32":
+            raise OSError(NOT_WINDOWS)
+        import winreg
+
+        return winreg.KEY_WOW64_32KEY if self.view == 32 else winreg.KEY_WOW64_64KEY
 
 
 def _root(hive: Hive) -> int:

@@ -1,6 +1,7 @@
 """The settings file (``settings.json`` in the config folder): the extensions allowed to
 use Bridgekeeper, with the names they were given at install time, and the extra profile
-folders ``install --user-data-dir`` wrote into.
+folders ``install --user-data-dir`` wrote into. Loaded with the administrator's policy in
+effect, whose allowed extensions join the user's (and cannot be removed by the user).
 
 Written atomically and versioned; a file from a newer Bridgekeeper is refused with a clear
 message rather than half understood. Keys this version does not know are kept.
@@ -10,78 +11,67 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from app.core.files import write_atomically
-from app.system import folders
-from host.caller import CHROME_ORIGIN_PREFIX, CHROMIUM, FIREFOX, Caller
+from app.system import folders, policy
+from app.system.extensions import BadExtension, Extension, parse_extension
+from app.system.policy import Policy
+from host.caller import Caller
 
 log = logging.getLogger(__name__)
 
 VERSION = 1
 FILE_NAME = "settings.json"
-_CHROMIUM_ID = re.compile(r"[a-p]{32}")
-# Firefox add-on ids: an email-like id or a {GUID}; we accept any printable id without
-# spaces, quotes or '=' (the '=' separates the install-time name on the command line).
-_FIREFOX_ID = re.compile(r"[A-Za-z0-9._@{}+-]{1,200}")
+
+__all__ = [
+    "FILE_NAME",
+    "VERSION",
+    "AllowList",
+    "BadExtension",
+    "Extension",
+    "Settings",
+    "SettingsError",
+    "load",
+    "parse_extension",
+    "save",
+    "settings_file",
+]
 
 
 class SettingsError(Exception):
     """The settings file cannot be used; the message says why and what to do."""
 
 
-class BadExtension(ValueError):
-    """An ``--extension`` value that is neither a Chromium id/origin nor a Firefox id."""
-
-
-@dataclass(frozen=True)
-class Extension:
-    """One allowed extension: its browser family, its id and its install-time name."""
-
-    family: str
-    id: str
-    name: str = ""
-
-    @property
-    def origin(self) -> str:
-        """The ``allowed_origins`` entry (Chromium family only)."""
-        return f"{CHROME_ORIGIN_PREFIX}{self.id}/"
-
-
-def parse_extension(text: str) -> Extension:
-    """``ID``, ``chrome-extension://ID/`` or a Firefox add-on id, optionally ``=NAME``."""
-    ident, _, name = text.partition("=")
-    ident, name = ident.strip(), name.strip()
-    if ident.startswith(CHROME_ORIGIN_PREFIX):
-        ident = ident[len(CHROME_ORIGIN_PREFIX) :].rstrip("/")
-        if not _CHROMIUM_ID.fullmatch(ident):
-            raise BadExtension(
-                f"{text!r}: a chrome-extension:// origin needs a 32-letter id (letters a-p)"
-            )
-    if _CHROMIUM_ID.fullmatch(ident):
-        return Extension(CHROMIUM, ident, name)
-    if not _FIREFOX_ID.fullmatch(ident):
-        raise BadExtension(
-            f"{text!r} is neither a Chromium extension id (32 letters a-p), a "
-            "chrome-extension://<id>/ origin, nor a Firefox add-on id (like name@example.org)"
-        )
-    return Extension(FIREFOX, ident, name)
-
-
 @dataclass
 class Settings:
     extensions: list[Extension] = field(default_factory=list)
+    """The extensions the user allowed (what the file holds)."""
     user_data_dirs: list[str] = field(default_factory=list)
     """Chromium profile folders (``--user-data-dir``) that install wrote into."""
     other: dict[str, Any] = field(default_factory=dict)
     """Keys of this file that this version does not use; written back unchanged."""
+    policy: Policy = field(default_factory=Policy)
+    """The administrator's policy in effect (never written to this file)."""
+
+    @property
+    def effective(self) -> list[Extension]:
+        """Every allowed extension: the policy's first (its name wins), then the user's."""
+        merged = {(ext.family, ext.id): ext for ext in self.policy.allowed_extensions}
+        for ext in self.extensions:
+            known = merged.get((ext.family, ext.id))
+            if known is None:
+                merged[(ext.family, ext.id)] = ext
+            elif not known.name and ext.name:
+                merged[(ext.family, ext.id)] = Extension(ext.family, ext.id, ext.name)
+        return list(merged.values())
 
     def allowed(self, family: str) -> list[Extension]:
-        return [ext for ext in self.extensions if ext.family == family]
+        """The extensions of ``family`` that manifests allow and the app serves."""
+        return [ext for ext in self.effective if ext.family == family]
 
     def allow(self, extension: Extension) -> bool:
         """Add ``extension`` (or give it a new name); True when something changed."""
@@ -95,15 +85,21 @@ class Settings:
         return True
 
     def remove(self, family: str, ident: str) -> Extension | None:
-        """Take ``ident`` of ``family`` out of the allowed extensions; what was removed, or
-        None when it was not allowed."""
+        """Take the user's ``ident`` of ``family`` out; what was removed, or None when the
+        user had not allowed it. One the policy allows stays allowed (``is_managed``)."""
         for index, known in enumerate(self.extensions):
             if (known.family, known.id) == (family, ident):
                 return self.extensions.pop(index)
         return None
 
+    def is_managed(self, family: str, ident: str) -> bool:
+        """True when the administrator's policy allows it (the user cannot remove it)."""
+        return any(
+            (ext.family, ext.id) == (family, ident) for ext in self.policy.allowed_extensions
+        )
+
     def find(self, family: str, ident: str) -> Extension | None:
-        for ext in self.extensions:
+        for ext in self.effective:
             if ext.family == family and ext.id == ident:
                 return ext
         return None
@@ -113,23 +109,37 @@ def settings_file(config: Path | None = None) -> Path:
     return (config if config is not None else folders.config_dir()) / FILE_NAME
 
 
-def load(path: Path | None = None) -> Settings:
-    """The settings at ``path`` (default: the config folder's); empty when absent."""
+def load(path: Path | None = None, managed: Policy | None = None) -> Settings:
+    """The settings at ``path`` (default: the config folder's; empty when absent), with
+    the policy ``managed`` (default: the one in effect on this machine). Anything else
+    that is not a settings file this version understands raises ``SettingsError``, never
+    another exception: the allow-list fails closed on it."""
     path = path or settings_file()
+    managed = managed if managed is not None else policy.load()
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return Settings()
+        return Settings(policy=managed)
     except OSError as error:
         raise SettingsError(f"cannot read {path}: {error}") from error
-    try:
-        data = json.loads(text)
-    except ValueError as error:
+    except UnicodeDecodeError as error:
         raise SettingsError(
-            f"{path} is not valid JSON ({error}); fix or delete it, then run "
+            f"{path} is not UTF-8 text ({error}); fix or delete it, then run "
             "`bridgekeeper install --extension ID` again"
         ) from error
-    if not isinstance(data, dict) or not isinstance(data.get("version"), int):
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        why = "it nests too deep" if isinstance(error, RecursionError) else error
+        raise SettingsError(
+            f"{path} is not valid JSON ({why}); fix or delete it, then run "
+            "`bridgekeeper install --extension ID` again"
+        ) from error
+    if (
+        not isinstance(data, dict)
+        or isinstance(data.get("version"), bool)
+        or not isinstance(data.get("version"), int)
+    ):
         raise SettingsError(f"{path} has no version number; fix or delete it")
     if data["version"] > VERSION:
         raise SettingsError(
@@ -145,7 +155,7 @@ def load(path: Path | None = None) -> Settings:
     except (TypeError, KeyError) as error:
         raise SettingsError(f"{path} has a malformed entry ({error}); fix or delete it") from error
     other = {k: v for k, v in data.items() if k not in ("version", "extensions", "user_data_dirs")}
-    return Settings(extensions, dirs, other)
+    return Settings(extensions, dirs, other, managed)
 
 
 def save(settings: Settings, path: Path | None = None) -> None:
@@ -164,34 +174,59 @@ def save(settings: Settings, path: Path | None = None) -> None:
 
 
 class AllowList:
-    """The app's policy: only allowed extensions are served. Re-reads the settings when
-    the file changes, so `bridgekeeper install --extension` takes effect at once. Safe to
-    ask from any thread (the socket thread answers untrusted callers itself)."""
+    """Which extensions the app serves: the user's allowed ones and the policy's. Re-reads
+    the settings and the policy when either file changes, so `bridgekeeper install
+    --extension` (or an administrator's edit) takes effect at once. Safe to ask from any
+    thread (the socket thread answers untrusted callers itself).
 
-    def __init__(self, path: Path | None = None) -> None:
+    Fails closed: while the settings file cannot be read, none of the user's extensions is
+    allowed (``problem`` says why; the log has it, and `bridgekeeper status` shows it),
+    never the list read before; the policy's stay allowed (the policy fails closed on its
+    own)."""
+
+    def __init__(self, path: Path | None = None, managed: policy.PolicyWatch | None = None) -> None:
         self._path = path or settings_file()
-        self._stamp: tuple[int, int, int] | None = None
+        self._managed = managed or policy.PolicyWatch()
+        self._stamp: tuple[object, ...] | None = None
         self._settings = Settings()
         self._lock = threading.Lock()
+        self.problem = ""
+        """Why no extension is allowed now, or "" while the file is read fine."""
 
     def _current(self) -> Settings:
         with self._lock:
             return self._reread()
 
     def _reread(self) -> Settings:
+        managed = self._managed.current()
         try:
             st = self._path.stat()
-            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+            stamp: tuple[object, ...] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
         except FileNotFoundError:
-            stamp = (0, 0, 0)
-        if stamp != self._stamp:
-            self._stamp = stamp
-            try:
-                self._settings = load(self._path)
-            except SettingsError as error:
-                # Fail closed: serving everyone because the file is unreadable is worse.
-                log.error("%s; no extension is allowed until it is fixed", error)
-                self._settings = Settings()
+            stamp = ()
+        except OSError as error:
+            return self._closed(None, f"cannot read {self._path}: {error}", managed)
+        stamp += (id(managed),)  # the policy changed: read again
+        if stamp == self._stamp:
+            return self._settings
+        # The stamp and what was read from the file change together, or not at all.
+        try:
+            settings = load(self._path, managed)
+        except SettingsError as error:
+            return self._closed(stamp, str(error), managed)
+        except Exception as error:  # a bug in load must not leave the old list in force
+            log.exception("reading %s failed", self._path)
+            return self._closed(stamp, f"cannot read {self._path}: {error!r}", managed)
+        self._stamp, self._settings, self.problem = stamp, settings, ""
+        return settings
+
+    def _closed(self, stamp: tuple[object, ...] | None, problem: str, managed: Policy) -> Settings:
+        # Fail closed: serving anyone because the file is unreadable is worse. Logged once
+        # for each version of the file and each reason, not at every request.
+        if (stamp, problem) != (self._stamp, self.problem):
+            but = " but the system policy's" if managed.allowed_extensions else ""
+            log.error("%s; no extension is allowed%s until it is fixed", problem, but)
+        self._stamp, self._settings, self.problem = stamp, Settings(policy=managed), problem
         return self._settings
 
     def is_allowed(self, caller: Caller) -> bool:

@@ -34,6 +34,7 @@ from app.integration.browsers import BROWSERS, Browser, Machine, detect, user_lo
 from app.integration.install import Action, current_machine, install, repair
 from app.integration.profiles import InstalledExtension, installed_extensions
 from app.system import settings
+from app.system.extensions import MAX_NAME
 from app.ui.colors import danger_text, with_visible_fields
 from app.ui.i18n import current_language
 from app.ui.widgets import family_text, load_icon, text_label
@@ -44,7 +45,7 @@ translate = QCoreApplication.translate
 
 SCAN_TIMEOUT = 60.0
 """Reading every profile takes well under a second; a stuck disk gets this long."""
-NAME_MAX = 100
+NAME_MAX = MAX_NAME
 
 
 def profile_languages() -> list[str]:
@@ -323,19 +324,29 @@ class AllowedExtensionsWindow(QWidget):
         if config is None:
             self._update_buttons()
             return
-        for extension in config.extensions:
-            item = QTreeWidgetItem(
-                [
-                    cell(extension.name) or translate("AllowedExtensionsWindow", "(no name given)"),
-                    family_text(extension.family),
-                    extension.id,
-                ]
-            )
+        for extension in config.effective:
+            name = cell(extension.name) or translate("AllowedExtensionsWindow", "(no name given)")
+            managed = config.is_managed(extension.family, extension.id)
+            if managed:
+                name = translate(
+                    "AllowedExtensionsWindow", "{name} (allowed by your administrator)"
+                ).format(name=name)
+            item = QTreeWidgetItem([name, family_text(extension.family), extension.id])
             item.setData(0, Qt.ItemDataRole.UserRole, (extension.family, extension.id))
+            if managed:
+                # The policy's: shown, but only an administrator can remove it.
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsSelectable)
+                item.setToolTip(
+                    0,
+                    translate(
+                        "AllowedExtensionsWindow",
+                        "Allowed for every user by the system policy ({source}).",
+                    ).format(source=config.policy.source),
+                )
             self.table.addTopLevelItem(item)
         for column in range(3):
             fit_column(self.table, column)
-        if not config.extensions:
+        if not config.effective:
             self.status.setText(
                 translate(
                     "AllowedExtensionsWindow",
@@ -362,7 +373,7 @@ class AllowedExtensionsWindow(QWidget):
         except OSError as error:
             self.status.setText(str(error))
             return
-        allowed = {(e.family, e.id) for e in config.extensions}
+        allowed = {(e.family, e.id) for e in config.effective}
         dialog = AddExtensionDialog(self, self._runner, machine, allowed)
         self.add_dialog = dialog
         dialog.accepted.connect(lambda: self._allow(dialog.chosen))

@@ -12,9 +12,16 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
-from app.integration import manifests
-from app.integration.browsers import BROWSERS, BY_NAME, Browser, Machine, detect, user_location
-from app.integration.install import Action, current_machine, install, uninstall
+from app.integration import flatpak, manifests
+from app.integration.browsers import (
+    BROWSERS,
+    BY_NAME,
+    Browser,
+    Machine,
+    ManifestLocation,
+    detect,
+)
+from app.integration.install import Action, current_machine, install, targets_for, uninstall
 from app.integration.manifests import ManifestProblem
 from app.system import settings
 
@@ -39,10 +46,22 @@ def state_text(state: str) -> str:
 
 def browser_state(browser: Browser, machine: Machine, config: settings.Settings, host: Path) -> str:
     """REGISTERED, NOT_REGISTERED, NEEDS_REPAIR (a manifest of ours that is stale) or
-    NOTHING_ALLOWED (ours and current, but it allows no extension)."""
-    location = user_location(browser, machine)
-    if location is None:
+    NOTHING_ALLOWED (ours and current, but it allows no extension), over every place
+    install writes for it (its user folder, inside its Flatpak)."""
+    detection = detect(browser, machine)
+    targets, _notes = targets_for(detection, machine, named=not detection.found)
+    states = {_location_state(location, config, host) for location in targets}
+    if not states or states == {NOT_REGISTERED}:
         return NOT_REGISTERED
+    if len(states) == 1 and states <= {REGISTERED, NOTHING_ALLOWED}:
+        return states.pop()
+    return NEEDS_REPAIR
+
+
+def _location_state(location: ManifestLocation, config: settings.Settings, host: Path) -> str:
+    browser = location.browser
+    if location.host_dir is not None:
+        host = location.host_dir / flatpak.LAUNCHER
     try:
         manifest = manifests.read_manifest(location.path, browser.family)
     except ManifestProblem:
@@ -95,7 +114,9 @@ class IntegrationMenu(QMenu):
             if not detection.found:
                 continue
             detected += 1
-            if detection.executable is None:
+            if detection.executable is None and not any(
+                sandbox.served(browser) for sandbox in detection.sandboxes
+            ):
                 kinds = ", ".join(s.kind.capitalize() for s in detection.sandboxes)
                 item = self.addAction(
                     translate("IntegrationMenu", "{browser} — {sandbox}: cannot connect").format(

@@ -46,6 +46,11 @@ NO_TRAY_MESSAGE = (
 )
 
 
+def pause_locked_text() -> str:
+    """Why "Pause prompts" is greyed out when the policy locks it."""
+    return translate("Tray", "Your administrator's policy does not allow pausing prompts.")
+
+
 def notification_text(text: str) -> str:
     """Untrusted text for a tray notification. Notification servers may render markup and
     Qt's fallback balloon guesses rich text, so angle brackets become look-alikes."""
@@ -155,6 +160,8 @@ class Tray(QObject):
         self.pause_action = self.menu.addAction(translate("Tray", "&Pause prompts"))
         self.pause_action.setCheckable(True)
         self.pause_action.toggled.connect(self._queue.set_paused)
+        self.menu.setToolTipsVisible(True)  # a control the policy locks says so
+        self.menu.aboutToShow.connect(self.refresh)  # the policy may have changed
         self.menu.addSeparator()
         self.decisions_action = self.menu.addAction(translate("Tray", "&Remembered decisions…"))
         self.decisions_action.triggered.connect(self.show_decisions)
@@ -207,6 +214,9 @@ class Tray(QObject):
             self.pause_action.blockSignals(True)
             self.pause_action.setChecked(self._queue.paused)
             self.pause_action.blockSignals(False)
+        locked = self._queue.pause_locked
+        self.pause_action.setEnabled(not locked)
+        self.pause_action.setToolTip(pause_locked_text() if locked else "")
         self.state_changed.emit(self.state(), text)
 
     # -- actions -------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 // The demo page: one card per request type, each sendable one-shot or on the port, with
 // the reply (or error) shown in full.
-import { BridgekeeperError, connect, request } from "./bridgekeeper.js";
+// The client is the npm package bridgekeeper-client (clients/js in the repository), put in
+// vendor/ as an extension's build step would: ./dev, packaging/build and the test build run
+// clients/js/scripts/copy-into-extension (see there why a copy, and not committed).
+import { BridgekeeperError, connect, request } from "./vendor/bridgekeeper.js";
 
 const EXAMPLES = [
   ["ping", { type: "ping" }],

@@ -197,6 +197,14 @@
         <translation>（未指定名称）</translation>
     </message>
     <message>
+        <source>{name} (allowed by your administrator)</source>
+        <translation>{name}（由管理员允许）</translation>
+    </message>
+    <message>
+        <source>Allowed for every user by the system policy ({source}).</source>
+        <translation>系统策略已为所有用户允许此扩展（{source}）。</translation>
+    </message>
+    <message>
         <source>No extension is allowed yet: every request is refused. Add one.</source>
         <translation>尚未允许任何扩展：所有请求都会被拒绝。请添加扩展。</translation>
     </message>
@@ -549,6 +557,10 @@ Click the Bridgekeeper tray icon to answer.</source>
 </context>
 <context>
     <name>Tray</name>
+    <message>
+        <source>Your administrator&apos;s policy does not allow pausing prompts.</source>
+        <translation>管理员的策略不允许暂停询问。</translation>
+    </message>
     <message>
         <source>&amp;Show waiting requests</source>
         <translation>显示等待中的请求(&amp;S)</translation>

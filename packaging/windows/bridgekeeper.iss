@@ -1,15 +1,21 @@
 ; Inno Setup 6 recipe: a per-user installer for the bundle folder built on Windows by
 ; `bash packaging/build --no-packages` (PyInstaller output in build\bundle\dist\bridgekeeper).
-; Not run on the development machine (Linux); the release workflow runs it:
+; The release workflow and the CI's Windows job run it:
 ;
 ;   iscc /DAppVersion=0.1.0 /DSourceDir=build\bundle\dist\bridgekeeper ^
-;        /DChromeOrigin=chrome-extension://<id>/ /DFirefoxId=<add-on id> ^
+;        [/DChromeOrigin=chrome-extension://<id>/ /DFirefoxId=<add-on id>] ^
 ;        /DOutputDir=build\bundle packaging\windows\bridgekeeper.iss
 ;
-; It installs into %LOCALAPPDATA%\Programs\Bridgekeeper without elevation, writes the host
-; manifests beside the program, registers them under HKCU for Chrome, Chromium, Edge and
-; Firefox (the keys browsers read on Windows), optionally starts the app at login (the
-; same Run value the tray's "Start at login" uses), and removes all of it on uninstall.
+; It installs into %LOCALAPPDATA%\Programs\Bridgekeeper without elevation. The folder holds
+; (host/launch.py, "the console decision"): bridgekeeper.exe, the console command line;
+; bridgekeeperw.exe, the windowed tray app (Start menu, start at login); and
+; bridgekeeper-host.exe, the console host browsers start.
+;
+; Browser registration is the app's own: after copying, the installer runs
+; `bridgekeeper.exe install` (hidden), which writes the manifests (UTF-8, no byte-order
+; mark) and the HKCU keys of every browser it finds, as on Linux; the uninstaller runs
+; `bridgekeeper.exe uninstall`. One writer for manifests and keys, never a second copy
+; here. With ChromeOrigin/FirefoxId that run also allows those extensions.
 
 #ifndef AppVersion
   #error Pass /DAppVersion=X.Y.Z
@@ -20,13 +26,18 @@
 #ifndef OutputDir
   #define OutputDir "..\..\build\bundle"
 #endif
-#ifndef ChromeOrigin
-  #error Pass /DChromeOrigin=chrome-extension://ID/ (the demo extension's, or your own)
+#ifdef ChromeOrigin
+  #define ChromeAllow "--extension """ + ChromeOrigin + "=Bridgekeeper demo"" "
+#else
+  #define ChromeAllow ""
 #endif
-#ifndef FirefoxId
-  #error Pass /DFirefoxId=ADDON@ID
+#ifdef FirefoxId
+  #define FirefoxAllow "--extension """ + FirefoxId + "=Bridgekeeper demo"" "
+#else
+  #define FirefoxAllow ""
 #endif
-#define HostName "org.bridgekeeper.host"
+#define Cli "bridgekeeper.exe"
+#define TrayApp "bridgekeeperw.exe"
 
 [Setup]
 AppId={{6B0E3C52-4F7A-4C1B-9D0E-2B7B1D5C8A41}
@@ -43,8 +54,9 @@ Compression=lzma2
 SolidCompression=yes
 ArchitecturesAllowed=x64compatible
 ArchitecturesInstallIn64BitMode=x64compatible
-UninstallDisplayIcon={app}\bridgekeeper.exe
+UninstallDisplayIcon={app}\{#TrayApp}
 CloseApplications=yes
+SetupLogging=yes
 
 [Tasks]
 Name: "autostart"; Description: "Start Bridgekeeper when I log in"
@@ -53,51 +65,41 @@ Name: "autostart"; Description: "Start Bridgekeeper when I log in"
 Source: "{#SourceDir}\*"; DestDir: "{app}"; Flags: recursesubdirs createallsubdirs ignoreversion
 
 [Icons]
-Name: "{userprograms}\Bridgekeeper"; Filename: "{app}\bridgekeeper.exe"
+Name: "{userprograms}\Bridgekeeper"; Filename: "{app}\{#TrayApp}"
 
 [Registry]
-; A native messaging host is registered by a key whose default value is the manifest path.
-Root: HKCU; Subkey: "Software\Google\Chrome\NativeMessagingHosts\{#HostName}"; ValueType: string; ValueData: "{app}\{#HostName}.chromium.json"; Flags: uninsdeletekey
-Root: HKCU; Subkey: "Software\Chromium\NativeMessagingHosts\{#HostName}"; ValueType: string; ValueData: "{app}\{#HostName}.chromium.json"; Flags: uninsdeletekey
-Root: HKCU; Subkey: "Software\Microsoft\Edge\NativeMessagingHosts\{#HostName}"; ValueType: string; ValueData: "{app}\{#HostName}.chromium.json"; Flags: uninsdeletekey
-Root: HKCU; Subkey: "Software\Mozilla\NativeMessagingHosts\{#HostName}"; ValueType: string; ValueData: "{app}\{#HostName}.firefox.json"; Flags: uninsdeletekey
-Root: HKCU; Subkey: "Software\Microsoft\Windows\CurrentVersion\Run"; ValueType: string; ValueName: "Bridgekeeper"; ValueData: """{app}\bridgekeeper.exe"""; Tasks: autostart; Flags: uninsdeletevalue
-
-[UninstallDelete]
-Type: files; Name: "{app}\{#HostName}.chromium.json"
-Type: files; Name: "{app}\{#HostName}.firefox.json"
+; The same Run value the tray's "Start at login" writes (app/system/autostart.py).
+Root: HKCU; Subkey: "Software\Microsoft\Windows\CurrentVersion\Run"; ValueType: string; ValueName: "Bridgekeeper"; ValueData: """{app}\{#TrayApp}"""; Tasks: autostart; Flags: uninsdeletevalue
 
 [Run]
-Filename: "{app}\bridgekeeper.exe"; Description: "Start Bridgekeeper now"; Flags: nowait postinstall skipifsilent
+Filename: "{app}\{#TrayApp}"; Description: "Start Bridgekeeper now"; Flags: nowait postinstall skipifsilent
+
+[UninstallRun]
+; Removes the manifests and the HKCU keys that `install` wrote (only those naming ours).
+Filename: "{app}\{#Cli}"; Parameters: "uninstall"; Flags: runhidden waituntilterminated; RunOnceId: "RemoveBrowserRegistration"
 
 [Code]
-function JsonString(Value: String): String;
-begin
-  StringChangeEx(Value, '\', '\\', True);
-  StringChangeEx(Value, '"', '\"', True);
-  Result := '"' + Value + '"';
-end;
-
-procedure WriteManifest(FileName, AllowKey, Allowed: String);
+procedure RegisterWithBrowsers();
 var
-  Text: String;
+  ResultCode: Integer;
+  Command: String;
 begin
-  Text := '{' + #13#10 +
-    '  "name": "{#HostName}",' + #13#10 +
-    '  "description": "Bridgekeeper: desktop prompts and OS keychain for browser extensions",' + #13#10 +
-    '  "path": ' + JsonString(ExpandConstant('{app}\bridgekeeper-host.exe')) + ',' + #13#10 +
-    '  "type": "stdio",' + #13#10 +
-    '  "' + AllowKey + '": [' + JsonString(Allowed) + ']' + #13#10 +
-    '}' + #13#10;
-  if not SaveStringToFile(ExpandConstant('{app}\' + FileName), Text, False) then
-    RaiseException('Cannot write ' + FileName);
+  Command := ExpandConstant('{app}\{#Cli}');
+  // SW_HIDE: the console program's console stays hidden; its output goes to the log.
+  if not Exec(Command, 'install {#ChromeAllow}{#FirefoxAllow}', '', SW_HIDE,
+              ewWaitUntilTerminated, ResultCode) then
+    SuppressibleMsgBox('Bridgekeeper could not register with your browsers: ' +
+      SysErrorMessage(ResultCode) + '. Run "' + Command + ' install" later.',
+      mbError, MB_OK, IDOK)
+  else if ResultCode <> 0 then
+    SuppressibleMsgBox('Bridgekeeper found no browser to register with, or could not ' +
+      'register with one. Once a browser is installed, run "' + Command + ' install"; "' +
+      Command + ' doctor" says what is wrong.', mbInformation, MB_OK, IDOK);
+  Log(Format('%s install exited with %d', [Command, ResultCode]));
 end;
 
 procedure CurStepChanged(CurStep: TSetupStep);
 begin
   if CurStep = ssPostInstall then
-  begin
-    WriteManifest('{#HostName}.chromium.json', 'allowed_origins', '{#ChromeOrigin}');
-    WriteManifest('{#HostName}.firefox.json', 'allowed_extensions', '{#FirefoxId}');
-  end;
+    RegisterWithBrowsers();
 end;

@@ -8,7 +8,6 @@ The build (about a minute here) is cached in ``build/bundle-cache/<hash of the i
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -23,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from app import __version__
+from app.system.policy import parse
 from tests.support.desktop import Desktop
 from tests.support.harness import (
     CHROME_ARGV,
@@ -103,6 +103,8 @@ def bundle() -> Bundle:
     out = cache / inputs_hash()
     # Several test sessions may run at once on this machine: one builds, the others wait.
     with open(cache / "lock", "w") as lock:
+        import fcntl  # the bundle tests run on Linux only
+
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (out / "complete").exists():
             (out / "complete").touch()
@@ -182,6 +184,8 @@ def test_bundle_has_both_executables_and_the_assets(bundle: Bundle) -> None:
     files = bundle.files()
     assert "_internal/assets/icons/bridgekeeper.svg" in files
     assert "_internal/assets/extension/manifest.json" in files
+    # The demo imports the client package's module, copied in by the build (no second copy).
+    assert "_internal/assets/extension/vendor/bridgekeeper.js" in files
     assert not [name for name in files if name.startswith("_internal/assets/") and ".py" in name]
     # The languages: ours compiled (not their sources), and Qt's own for the same.
     assert [name for name in files if "translations/" in name] == [
@@ -376,6 +380,42 @@ def test_bundled_install_writes_manifests_naming_the_bundled_host(
             os.kill(pid, 15)
 
 
+def test_bundled_install_gives_a_flatpak_browser_a_host_copy_from_the_bundle(
+    bundled: Bundle, home: Home
+) -> None:
+    # A FAKE per-user Flatpak Chromium: the bundle (no source tree, no venv) must still
+    # place the host package and a launcher the runtime's /usr/bin/python3 can run.
+    (home.home / ".local/share/flatpak/app/org.chromium.Chromium").mkdir(parents=True)
+    done = subprocess.run(
+        [str(bundled.app), "install", "--extension", CHROME_ID],
+        env=home.env({"PATH": "/nonexistent"}),
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    inside = home.home / ".var/app/org.chromium.Chromium"
+    manifest = json.loads((inside / "config/chromium/NativeMessagingHosts" / HOST_NAME).read_text())
+    copy = inside / "data/bridgekeeper"
+    assert manifest["path"] == str(copy / "bridgekeeper-host")
+    bundle_sources = bundled.folder / "_internal/host-source/host"
+    shipped = sorted(p.name for p in bundle_sources.glob("*.py"))
+    assert shipped == sorted(p.name for p in (ROOT / "host").glob("*.py"))
+    for name in shipped:
+        assert (copy / "host" / name).read_bytes() == (bundle_sources / name).read_bytes()
+    app = start_app(home)  # the bundled app
+    try:
+        host = HostProcess(home, command=[manifest["path"]])
+        try:
+            host.send({"type": "ping", "id": 3})
+            assert host.read()["ok"] is True
+        finally:
+            host.kill()
+    finally:
+        app.stop()
+
+
 @pytest.mark.xvfb
 def test_bundled_app_on_x_shows_its_tray_icon_menu_and_a_dialog(
     bundled: Bundle, home: Home
@@ -479,6 +519,71 @@ def user_home() -> Iterator[Home]:
         yield home
 
 
+AS_ONE_USER = ["--user"] if os.geteuid() == 0 else []
+"""Run as root (as the tests here are), the installer installs for every user unless told."""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_tarball_install_as_root_registers_system_wide_and_uninstall_removes_it(
+    unpacked: Path, tmp_path: Path
+) -> None:
+    # A staging root (--root), so this machine's browsers see nothing, with a policy.
+    root = tmp_path / "sysroot"
+    policy = root / "etc/bridgekeeper/policy.json"
+    policy.parent.mkdir(parents=True)
+    for place in (tmp_path, root, root / "etc", policy.parent):
+        place.chmod(0o755)
+    policy.write_text(json.dumps({"version": 1, "allowed_extensions": [CHROME_ID, FIREFOX_ID]}))
+    policy.chmod(0o644)
+    env = {k: v for k, v in os.environ.items() if k != "BRIDGEKEEPER_HOME"}
+    refused = subprocess.run(
+        [str(unpacked / "install"), "--root", str(root), "--extension", CHROME_ID],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode == 2
+    assert "extensions are allowed in /etc/bridgekeeper/policy.json" in refused.stderr
+    done = subprocess.run(
+        [str(unpacked / "install"), "--root", str(root), "--autostart"],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    dest = root / "opt/bridgekeeper"
+    assert os.access(dest / "bridgekeeper-host", os.X_OK)
+    assert os.readlink(root / "usr/local/bin/bridgekeeper") == "/opt/bridgekeeper/bridgekeeper"
+    for entry in ("usr/local/share/applications", "etc/xdg/autostart"):
+        assert (
+            'Exec="/opt/bridgekeeper/bridgekeeper"'
+            in (root / entry / "bridgekeeper.desktop").read_text()
+        )
+    assert (root / "usr/local/share/icons/hicolor/48x48/apps/bridgekeeper.png").is_file()
+    for folder, key, allowed in (
+        ("etc/chromium/native-messaging-hosts", "allowed_origins", CHROME_ARGV[0]),
+        ("etc/opt/chrome/native-messaging-hosts", "allowed_origins", CHROME_ARGV[0]),
+        ("usr/lib/mozilla/native-messaging-hosts", "allowed_extensions", FIREFOX_ID),
+    ):
+        manifest = json.loads((root / folder / HOST_NAME).read_text())
+        assert manifest["path"] == "/opt/bridgekeeper/bridgekeeper-host"
+        assert manifest[key] == [allowed]
+    removed = subprocess.run(
+        [str(dest / "uninstall"), "--root", str(root)],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert removed.returncode == 0, removed.stderr
+    assert sorted(files_under(root)) == ["etc/bridgekeeper/policy.json"]
+
+
 def test_tarball_holds_install_scripts_and_the_folder(bundle: Bundle, unpacked: Path) -> None:
     assert unpacked.name == f"bridgekeeper-{__version__}-linux-{os.uname().machine}"
     assert sorted(p.name for p in unpacked.iterdir()) == ["bridgekeeper", "install", "uninstall"]
@@ -491,7 +596,7 @@ def test_tarball_install_and_uninstall_for_one_user(unpacked: Path, user_home: H
     home = user_home.home
     allow = ["--extension", CHROME_ID, "--extension", FIREFOX_ID]
     installed = subprocess.run(
-        [str(unpacked / "install"), "--autostart", *allow],
+        [str(unpacked / "install"), "--autostart", *allow, *AS_ONE_USER],
         env=env,
         check=False,
         capture_output=True,
@@ -545,7 +650,7 @@ def test_tarball_install_without_a_terminal_does_not_start_at_login(
     env = user_home.env()
     env.pop("BRIDGEKEEPER_HOME")
     done = subprocess.run(
-        [str(unpacked / "install"), "--no-browsers"],
+        [str(unpacked / "install"), "--no-browsers", *AS_ONE_USER],
         env=env,
         stdin=subprocess.DEVNULL,
         check=False,
@@ -571,7 +676,7 @@ def test_tarball_install_says_which_fonts_are_missing(
     env = user_home.env({"FONTCONFIG_FILE": str(fonts_conf)})
     env.pop("BRIDGEKEEPER_HOME")
     done = subprocess.run(
-        [str(unpacked / "install"), "--no-browsers", "--no-autostart"],
+        [str(unpacked / "install"), "--no-browsers", "--no-autostart", *AS_ONE_USER],
         env=env,
         check=False,
         capture_output=True,
@@ -583,7 +688,7 @@ def test_tarball_install_says_which_fonts_are_missing(
     assert "fonts-noto-cjk and fonts-noto-color-emoji" in done.stdout
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("dpkg"), reason="needs root and dpkg")
+@pytest.mark.dpkg
 def test_deb_installs_and_purges_leaving_nothing(bundle: Bundle, tmp_path: Path) -> None:
     fields = subprocess.run(
         ["dpkg-deb", "-f", str(bundle.deb), "Package", "Version", "Depends"],
@@ -613,25 +718,37 @@ def test_deb_installs_and_purges_leaving_nothing(bundle: Bundle, tmp_path: Path)
     assert sorted(installed) == sorted(f"{name} install ok installed" for name in dependencies)
     # A temporary root, so that the machine's own browsers and tests see no system
     # manifests. Its dpkg database is empty: the Depends are this machine's packages.
+    # The maintainer scripts run without chroot (the root has no shell), with DPKG_ROOT.
     root = tmp_path / "root"
     admin = root / "var/lib/dpkg"
     for folder in ("info", "updates", "triggers"):
         (admin / folder).mkdir(parents=True)
     (admin / "status").touch()
     (admin / "available").touch()
+    # An administrator's policy, there before the package: its extensions are what the
+    # system-wide manifests allow.
+    policy = root / "etc/bridgekeeper/policy.json"
+    policy.parent.mkdir(parents=True)
+    for place in (tmp_path, root, root / "etc", policy.parent):
+        place.chmod(0o755)
+    policy.write_text(json.dumps({"version": 1, "allowed_extensions": [CHROME_ID, FIREFOX_ID]}))
+    policy.chmod(0o644)
     before = files_under(root)
 
-    def dpkg(*args: str) -> None:
+    def dpkg(*args: str) -> str:
+        env = {k: v for k, v in os.environ.items() if k != "BRIDGEKEEPER_HOME"}
         done = subprocess.run(
-            ["dpkg", f"--root={root}", "--force-depends", *args],
+            ["dpkg", f"--root={root}", "--force-depends", "--force-script-chrootless", *args],
             check=False,
             capture_output=True,
             text=True,
             timeout=300,
+            env=env,
         )
         assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout + done.stderr
 
-    dpkg("-i", str(bundle.deb))
+    said = dpkg("-i", str(bundle.deb))
     opt = root / "opt/bridgekeeper"
     assert files_under(opt) == set(bundle.files())
     assert os.readlink(root / "usr/bin/bridgekeeper") == "/opt/bridgekeeper/bridgekeeper"
@@ -640,16 +757,26 @@ def test_deb_installs_and_purges_leaving_nothing(bundle: Bundle, tmp_path: Path)
         in (root / "usr/share/applications/bridgekeeper.desktop").read_text()
     )
     assert (root / "usr/share/icons/hicolor/scalable/apps/bridgekeeper.svg").is_file()
+    # postinst ran `bridgekeeper install --system`: every system-wide folder of the
+    # browser table, allowing what the policy allows.
     manifests = {
         "etc/chromium/native-messaging-hosts": ("allowed_origins", CHROME_ARGV[0]),
         "etc/opt/chrome/native-messaging-hosts": ("allowed_origins", CHROME_ARGV[0]),
+        "etc/opt/edge/native-messaging-hosts": ("allowed_origins", CHROME_ARGV[0]),
         "usr/lib/mozilla/native-messaging-hosts": ("allowed_extensions", FIREFOX_ID),
+        "usr/lib64/mozilla/native-messaging-hosts": ("allowed_extensions", FIREFOX_ID),
+        "usr/lib/librewolf/native-messaging-hosts": ("allowed_extensions", FIREFOX_ID),
     }
     for folder, (key, allowed) in manifests.items():
         manifest = json.loads((root / folder / HOST_NAME).read_text())
         assert manifest["path"] == "/opt/bridgekeeper/bridgekeeper-host"
         assert manifest["name"] == "org.bridgekeeper.host"
         assert manifest[key] == [allowed]
+    assert f"wrote      chromium       {root}/etc/chromium/native-messaging-hosts" in said
+    example = root / "usr/share/doc/bridgekeeper/examples/policy.json"
+    parsed = parse(example.read_bytes(), str(example))
+    assert not parsed.problems
+    assert {ext.id for ext in parsed.allowed_extensions} == {CHROME_ID, FIREFOX_ID}
     version = subprocess.run(
         [str(opt / "bridgekeeper"), "--version"],
         check=False,
@@ -660,8 +787,10 @@ def test_deb_installs_and_purges_leaving_nothing(bundle: Bundle, tmp_path: Path)
     assert version.stdout.strip() == f"bridgekeeper {__version__}"
 
     dpkg("--remove", "bridgekeeper")
-    # Conffiles stay until purge, as Debian policy wants.
-    assert (root / "etc/chromium/native-messaging-hosts" / HOST_NAME).is_file()
+    # prerm ran `bridgekeeper uninstall --system`; the policy is the administrator's.
+    for folder in manifests:
+        assert not (root / folder / HOST_NAME).exists()
+    assert policy.is_file()
     assert not opt.exists()
     dpkg("--purge", "bridgekeeper")
     left = {
@@ -671,4 +800,3 @@ def test_deb_installs_and_purges_leaving_nothing(bundle: Bundle, tmp_path: Path)
     }
     assert left == set()
     assert not (root / "opt/bridgekeeper").exists()
-    assert not (root / "etc/chromium/native-messaging-hosts").exists()

@@ -31,6 +31,7 @@ def read_entry(path: Path) -> configparser.SectionProxy:
     return parser["Desktop Entry"]
 
 
+@pytest.mark.linux_folders
 def test_xdg_entry_is_written_where_desktops_look(tmp_path: Path) -> None:
     start = XdgAutostart(tmp_path)
     assert not start.is_enabled()
@@ -48,11 +49,13 @@ def test_xdg_entry_is_written_where_desktops_look(tmp_path: Path) -> None:
     start.disable()  # twice is fine
 
 
+@pytest.mark.linux_folders
 def test_xdg_follows_xdg_config_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     assert XdgAutostart().path == tmp_path / "cfg" / "autostart" / "bridgekeeper.desktop"
 
 
+@pytest.mark.linux_folders
 def test_xdg_entry_switched_off_by_the_desktop_counts_as_off(tmp_path: Path) -> None:
     start = XdgAutostart(tmp_path)
     start.enable()
@@ -63,6 +66,7 @@ def test_xdg_entry_switched_off_by_the_desktop_counts_as_off(tmp_path: Path) -> 
     assert not start.is_enabled()
 
 
+@pytest.mark.linux_folders
 def test_xdg_exec_quotes_awkward_paths(tmp_path: Path) -> None:
     start = XdgAutostart(tmp_path, command=["/opt/my apps/bridge$keeper", "100%"])
     start.enable()
@@ -70,12 +74,14 @@ def test_xdg_exec_quotes_awkward_paths(tmp_path: Path) -> None:
     assert exec_line == '"/opt/my apps/bridge\\$keeper" 100%%'
 
 
+@pytest.mark.linux_folders
 def test_xdg_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "autostart").write_text("a file, not a folder")
     with pytest.raises(autostart.AutostartError, match="cannot write"):
         XdgAutostart(tmp_path).enable()
 
 
+@pytest.mark.linux_folders
 def test_xdg_entry_starts_the_real_app(home: Home) -> None:
     """What the desktop does at login: run the Exec line. The app must come up."""
     start = XdgAutostart(home.home / ".config")
@@ -107,6 +113,8 @@ def test_launch_agent_in_a_temporary_home(tmp_path: Path) -> None:
         "ProgramArguments": ["/Applications/Bridgekeeper.app/x"],
         "RunAtLoad": True,
         "ProcessType": "Interactive",
+        "LimitLoadToSessionType": "Aqua",
+        "AssociatedBundleIdentifiers": ["org.bridgekeeper.app"],
     }
     assert start.is_enabled()
     start.disable()
@@ -122,11 +130,11 @@ def test_launch_agent_garbage_file_counts_as_off(tmp_path: Path) -> None:
 
 def test_run_key_against_a_fake_registry() -> None:
     registry = FakeRegistry()
-    start = RunKeyAutostart(registry, command=[r"C:\Program Files\Bridgekeeper\bridgekeeper.exe"])
+    start = RunKeyAutostart(registry, command=[r"C:\Program Files\Bridgekeeper\bridgekeeperw.exe"])
     assert not start.is_enabled()
     start.enable()
     assert registry.values == {
-        (autostart.RUN_KEY, "Bridgekeeper"): r'"C:\Program Files\Bridgekeeper\bridgekeeper.exe"'
+        (autostart.RUN_KEY, "Bridgekeeper"): r'"C:\Program Files\Bridgekeeper\bridgekeeperw.exe"'
     }
     assert start.is_enabled()
     start.disable()
@@ -145,3 +153,37 @@ def test_platform_choice() -> None:
     assert isinstance(autostart.for_platform("linux"), XdgAutostart)
     assert isinstance(autostart.for_platform("darwin"), LaunchAgentAutostart)
     assert isinstance(autostart.for_platform("win32").registry, WindowsRegistry)  # type: ignore[attr-defined]
+
+
+def test_login_starts_the_windowed_app_whichever_executable_asks(tmp_path: Path) -> None:
+    """Windows: enabled from the console ``bridgekeeper.exe`` (the command line) or from
+    the windowed one (the tray), login starts ``bridgekeeperw.exe``: no console window."""
+    bundle = tmp_path / "Bridgekeeper"
+    for frozen_exe in ("bridgekeeper.exe", "bridgekeeperw.exe"):
+        command = login_command(str(bundle / frozen_exe), frozen=True, platform="win32")
+        assert command == [str(bundle / "bridgekeeperw.exe")]
+    mac = tmp_path / "Bridgekeeper.app/Contents/MacOS"
+    assert login_command(str(mac / "bridgekeeper"), frozen=True, platform="darwin") == [
+        str(mac / "bridgekeeper")
+    ]
+
+
+def test_login_from_a_python_environment(tmp_path: Path) -> None:
+    scripts = tmp_path / "Scripts"
+    scripts.mkdir()
+    (scripts / "pythonw.exe").write_bytes(b"MZ")
+    python = str(scripts / "python.exe")
+    assert login_command(python, frozen=False, platform="win32") == [
+        str(scripts / "pythonw.exe"),
+        "-m",
+        "app",
+    ]
+    (scripts / "bridgekeeperw.exe").write_bytes(b"MZ")
+    assert login_command(python, frozen=False, platform="win32") == [
+        str(scripts / "bridgekeeperw.exe")
+    ]
+    assert login_command(str(tmp_path / "bin/python3"), frozen=False, platform="linux") == [
+        str(tmp_path / "bin/python3"),
+        "-m",
+        "app",
+    ]

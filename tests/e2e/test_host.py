@@ -27,9 +27,12 @@ from tests.support.harness import (
     Home,
     HostProcess,
     one_shot,
+    process_command,
     processes_of,
     wait_for,
 )
+
+pytestmark = pytest.mark.app_transport
 
 FIREFOX_ARGV_TAIL = FIREFOX_ID
 
@@ -395,11 +398,8 @@ def test_host_imports_only_the_standard_library(home: Home) -> None:
 def _app_pids(home: Home) -> list[int]:
     pids = []
     for pid in processes_of(home.root):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"bridgekeeper-host" not in cmdline:
+        command = process_command(pid)
+        if command is not None and b"bridgekeeper-host" not in command:
             pids.append(pid)
     return pids
 

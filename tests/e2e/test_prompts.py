@@ -5,6 +5,7 @@ pause, remembered decisions, limits, cancellation, disconnects, timeouts, a kill
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from app.core.decisions import FILE_NAME, DecisionKey, DecisionStore
 from tests.support.desktop import Desktop
 from tests.support.fake_app import FakeApp
+from tests.support.filesystems import full
 from tests.support.harness import (
     CHROME_ID,
     FIREFOX_ID,
@@ -26,6 +28,8 @@ from tests.support.harness import (
     start_app,
     wait_for,
 )
+
+pytestmark = pytest.mark.app_transport
 
 SITE = "https://example.com"
 KEY = DecisionKey("chromium", CHROME_ID, "confirm", "open-tab", SITE)
@@ -205,31 +209,26 @@ def test_killed_host_cancels_its_pending_request_within_a_second(app: AppProcess
     assert "the presenter failed" not in app.home.log_text()
 
 
-def test_each_kind_times_out_from_its_arrival(app: AppProcess) -> None:
-    host = HostProcess(app.home)
+def test_a_request_behind_another_gets_its_whole_timeout_on_screen(app: AppProcess) -> None:
+    first, second = HostProcess(app.home), HostProcess(app.home, FIREFOX_ARGV)
     try:
         started = time.monotonic()
-        host.send({"type": "confirm", "id": "c", "title": "t", "timeout": 5})
-        host.send(
-            {
-                "type": "choose",
-                "id": "h",
-                "title": "t",
-                "timeout": 5,
-                "options": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}],
-            }
-        )
-        host.send({"type": "prompt", "id": "p", "title": "t", "timeout": 5})
-        replies = read_replies(host, 3)
-        elapsed = time.monotonic() - started
-        assert 5.0 <= elapsed < 6.5
-        assert {k: r["result"] for k, r in replies.items()} == {
-            "c": {"decision": "deny", "reason": "timeout", "remembered": False},
-            "h": {"decision": "cancel", "choice": None, "reason": "timeout"},
-            "p": {"decision": "cancel", "value": None, "reason": "timeout"},
+        first.send({"type": "confirm", "id": "c", "title": "t", "timeout": 5})
+        wait_for(lambda: status(app.home)["pending"] == 1, 5, "the confirm to wait")
+        second.send({"type": "prompt", "id": "p", "title": "t", "timeout": 5})
+        assert first.read()["result"] == {
+            "decision": "deny",
+            "reason": "timeout",
+            "remembered": False,
         }
+        assert 5.0 <= time.monotonic() - started < 6.5
+        # The prompt waited 5 s behind the confirm; its own 5 s start when it is shown.
+        assert status(app.home)["pending"] == 1
+        assert second.read()["result"] == {"decision": "cancel", "value": None, "reason": "timeout"}
+        assert 10.0 <= time.monotonic() - started < 11.5
     finally:
-        host.kill()
+        first.kill()
+        second.kill()
 
 
 def test_app_killed_while_confirm_waits_gives_app_unavailable(app: AppProcess) -> None:
@@ -266,10 +265,14 @@ def test_decisions_list_and_forget_go_through_the_running_app(home: Home) -> Non
         assert listing.returncode == 0
         lines = listing.stdout.splitlines()
         assert lines[0].startswith("KEY")
-        assert [line.split()[:5] for line in lines[1:]] == [
-            [KEY.short_id, "allow", "chromium", CHROME_ID, "confirm"],
-            [other.short_id, "deny", "firefox", FIREFOX_ID, "secret.get"],
+        rows = [line.split() for line in lines[1:]]
+        assert [(row[0], row[1], row[3]) for row in rows] == [
+            (KEY.short_id, "allow", "confirm"),
+            (other.short_id, "deny", "secret.get"),
         ]
+        # Extensions without a name are shown by id (cut to fit 100 columns).
+        assert CHROME_ID.startswith(rows[0][2].rstrip("…"))
+        assert rows[1][2] == FIREFOX_ID
         assert cli(home, "decisions", "forget", KEY.short_id).returncode == 0
         assert [d["id"] for d in json.loads(path.read_text())["decisions"]] == [other.short_id]
         # The running app forgot it too: the same request now waits for the user.
@@ -329,6 +332,66 @@ def test_app_with_truncated_decisions_file_keeps_it_aside_and_serves(home: Home)
         app.stop()
 
 
+@pytest.mark.parametrize("created", ["1e20", "Infinity"])
+def test_decisions_list_with_an_impossible_time_is_a_clear_error(home: Home, created: str) -> None:
+    path = seed(home, (KEY, "allow"))
+    text = re.sub(r'"created": [0-9.e+]+', f'"created": {created}', path.read_text())
+    path.write_text(text)
+    done = cli(home, "decisions", "list")
+    assert (done.returncode, done.stdout) == (1, "")
+    assert "Traceback" not in done.stderr
+    assert f"{path} is unusable: entry 0 has an impossible time in 'created'" in done.stderr
+    assert path.read_text() == text  # the command line leaves it for the app or the user
+    app = start_app(home)
+    try:
+        # The app keeps such a file aside, as any damaged one, and says where.
+        listing = cli(home, "decisions", "list")
+        assert (listing.returncode, listing.stdout) == (0, "No remembered decisions.\n")
+        assert "impossible time in 'created'" in listing.stderr
+        [aside] = list(path.parent.glob(f"{FILE_NAME}.unreadable-*"))
+        assert aside.read_text() == text
+    finally:
+        app.stop()
+
+
+def test_decisions_list_shows_what_draws_nothing_in_a_key(home: Home) -> None:
+    hidden = DecisionKey(
+        "firefox", "wallet\u202e@example.org", "confirm", "open-tab", "https://\u3164.example"
+    )
+    seed(home, (hidden, "allow"))
+    for running in (False, True):
+        app = start_app(home) if running else None
+        try:
+            listing = cli(home, "decisions", "list")
+        finally:
+            if app is not None:
+                app.stop()
+        assert listing.returncode == 0
+        # Made visible (cells may be cut to fit 100 columns, never a mark out of sight).
+        assert "wallet[RLO U+202E]@e" in listing.stdout
+        assert "https://[U+3164].e" in listing.stdout
+        assert "\u202e" not in listing.stdout
+        assert "\u3164" not in listing.stdout
+
+
+def test_danger_request_is_not_answered_by_a_remembered_allow(home: Home) -> None:
+    payment = DecisionKey("chromium", CHROME_ID, "confirm", "send-payment", SITE)
+    seed(home, (payment, "allow"))
+    app = start_app(home)
+    host = HostProcess(home)
+    try:
+        request = {"type": "confirm", "action": "send-payment", "site": SITE, "timeout": 600}
+        host.send({**request, "id": 1, "title": "Send 0.5 ETH?"})
+        assert host.read()["result"]["reason"] == "remembered"
+        host.send({**request, "id": 2, "title": "Send 50 ETH to 0xevil?", "danger": True})
+        wait_for(lambda: status(home)["pending"] == 1, 5, "the danger request to wait")
+        host.send({"type": "cancel", "id": 3, "target": 2})
+        assert read_replies(host, 2)[2]["error"]["code"] == "cancelled"
+    finally:
+        host.kill()
+        app.stop()
+
+
 def test_second_start_hands_over_and_exits_0(app: AppProcess) -> None:
     done = cli(app.home)
     assert done.returncode == 0
@@ -374,6 +437,56 @@ def test_remember_ticked_in_the_dialog_answers_later_requests_across_restarts(
         assert KEY.short_id in cli(home, "decisions", "list").stdout
     finally:
         assert app.stop() == 0
+
+
+@pytest.mark.xvfb
+def test_danger_dialog_offers_no_remember_and_the_next_one_asks_again(
+    home: Home, desktop: Desktop
+) -> None:
+    request = {"type": "confirm", "action": "send-payment", "site": SITE, "danger": True}
+    app = start_app(home, env=desktop.app_env())
+    host = HostProcess(home)
+    try:
+        host.send({**request, "id": 1, "title": "Send 0.5 ETH?", "timeout": 30})
+        # Alt+R would tick "Remember this decision": there is none to tick.
+        desktop.answer_dialog("allow", keys="alt+r", screenshot="e2e-danger-no-remember")
+        assert host.read()["result"] == {"decision": "allow", "reason": "user", "remembered": False}
+        host.send({**request, "id": 2, "title": "Send 50 ETH to 0xevil?", "timeout": 30})
+        desktop.answer_dialog("deny")
+        assert host.read()["result"] == {"decision": "deny", "reason": "user", "remembered": False}
+        assert cli(home, "decisions", "list").stdout == "No remembered decisions.\n"
+    finally:
+        host.kill()
+        assert app.stop() == 0
+
+
+@pytest.mark.xvfb
+def test_remember_on_a_full_disk_answers_remembered_false_and_asks_again(
+    home: Home, desktop: Desktop
+) -> None:
+    request = {"type": "confirm", "title": "Open a tab?", "action": "open-tab", "site": SITE}
+    data = home.bk_home / "data"
+    with full("tmpfs", data):
+        app = start_app(home, env=desktop.app_env())
+        host = HostProcess(home)
+        try:
+            host.send({**request, "id": 1, "timeout": 30})
+            desktop.answer_dialog("allow", keys="alt+r", screenshot="e2e-remember-disk-full")
+            assert host.read()["result"] == {
+                "decision": "allow",
+                "reason": "user",
+                "remembered": False,
+            }
+            assert "Your decision was not remembered" in home.log_text()
+            assert "No space left on device" in home.log_text()
+            # Nothing kept in memory: the same request asks again.
+            host.send({**request, "id": 2, "timeout": 30})
+            desktop.answer_dialog("deny")
+            assert host.read()["result"]["reason"] == "user"
+            assert not (data / FILE_NAME).exists()
+        finally:
+            host.kill()
+            assert app.stop() == 0
 
 
 @pytest.mark.xvfb

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
 import pytest
-import secretstorage
 
 from app.core.decisions import DecisionKey, DecisionStore
 from app.system.keychain import NO_BACKEND_MESSAGE, Keychain
@@ -30,7 +30,10 @@ from tests.support.harness import (
     start_app,
 )
 
-pytestmark = pytest.mark.keyring
+pytestmark = [pytest.mark.keyring, pytest.mark.app_transport]
+
+if sys.platform == "linux":  # keyring's Secret Service client: a Linux-only dependency
+    import secretstorage
 
 CHROME = Caller("chromium", CHROME_ID)
 FIREFOX = Caller("firefox", FIREFOX_ID)

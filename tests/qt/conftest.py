@@ -91,11 +91,14 @@ def chinese(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> Iterator[str
 @pytest.fixture
 def desktop_home(home: Home, monkeypatch: pytest.MonkeyPatch) -> Home:
     """This process's environment pointed at ``home``, with chromium, firefox and brave
-    on PATH and a Flatpak Vivaldi."""
+    on PATH, a Flatpak Vivaldi (served inside its sandbox) and a Flatpak Tor Browser
+    (which cannot be served)."""
     env = home.env(fake_browsers(home, "chromium", "firefox", "brave-browser"))
     for name in ("HOME", "BRIDGEKEEPER_HOME", "PATH", "XDG_CONFIG_HOME", "XDG_DATA_HOME"):
         monkeypatch.setenv(name, env[name])
-    (home.home / ".local/share/flatpak/app/com.vivaldi.Vivaldi").mkdir(parents=True)
+    flatpaks = home.home / ".local/share/flatpak/app"
+    (flatpaks / "com.vivaldi.Vivaldi").mkdir(parents=True)
+    (flatpaks / "org.torproject.torbrowser-launcher").mkdir(parents=True)
     return home
 
 

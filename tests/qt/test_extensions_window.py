@@ -212,3 +212,25 @@ def test_unreadable_settings_are_shown(
     qtbot.addWidget(window)
     assert rows(window.table) == []
     assert "newer Bridgekeeper" in window.status.text()
+
+
+def test_an_extension_the_policy_allows_is_listed_but_cannot_be_removed(
+    qtbot: QtBot, profiles_home: Home, runner: ThreadRunner
+) -> None:
+    policy = profiles_home.bk_home / "policy.json"
+    policy.write_text(json.dumps({"version": 1, "allowed_extensions": [f"{BITWARDEN}=Vault"]}))
+    policy.chmod(0o644)
+    window = AllowedExtensionsWindow(runner)
+    qtbot.addWidget(window)
+    listed = rows(window.table)
+    assert ["Vault (allowed by your administrator)", "Chromium family", BITWARDEN] in listed
+    managed = next(
+        window.table.topLevelItem(i)
+        for i in range(window.table.topLevelItemCount())
+        if window.table.topLevelItem(i).text(2) == BITWARDEN  # type: ignore[union-attr]
+    )
+    assert managed is not None
+    assert not managed.flags() & Qt.ItemFlag.ItemIsSelectable
+    assert "policy" in managed.toolTip(0)
+    window.table.selectAll()
+    assert BITWARDEN not in [ident for _family, ident in window.selected()]

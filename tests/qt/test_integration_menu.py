@@ -15,8 +15,12 @@ from tests.qt.conftest import answer_question
 from tests.support.harness import Home
 from tests.support.machine import BRAVE_MANIFEST, CHROMIUM_MANIFEST, FIREFOX_MANIFEST
 
+# Browsers are found by executables on PATH and manifests go where Linux browsers read.
 # The question boxes are real windows; offscreen cannot pass their size hints on.
-pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
+pytestmark = [
+    pytest.mark.linux_folders,
+    pytest.mark.qt_log_ignore("does not support propagateSizeHints"),
+]
 
 
 def texts(menu: IntegrationMenu) -> list[str]:
@@ -34,15 +38,16 @@ def test_menu_lists_detected_browsers_with_their_state(desktop_home: Home, qtbot
     assert isinstance(menu, IntegrationMenu)
     assert texts(menu) == [
         "Firefox — not registered",
+        "Tor Browser — Flatpak: cannot connect",
         "Chromium — not registered",
         "Brave — not registered",
-        "Vivaldi — Flatpak: cannot connect",
+        "Vivaldi — not registered",
         "&Install for all detected",
         "&Remove all",
     ]
-    vivaldi = next(a for a in menu.actions() if a.text().startswith("Vivaldi"))
-    assert not vivaldi.isEnabled()
-    assert "its sandbox cannot start programs outside it" in vivaldi.toolTip()
+    tor = next(a for a in menu.actions() if a.text().startswith("Tor Browser"))
+    assert not tor.isEnabled()
+    assert "Bridgekeeper cannot reach into this sandbox" in tor.toolTip()
     # Rendered without popping up (offscreen has no keyboard grab for a popup).
     menu.adjustSize()
     shot = desktop_home.root / "integration-menu.png"
@@ -54,11 +59,12 @@ def test_install_all_then_toggle_one_then_remove_all(desktop_home: Home, qtbot: 
     menu = IntegrationMenu()
     with qtbot.waitSignal(menu.finished) as done:
         menu.install_all.trigger()
-    assert done.args == ["Registered with Firefox, Chromium, Brave."]
+    assert done.args == ["Registered with Firefox, Chromium, Brave, Vivaldi."]
     for path in (CHROMIUM_MANIFEST, FIREFOX_MANIFEST, BRAVE_MANIFEST):
         assert (desktop_home.home / path).exists()
     assert item(menu, "chromium").isChecked()
     assert item(menu, "chromium").text() == "Chromium — registered"
+    assert item(menu, "vivaldi").text() == "Vivaldi — registered"  # inside its Flatpak
 
     # Removing asks first; Cancel (the default) keeps it.
     with qtbot.assertNotEmitted(menu.finished):

@@ -18,7 +18,6 @@ from typing import Any
 
 import keyring.backends.fail
 import pytest
-import secretstorage
 from hypothesis import given
 from hypothesis import strategies as st
 from PySide6.QtCore import QObject, Signal
@@ -35,6 +34,7 @@ from app.qt.timers import QtScheduler
 from app.qt.worker import ThreadRunner
 from app.system.keychain import NO_BACKEND_MESSAGE, Keychain
 from host.caller import Caller
+from tests.support.needs import require
 
 ALICE = Caller("chromium", "a" * 32, "Chromium")
 MALLORY = Caller("chromium", "m" * 32, "Chromium")
@@ -159,8 +159,11 @@ def make_world(
 
 @pytest.fixture
 def world(qtbot: QtBot, tmp_path: Path) -> Iterator[World]:
+    require("keyring")
     if os.environ.get("BK_SECRET_SERVICE") != "1":
         pytest.skip("needs a real Secret Service: run through tests/support/run-with-services")
+    import secretstorage  # keyring's Secret Service client: a Linux-only dependency
+
     yield from make_world(qtbot, tmp_path, Keychain())
     with closing(secretstorage.dbus_init()) as bus:
         for item in secretstorage.get_default_collection(bus).get_all_items():

@@ -21,6 +21,8 @@ from host.caller import Caller
 from host.transport import AppLink, connect
 from tests.support.harness import AppProcess, Home, HostProcess, app_command
 
+pytestmark = pytest.mark.app_transport
+
 HELLO = json.dumps(
     {"protocol": 1, "role": "host", "caller": {"family": "chromium", "extension": "x"}}
 ).encode()

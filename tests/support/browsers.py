@@ -8,7 +8,7 @@ Typical use::
 
 The test build is ``assets/extension`` plus ``tests/support/browser_extension`` (a page that
 long-polls :class:`ResultsServer` for commands, runs each with the demo's client module
-``bridgekeeper.js`` and posts the outcome back). Each command is a JSON object with an
+``vendor/bridgekeeper.js`` and posts the outcome back). Each command is a JSON object with an
 ``op`` (see ``tests/support/browser_extension/test.js``); each outcome is ``{"value": ...}`` or
 ``{"error": {"code", "message", "reply"}}``.
 
@@ -39,6 +39,8 @@ from tests.support.harness import CHROME_ID, FIREFOX_ID, Home, app_command, host
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSION = ROOT / "assets" / "extension"
+# Puts the client package's module into an extension folder, as the demo's build step.
+COPY_CLIENT = ROOT / "clients" / "js" / "scripts" / "copy-into-extension"
 TEST_PAGES = Path(__file__).resolve().parent / "browser_extension"
 HOST_NAME = "org.bridgekeeper.host"
 DEMO_NAME = "Bridgekeeper demo"
@@ -202,6 +204,7 @@ def build_test_extension(dest: Path, server_url: str) -> Path:
     """The demo extension plus the test page, told where the results server listens."""
     shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(EXTENSION, dest)
+    subprocess.run([str(COPY_CLIENT), str(dest)], check=True, timeout=30)
     for item in TEST_PAGES.iterdir():
         shutil.copy(item, dest / item.name)
     (dest / "config.js").write_text(f"export const SERVER = {json.dumps(server_url)};\n")
@@ -245,6 +248,8 @@ def install_host(browser: BrowserName, home: Home) -> subprocess.CompletedProces
     """Register the host with the product's own ``bridgekeeper install``."""
     command = [*app_command(), "install", "--browser", browser]
     if browser == "chromium":
+        # The profile folder exists once the browser ran with it; install takes only that.
+        chromium_profile(home).mkdir(parents=True, exist_ok=True)
         command += [
             "--user-data-dir",
             str(chromium_profile(home)),

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from host.caller import CHROMIUM, FIREFOX
+from tests.support.needs import PHASE_TWO
 
 BIN = Path(sys.executable).parent
 CHROME_ID = "jkdnicfhmapgokpkghnoknfplbgkmjan"
@@ -44,9 +45,15 @@ def host_command() -> list[str]:
     return shlex.split(configured) if configured else [str(BIN / "bridgekeeper-host")]
 
 
+def short_temp_dir() -> str:
+    """Where temporary folders go: ``/tmp`` where there is one (Unix socket paths must
+    stay short, and macOS's per-user temporary folder is long), else the system's."""
+    return "/tmp" if sys.platform != "win32" and os.path.isdir("/tmp") else tempfile.gettempdir()
+
+
 @dataclass
 class Home:
-    """A private ``BRIDGEKEEPER_HOME`` (and ``HOME``) under a short /tmp path."""
+    """A private ``BRIDGEKEEPER_HOME`` (and ``HOME``) under a short temporary path."""
 
     root: Path
 
@@ -101,7 +108,7 @@ def allow_test_callers(home: Home) -> None:
 
 @contextmanager
 def temp_home() -> Iterator[Home]:
-    root = Path(tempfile.mkdtemp(prefix="bk", dir="/tmp"))
+    root = Path(tempfile.mkdtemp(prefix="bk", dir=short_temp_dir()))
     (root / "home").mkdir()
     allow_test_callers(Home(root))
     try:
@@ -113,8 +120,16 @@ def temp_home() -> Iterator[Home]:
 
 def processes_of(root: Path) -> list[int]:
     """Processes whose environment points into ``root``: apps a host started (detached,
-    on purpose), browsers, hosts. A test that fails half-way must not leave them behind."""
+    on purpose), browsers, hosts. A test that fails half-way must not leave them behind.
+
+    Linux reads /proc, macOS ``ps -E``. Windows offers no way to read another process's
+    environment from the standard library: there none are found (the app cannot run
+    there yet; issue 15's phase 2 must find its apps another way)."""
     marks = [f"{name}={root}".encode() for name in ("BRIDGEKEEPER_HOME", "HOME")]
+    if sys.platform == "darwin":
+        return _processes_by_ps(marks)
+    if sys.platform != "linux":
+        return []
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
@@ -128,7 +143,46 @@ def processes_of(root: Path) -> list[int]:
     return found
 
 
+def _processes_by_ps(marks: list[bytes]) -> list[int]:
+    """macOS: ``ps -E`` appends each process's environment to its command line."""
+    listing = subprocess.run(
+        ["ps", "-E", "-ww", "-A", "-o", "pid=,command="],
+        capture_output=True,
+        check=False,
+        timeout=30,
+    ).stdout
+    found = []
+    for line in listing.splitlines():
+        pid, _, rest = line.strip().partition(b" ")
+        for mark in marks:
+            at = rest.find(b" " + mark)
+            end = at + 1 + len(mark)
+            if at >= 0 and rest[end : end + 1] in (b"", b" ", b"/") and int(pid) != os.getpid():
+                found.append(int(pid))
+                break
+    return found
+
+
+def process_command(pid: int) -> bytes | None:
+    """Process ``pid``'s command line (None once it is gone): /proc on Linux, ``ps``
+    elsewhere."""
+    if sys.platform == "linux":
+        try:
+            return Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return None
+    done = subprocess.run(
+        ["ps", "-ww", "-o", "command=", "-p", str(pid)],
+        capture_output=True,
+        check=False,
+        timeout=30,
+    )
+    return done.stdout.strip() or None
+
+
 def kill_processes_of(root: Path) -> None:
+    if sys.platform == "win32":
+        return  # processes_of finds none there
     for pid in processes_of(root):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
@@ -143,6 +197,8 @@ def wait_for(predicate: Any, timeout: float, what: str) -> None:
 
 
 def socket_accepts(path: Path) -> bool:
+    if sys.platform == "win32":
+        raise NotImplementedError(PHASE_TWO)
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         try:
             sock.connect(str(path))

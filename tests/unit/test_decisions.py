@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.core.decisions import FILE_NAME, DecisionKey, DecisionsFileError, DecisionStore
+from tests.support.filesystems import FULL_KINDS, file_size_limit, full
 
 KEY = DecisionKey("chromium", "a" * 32, "confirm", "open-tab", "https://example.com")
 OTHER = DecisionKey("firefox", "demo@example.org", "secret.get", "token", "")
@@ -85,6 +85,14 @@ BAD_FILES = {
     "no-version": json.dumps({"decisions": []}),
     "bad-entry": json.dumps({"version": 1, "decisions": [{"family": "x"}]}),
     "bad-decision": VALID.replace('"allow"', '"maybe"'),
+    # Times no clock gave: `decisions list` could not show them as a date.
+    "created-1e20": VALID.replace('"created": 1.0', '"created": 1e20'),
+    "created-infinity": VALID.replace('"created": 1.0', '"created": Infinity'),
+    "created-nan": VALID.replace('"created": 1.0', '"created": NaN'),
+    "created-before-1970": VALID.replace('"created": 1.0', '"created": -5'),
+    "created-huge-integer": VALID.replace('"created": 1.0', '"created": ' + "9" * 400),
+    "nested-1000-deep": '{"version": 1, "decisions": ' + "[" * 1000 + "]" * 1000 + "}",
+    "nested-100000-deep": "[" * 100_000,
 }
 
 
@@ -107,6 +115,8 @@ def test_unusable_file_is_moved_aside_and_reported(tmp_path: Path, content: str)
     assert store.problem == problem
     if "newer" in content or '"version": 2' in content:
         assert "newer Bridgekeeper" in problem
+    if '"created": 1.0' not in content and "created" in content:
+        assert "impossible time in 'created'" in problem
     # New decisions go to a fresh file; the kept one is never overwritten.
     store.remember(KEY, "deny")
     assert aside.read_text(encoding="utf-8") == content
@@ -127,17 +137,71 @@ def test_without_move_aside_a_bad_file_raises_and_stays(tmp_path: Path) -> None:
     assert (tmp_path / FILE_NAME).read_text() == '{"version": 9}'
 
 
-def test_write_failure_on_a_full_folder_is_reported(tmp_path: Path) -> None:
-    # (Permissions would not stop root, who runs these tests: the folder vanishes instead.)
+@pytest.mark.parametrize("created", ["1e20", "Infinity", "-Infinity"])
+def test_without_move_aside_an_impossible_time_is_a_clear_error(
+    tmp_path: Path, created: str
+) -> None:
+    text = VALID.replace('"created": 1.0', f'"created": {created}')
+    (tmp_path / FILE_NAME).write_text(text)
+    with pytest.raises(DecisionsFileError, match=r"entry 0 has an impossible time in 'created'"):
+        DecisionStore(tmp_path).load(move_aside=False)
+    assert (tmp_path / FILE_NAME).read_text() == text
+
+
+def test_a_time_up_to_the_year_3000_is_kept(tmp_path: Path) -> None:
+    (tmp_path / FILE_NAME).write_text(VALID.replace('"created": 1.0', '"created": 32503679999'))
+    assert [r.created for r in loaded(tmp_path).all()] == [32503679999.0]
+
+
+def test_keys_with_any_string_survive_a_round_trip(tmp_path: Path) -> None:
+    # A lone surrogate can come from JSON ("\ud800") or from argv: writing must not fail.
+    odd = DecisionKey("firefox", "x\ud800@example.org", "confirm", "a", "https://\u0430pple.com")
+    store = loaded(tmp_path)
+    assert store.remember(odd, "deny") is True
+    assert loaded(tmp_path).lookup(odd) == "deny"
+
+
+@pytest.mark.parametrize("kind", FULL_KINDS)
+def test_remember_on_a_full_disk_says_false_and_keeps_nothing(tmp_path: Path, kind: str) -> None:
     folder = tmp_path / "data"
-    folder.mkdir()
-    store = loaded(folder)
+    store = DecisionStore(folder)
+    problems: list[str] = []
+    changes: list[None] = []
+    store.problems.add(problems.append)
+    store.changed.add(lambda: changes.append(None))
+    with full(kind, folder):
+        store.load()
+        assert store.remember(KEY, "allow") is False
+        assert store.lookup(KEY) is None  # not answered from memory either
+        assert store.all() == []
+        assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []
+    [problem] = problems
+    assert problem.startswith(f"Your decision was not remembered: {folder / FILE_NAME}")
+    assert store.problem == problem
+    assert changes == []
+
+
+def test_remember_that_cannot_be_written_keeps_the_decision_before_it(tmp_path: Path) -> None:
+    store = loaded(tmp_path)
+    assert store.remember(KEY, "deny") is True
+    with file_size_limit(0):
+        assert store.remember(KEY, "allow") is False
+    assert store.lookup(KEY) == "deny"
+    assert loaded(tmp_path).lookup(KEY) == "deny"
+
+
+def test_forget_that_cannot_be_written_is_reported_and_holds_for_this_session(
+    tmp_path: Path,
+) -> None:
+    store = loaded(tmp_path)
     problems: list[str] = []
     store.problems.add(problems.append)
-    folder.rmdir()
     store.remember(KEY, "allow")
-    assert store.lookup(KEY) == "allow"
+    with file_size_limit(0):
+        assert store.forget(KEY.short_id) is True
+    assert store.lookup(KEY) is None  # asking again is the safe side
     assert "could not be saved" in problems[0]
+    assert loaded(tmp_path).lookup(KEY) == "allow"  # and the user was told it comes back
 
 
 WRITER = """
@@ -167,7 +231,7 @@ def test_sigkill_during_50_writes_always_leaves_a_readable_file(tmp_path: Path) 
         assert writer.stdout is not None
         assert writer.stdout.readline() == b"ready\n"
         time.sleep(delay)  # a subprocess's timing, not Qt: no event loop to wait on
-        writer.send_signal(signal.SIGKILL)
+        writer.kill()  # SIGKILL; TerminateProcess on Windows
         writer.wait()
         writer.stdout.close()
         store = DecisionStore(folder)

@@ -19,13 +19,15 @@ import keyring.backends.null
 import keyring.backends.SecretService
 import keyring.errors
 import pytest
-import secretstorage
 
 from app.core.handlers.secrets import KeychainUnavailable, NoIdentity, service_for
 from app.system.keychain import LOCKED_MESSAGE, NO_BACKEND_MESSAGE, Keychain
 from host.caller import Caller
 
 pytestmark = pytest.mark.keyring
+
+if sys.platform == "linux":  # keyring's Secret Service client: a Linux-only dependency
+    import secretstorage
 ROOT = Path(__file__).resolve().parents[2]
 
 ALICE = Caller("chromium", "aaaabbbbccccddddeeeeffffgggghhhh", "Chromium")

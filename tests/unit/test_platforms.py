@@ -5,6 +5,7 @@ a FAKE registry: neither macOS nor Windows runs here."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,16 @@ from app.integration.browsers import (
     system_locations,
     user_location,
 )
-from app.integration.install import install, repair, uninstall
+from app.integration.install import (
+    install,
+    install_system,
+    repair,
+    serve_new_flatpaks,
+    uninstall,
+    uninstall_system,
+)
+from app.integration.manifests import host_sources
+from app.system.policy import Policy
 from app.system.settings import Extension, Settings
 from host.protocol import HOST_NAME
 from tests.support.fake_registry import FakeRegistry
@@ -121,17 +131,27 @@ def test_macos_apps_in_the_users_applications_folder_are_found(tmp_path: Path) -
     assert not detect(BY_NAME["brave"], machine).found
 
 
-def test_macos_system_manifest_naming_another_host_is_a_problem(tmp_path: Path) -> None:
+def test_macos_system_manifest_naming_a_missing_host_matters_when_no_user_one_works(
+    tmp_path: Path,
+) -> None:
     machine = macos(tmp_path, "Google Chrome.app")
-    install(machine, CONFIG, HOST)
+    host = tmp_path / "bridgekeeper-host"
+    host.write_text("#!/bin/sh\n")
+    host.chmod(0o755)
+    install(machine, CONFIG, host)
     [path] = system_locations(BY_NAME["chrome"], machine)
     assert path == machine.root / "Library/Google/Chrome/NativeMessagingHosts" / f"{HOST_NAME}.json"
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps({"name": HOST_NAME, "path": "/old/host", "type": "stdio"}))
-    found, _installed = checks.browser_checks(machine, CONFIG, HOST)
-    [problem] = [c for c in found if c.what == "system manifest"]
-    assert problem.state is checks.State.PROBLEM
-    assert problem.fix == f"sudo rm {path}"
+    found, _installed = checks.browser_checks(machine, CONFIG, host)
+    [row] = [c for c in found if c.what == "system manifest"]
+    # Chrome reads the user's folder first: the user's working manifest wins.
+    assert row.state is checks.State.WARN
+    assert row.fix == f"sudo bridgekeeper install --system, or sudo rm {path}"
+    host.chmod(0o644)  # now the user's does not work either
+    found, _installed = checks.browser_checks(machine, CONFIG, host)
+    [row] = [c for c in found if c.what == "system manifest"]
+    assert row.state is checks.State.PROBLEM
 
 
 # --- Windows (FAKE registry) ---------------------------------------------------------
@@ -148,17 +168,17 @@ def test_windows_install_registers_each_vendor_key(tmp_path: Path) -> None:
         r"BraveSoftware\Brave-Browser\Application\brave.exe",
     )
     actions = install(machine, CONFIG, HOST)
-    assert {a.browser for a in actions if a.what == "wrote"} == {
-        "chrome",
-        "edge",
-        "firefox",
-        "brave",
+    # Brave reads Chrome's key (Chromium's lookup): it shares Chrome's registration.
+    assert {(a.browser, a.what) for a in actions} == {
+        ("chrome", "wrote"),
+        ("edge", "wrote"),
+        ("firefox", "wrote"),
+        ("brave", "unchanged"),
     }
     keys = {
         r"Software\Google\Chrome\NativeMessagingHosts\org.bridgekeeper.host",
         r"Software\Microsoft\Edge\NativeMessagingHosts\org.bridgekeeper.host",
         r"Software\Mozilla\NativeMessagingHosts\org.bridgekeeper.host",
-        r"Software\BraveSoftware\Brave-Browser\NativeMessagingHosts\org.bridgekeeper.host",
     }
     assert set(registry.defaults()) == keys
     for key, manifest in registry.defaults().items():
@@ -217,19 +237,28 @@ def linux(tmp_path: Path) -> Machine:
     return Machine(LINUX, tmp_path / "home", {"PATH": str(tmp_path / "bin")}, tmp_path / "root")
 
 
-def test_linux_snap_and_flatpak_installs_are_detected_with_advice(tmp_path: Path) -> None:
+def test_linux_snap_chromium_and_a_tor_browser_flatpak_are_reported_not_served(
+    tmp_path: Path,
+) -> None:
     machine = linux(tmp_path)
-    (machine.root / "snap" / "firefox").mkdir(parents=True)
-    (machine.root / "var/lib/flatpak/app/com.brave.Browser").mkdir(parents=True)
-    firefox = detect(BY_NAME["firefox"], machine)
-    assert firefox.executable is None
-    assert firefox.sandboxes == (Sandbox("snap", "firefox"),)
-    assert "WebExtensions portal" in firefox.sandboxes[0].advice(BY_NAME["firefox"])
-    brave = detect(BY_NAME["brave"], machine)
-    assert brave.sandboxes == (Sandbox("flatpak", "com.brave.Browser"),)
+    (machine.root / "snap" / "chromium").mkdir(parents=True)  # FAKE snap layout
+    flatpaks = machine.home / ".local/share/flatpak/app"
+    (flatpaks / "org.torproject.torbrowser-launcher").mkdir(parents=True)
+    chromium = detect(BY_NAME["chromium"], machine)
+    assert chromium.sandboxes == (Sandbox("snap", "chromium"),)
+    assert not chromium.sandboxes[0].served(BY_NAME["chromium"])
     actions = install(machine, CONFIG, HOST)
-    assert {(a.browser, a.what) for a in actions} == {("firefox", "skipped"), ("brave", "skipped")}
-    assert not (machine.home / ".mozilla").exists()
+    assert {(a.browser, a.what) for a in actions} == {
+        ("chromium", "skipped"),
+        ("tor-browser", "skipped"),
+    }
+    [advice] = [a.detail for a in actions if a.browser == "chromium"]
+    assert advice.startswith("Chromium is a Snap (chromium): Bridgekeeper cannot reach into")
+    assert "`bridgekeeper install --browser chromium`" in advice
+    assert list(machine.home.iterdir()) == [machine.home / ".local"]  # nothing written
+    found, _installed = checks.browser_checks(machine, CONFIG, HOST)
+    [row] = [c for c in found if c.subject == "chromium" and c.what == "snap"]
+    assert row.state is checks.State.PROBLEM  # its only install cannot be served
 
 
 def test_linux_tor_browser_manifest_goes_into_its_own_home(tmp_path: Path) -> None:
@@ -242,6 +271,7 @@ def test_linux_tor_browser_manifest_goes_into_its_own_home(tmp_path: Path) -> No
     assert read(manifest)["allowed_extensions"] == [FIREFOX_ID]
 
 
+@pytest.mark.linux_folders  # an executable script found on PATH, as Linux does
 def test_linux_executables_found_on_path_decide_detection(tmp_path: Path) -> None:
     machine = linux(tmp_path)
     exe = tmp_path / "bin" / "vivaldi-stable"
@@ -256,3 +286,268 @@ def test_linux_executables_found_on_path_decide_detection(tmp_path: Path) -> Non
     assert system_locations(BY_NAME["chromium"], machine) == [
         machine.root / "etc/chromium/native-messaging-hosts" / f"{HOST_NAME}.json"
     ]
+
+
+# --- Linux: Flatpak browsers served inside their sandbox (FAKE flatpak layout) --------
+
+
+def flatpak(machine: Machine, app_id: str, where: str = "user") -> None:
+    """A FAKE Flatpak install: the folder `flatpak install` creates for the app."""
+    base = machine.home / ".local/share" if where == "user" else machine.root / "var/lib"
+    (base / "flatpak/app" / app_id / "current/active/files").mkdir(parents=True)
+
+
+def var_app(machine: Machine, app_id: str) -> Path:
+    return machine.home / ".var/app" / app_id
+
+
+@pytest.mark.parametrize(
+    ("name", "app_id", "where", "manifest_dir"),
+    [
+        ("chromium", "org.chromium.Chromium", "user", "config/chromium/NativeMessagingHosts"),
+        ("chrome", "com.google.Chrome", "system", "config/google-chrome/NativeMessagingHosts"),
+        (
+            "brave",
+            "com.brave.Browser",
+            "system",
+            "config/BraveSoftware/Brave-Browser/NativeMessagingHosts",
+        ),
+        ("edge", "com.microsoft.Edge", "user", "config/microsoft-edge/NativeMessagingHosts"),
+        ("vivaldi", "com.vivaldi.Vivaldi", "user", "config/vivaldi/NativeMessagingHosts"),
+        ("librewolf", "io.gitlab.librewolf-community", "user", ".librewolf/native-messaging-hosts"),
+    ],
+)
+def test_a_flatpak_browser_gets_a_manifest_and_a_host_copy_inside_its_folder(
+    tmp_path: Path, name: str, app_id: str, where: str, manifest_dir: str
+) -> None:
+    machine = linux(tmp_path)
+    flatpak(machine, app_id, where)
+    browser = BY_NAME[name]
+    assert detect(browser, machine).sandboxes == (Sandbox("flatpak", app_id, where),)
+    actions = install(machine, CONFIG, HOST)
+    inside = var_app(machine, app_id)
+    manifest = inside / manifest_dir / f"{HOST_NAME}.json"
+    copy = inside / "data/bridgekeeper"
+    assert [(a.browser, a.what) for a in actions] == [(name, "wrote")]
+    assert actions[0].detail == f"in its Flatpak: {manifest}, host copy {copy}"
+    data = read(manifest)
+    assert data["path"] == str(copy / "bridgekeeper-host")
+    key = "allowed_origins" if browser.family == "chromium" else "allowed_extensions"
+    allowed = f"chrome-extension://{CHROME_ID}/" if browser.family == "chromium" else FIREFOX_ID
+    assert data[key] == [allowed]
+    launcher = (copy / "bridgekeeper-host").read_text()
+    assert launcher.splitlines()[0] == "#!/usr/bin/python3 -SI"
+    assert f"sys.path.insert(0, {str(copy)!r})" in launcher
+    assert (copy / "bridgekeeper-host").stat().st_mode & 0o777 == 0o755
+    sources = sorted(p.name for p in host_sources().glob("*.py"))
+    assert sorted(p.name for p in (copy / "host").glob("*.py")) == sources
+    for module in sources:
+        assert (copy / "host" / module).read_bytes() == (host_sources() / module).read_bytes()
+    # Nothing outside ~/.var/app/<id>: the sandbox sees nothing else of the home.
+    assert {p.name for p in machine.home.iterdir()} - {".local"} == {".var"}
+    assert {a.what for a in install(machine, CONFIG, HOST)} == {"unchanged"}
+
+
+def test_flatpak_firefox_is_served_inside_and_through_the_native_messaging_proxy(
+    tmp_path: Path,
+) -> None:
+    machine = linux(tmp_path)
+    flatpak(machine, "org.mozilla.firefox", "system")
+    actions = install(machine, CONFIG, HOST)
+    assert [(a.browser, a.what) for a in actions] == [("firefox", "wrote"), ("firefox", "wrote")]
+    host_side = machine.home / ".mozilla/native-messaging-hosts" / f"{HOST_NAME}.json"
+    inside = var_app(machine, "org.mozilla.firefox") / ".mozilla/native-messaging-hosts"
+    assert read(host_side)["path"] == str(HOST)  # the proxy starts the host outside
+    copy = var_app(machine, "org.mozilla.firefox") / "data/bridgekeeper/bridgekeeper-host"
+    assert read(inside / f"{HOST_NAME}.json")["path"] == str(copy)
+    [sandbox] = detect(BY_NAME["firefox"], machine).sandboxes
+    how = sandbox.how(BY_NAME["firefox"])
+    assert "served inside its sandbox" in how
+    assert "xdg-native-messaging-proxy" in how
+    assert "without a question" in how
+
+
+def test_snap_firefox_is_served_through_the_webextensions_portal(tmp_path: Path) -> None:
+    machine = linux(tmp_path)
+    (machine.root / "snap/firefox").mkdir(parents=True)  # FAKE snap layout
+    (machine.root / "snap/bin").mkdir(parents=True)
+    (machine.root / "snap/bin/firefox").write_text("#!/bin/sh\n")
+    wrapper = tmp_path / "bin" / "firefox"  # Ubuntu's /usr/bin/firefox hands over to the snap
+    wrapper.write_text('#!/bin/sh\nexec /snap/bin/firefox "$@"\n')
+    wrapper.chmod(0o755)
+    detection = detect(BY_NAME["firefox"], machine)
+    assert detection.executable is None
+    assert detection.sandboxes == (Sandbox("snap", "firefox"),)
+    actions = install(machine, CONFIG, HOST)
+    manifest = machine.home / ".mozilla/native-messaging-hosts" / f"{HOST_NAME}.json"
+    assert [(a.browser, a.what, a.detail) for a in actions] == [("firefox", "wrote", str(manifest))]
+    assert read(manifest)["allowed_extensions"] == [FIREFOX_ID]
+    found, _installed = checks.browser_checks(machine, CONFIG, HOST)
+    rows = {(c.subject, c.what): c for c in found}
+    assert rows[("firefox", "browser found")].detail == "Snap (firefox)"
+    portal = rows[("firefox", "snap")]
+    assert portal.state is checks.State.OK
+    assert "served through the WebExtensions portal, which reads ~/.mozilla" in portal.detail
+    assert "the desktop asks whether Firefox may start org.bridgekeeper.host" in portal.detail
+
+
+def test_a_symlinked_var_app_folder_is_refused_and_not_followed(tmp_path: Path) -> None:
+    machine = linux(tmp_path)
+    flatpak(machine, "org.chromium.Chromium")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    var_app(machine, "org.chromium.Chromium").parent.mkdir(parents=True)
+    var_app(machine, "org.chromium.Chromium").symlink_to(elsewhere)
+    [action] = install(machine, CONFIG, HOST)
+    assert action.what == "failed"
+    assert "is a symbolic link" in action.detail
+    assert "does not write through links" in action.detail
+    assert list(elsewhere.iterdir()) == []
+    found, _installed = checks.browser_checks(machine, CONFIG, HOST)
+    [row] = [c for c in found if c.what == "flatpak folder"]
+    assert row.state is checks.State.PROBLEM
+    assert uninstall(machine, CONFIG) == []  # nothing of ours there: nothing to report
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a folder away")
+def test_a_var_app_folder_owned_by_another_user_is_refused(tmp_path: Path) -> None:
+    machine = linux(tmp_path)
+    flatpak(machine, "org.chromium.Chromium")
+    folder = var_app(machine, "org.chromium.Chromium")
+    folder.mkdir(parents=True)
+    os.chown(folder, 54321, 54321)
+    [action] = install(machine, CONFIG, HOST)
+    assert action.what == "failed"
+    assert "belongs to user id 54321, not to you" in action.detail
+    assert list(folder.iterdir()) == []
+
+
+def test_a_var_app_folder_others_can_write_is_refused(tmp_path: Path) -> None:
+    machine = linux(tmp_path)
+    flatpak(machine, "org.chromium.Chromium")
+    folder = var_app(machine, "org.chromium.Chromium")
+    folder.mkdir(parents=True)
+    folder.chmod(0o777)
+    [action] = install(machine, CONFIG, HOST)
+    assert "is writable by other users (mode 777)" in action.detail
+    assert list(folder.iterdir()) == []
+
+
+def test_repair_refreshes_a_stale_host_copy_and_uninstall_removes_only_ours(
+    tmp_path: Path,
+) -> None:
+    machine = linux(tmp_path)
+    flatpak(machine, "org.chromium.Chromium")
+    install(machine, CONFIG, HOST)
+    copy = var_app(machine, "org.chromium.Chromium") / "data/bridgekeeper"
+    (copy / "host/relay.py").write_text("# an older version\n")
+    (copy / "host/gone.py").write_text("# a module this version no longer has\n")
+    (copy / "host/__pycache__").mkdir()
+    (copy / "host/__pycache__/relay.cpython-311.pyc").write_bytes(b"\0")
+    [action] = repair(machine, CONFIG, HOST)
+    assert (action.browser, action.what) == ("chromium", "repaired")
+    assert (copy / "host/relay.py").read_bytes() == (host_sources() / "relay.py").read_bytes()
+    assert not (copy / "host/gone.py").exists()
+    assert repair(machine, CONFIG, HOST) == []
+    mine = var_app(machine, "org.chromium.Chromium") / "config/chromium/NativeMessagingHosts"
+    other = mine / "org.other.host.json"
+    other.write_text(json.dumps({"name": "org.other.host", "path": "/x", "type": "stdio"}))
+    [removed] = uninstall(machine, CONFIG)
+    assert (removed.browser, removed.what) == ("chromium", "removed")
+    assert not copy.exists()
+    assert other.exists()
+    assert (var_app(machine, "org.chromium.Chromium") / "data").is_dir()  # the browser's
+
+
+def test_a_flatpak_installed_later_is_served_once_the_user_opted_in(tmp_path: Path) -> None:
+    machine = linux(tmp_path)
+    assert serve_new_flatpaks(machine, CONFIG, HOST) == []
+    flatpak(machine, "com.brave.Browser")
+    assert serve_new_flatpaks(machine, CONFIG, HOST) == []  # never installed: not opted in
+    install(machine, CONFIG, HOST)
+    flatpak(machine, "org.chromium.Chromium", "system")
+    [action] = serve_new_flatpaks(machine, CONFIG, HOST)
+    assert (action.browser, action.what) == ("chromium", "wrote")
+    assert serve_new_flatpaks(machine, CONFIG, HOST) == []
+
+
+# --- install --system ----------------------------------------------------------------
+
+
+def test_linux_system_install_writes_every_system_folder_of_the_table(tmp_path: Path) -> None:
+    machine = linux(tmp_path)
+    config = Settings(
+        policy=Policy("/etc/bridgekeeper/policy.json", (Extension("firefox", FIREFOX_ID),))
+    )
+    actions = install_system(machine, config, HOST)
+    expected = {
+        "etc/opt/chrome/native-messaging-hosts": "chrome",
+        "etc/chromium/native-messaging-hosts": "chromium",
+        "etc/opt/edge/native-messaging-hosts": "edge",
+        "usr/lib/mozilla/native-messaging-hosts": "firefox",
+        "usr/lib64/mozilla/native-messaging-hosts": "firefox",
+        "usr/lib/librewolf/native-messaging-hosts": "librewolf",
+    }
+    wrote = {a.detail: a.browser for a in actions if a.what == "wrote"}
+    assert wrote == {str(machine.root / d / f"{HOST_NAME}.json"): b for d, b in expected.items()}
+    for folder, name in expected.items():
+        data = read(machine.root / folder / f"{HOST_NAME}.json")
+        assert data["path"] == str(HOST)
+        if BY_NAME[name].family == "firefox":
+            assert data["allowed_extensions"] == [FIREFOX_ID]
+        else:
+            assert data["allowed_origins"] == []  # the policy allows no Chromium extension
+    [others] = [a for a in actions if a.what == "skipped"]
+    assert others.detail.startswith("no system-wide place known for waterfox, tor-browser")
+    assert not machine.home.joinpath(".config").exists()  # nothing per user
+    foreign = machine.root / "etc/chromium/native-messaging-hosts" / f"{HOST_NAME}.json"
+    removed = uninstall_system(machine)
+    assert {a.browser for a in removed} == set(expected.values())
+    foreign.write_text(json.dumps({"name": "com.someone.else", "path": "/x", "type": "stdio"}))
+    assert uninstall_system(machine) == []
+    assert foreign.exists()
+
+
+def test_macos_system_install_writes_under_library(tmp_path: Path) -> None:
+    machine = macos(tmp_path)
+    actions = install_system(
+        machine, CONFIG, HOST, [BY_NAME["chrome"], BY_NAME["firefox"], BY_NAME["edge"]]
+    )
+    assert [(a.browser, a.what) for a in actions] == [
+        ("chrome", "wrote"),
+        ("firefox", "wrote"),
+        ("edge", "wrote"),
+    ]
+    for folder in (
+        "Library/Google/Chrome/NativeMessagingHosts",
+        "Library/Application Support/Mozilla/NativeMessagingHosts",
+        "Library/Microsoft/Edge/NativeMessagingHosts",
+    ):
+        assert read(machine.root / folder / f"{HOST_NAME}.json")["path"] == str(HOST)
+
+
+def test_windows_system_install_registers_hklm_keys_in_the_fake_registry(tmp_path: Path) -> None:
+    hklm = FakeRegistry()
+    machine = windows(tmp_path, hklm)
+    machine = Machine(
+        WINDOWS,
+        machine.home,
+        machine.environ,
+        machine.root,
+        hklm,
+        tmp_path / "Program Files/Bridgekeeper/NativeMessagingHosts",
+    )
+    actions = install_system(
+        machine, CONFIG, HOST, [BY_NAME["chrome"], BY_NAME["chrome-beta"], BY_NAME["firefox"]]
+    )
+    assert [(a.browser, a.what) for a in actions] == [("chrome", "wrote"), ("firefox", "wrote")]
+    assert (
+        "(HKLM\\Software\\Google\\Chrome\\NativeMessagingHosts\\org.bridgekeeper.host)"
+        in actions[0].detail
+    )
+    assert set(hklm.defaults()) == {registry_key(r"Google\Chrome"), registry_key("Mozilla")}
+    for manifest in hklm.defaults().values():
+        assert Path(manifest).is_relative_to(tmp_path / "Program Files/Bridgekeeper")
+        assert read(Path(manifest))["path"] == str(HOST)
+    assert {a.browser for a in uninstall_system(machine)} == {"chrome", "firefox"}
+    assert hklm.defaults() == {}

@@ -7,6 +7,7 @@ import heapq
 import itertools
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +21,12 @@ from app.core.activity import ActivityLog
 from app.core.decisions import DecisionKey, DecisionStore
 from app.core.dispatch import Dispatcher, Request
 from app.core.handlers.basics import register_basics
-from app.core.handlers.prompts import register_prompts
+from app.core.handlers.prompts import NOTIFICATION_TITLE, notification, register_prompts
 from app.core.prompts import Answer, Decision, Prompt
 from app.core.queue import Outcome, PromptQueue
+from app.core.text import neutralise
 from host.caller import Caller
+from tests.support.filesystems import FULL_KINDS, full
 
 CHROME = Caller("chromium", "a" * 32, "Chromium")
 OTHER = Caller("chromium", "b" * 32, "Chromium")
@@ -347,7 +350,7 @@ def test_deny_all_from_a_prompt_that_no_longer_waits_does_nothing(rig: Rig) -> N
     assert client.replies[seq]["result"]["decision"] == "allow"
 
 
-def test_timeout_counts_from_arrival_and_answers_each_kind(rig: Rig) -> None:
+def test_timeout_counts_from_when_the_dialog_is_shown_and_answers_each_kind(rig: Rig) -> None:
     client = FakeClient()
     first = rig.send(client, confirm(timeout=10))
     rig.clock.advance(4)
@@ -355,24 +358,22 @@ def test_timeout_counts_from_arrival_and_answers_each_kind(rig: Rig) -> None:
         client, {"type": "choose", "id": 2, "title": "t", "options": OPTIONS, "timeout": 8}
     )
     third = rig.send(client, {"type": "prompt", "id": 3, "title": "t", "timeout": 5})
-    queued = rig.queue.prompts()
-    assert [p.deadline - 1000 for p in queued] == [10, 12, 9]
-    rig.clock.advance(5)  # t=9: the prompt, never shown, times out
-    assert client.replies[third]["result"] == {
-        "decision": "cancel",
-        "value": None,
-        "reason": "timeout",
-    }
-    rig.clock.advance(1)  # t=10: the shown confirm times out, its dialog closes
+    # Only the shown one counts down; the others have not started.
+    assert [p.deadline for p in rig.queue.prompts()] == [1010, 0.0, 0.0]
+    assert rig.clock.scheduled == 1
+    rig.clock.advance(5.9)  # t=9.9: the prompt has waited longer than its 5 s: no matter
+    assert client.replies == {}
+    rig.clock.advance(0.1)  # t=10: the shown confirm times out, its dialog closes
     assert client.replies[first]["result"] == {
         "decision": "deny",
         "reason": "timeout",
         "remembered": False,
     }
     assert rig.presenter.closed == [rig.presenter.shown[0].key]
-    assert rig.presenter.current is not None
-    assert rig.presenter.current.kind == "choose"
-    rig.clock.advance(1.9)
+    shown = rig.presenter.current
+    assert shown is not None
+    assert (shown.kind, shown.deadline) == ("choose", 1010 + 8)  # all of its 8 s on screen
+    rig.clock.advance(7.9)
     assert second not in client.replies
     rig.clock.advance(0.1)
     assert client.replies[second]["result"] == {
@@ -380,7 +381,36 @@ def test_timeout_counts_from_arrival_and_answers_each_kind(rig: Rig) -> None:
         "choice": None,
         "reason": "timeout",
     }
+    assert rig.presenter.current is not None
+    assert rig.presenter.current.deadline == 1018 + 5
+    rig.clock.advance(4.9)
+    assert third not in client.replies
+    rig.clock.advance(0.1)
+    assert client.replies[third]["result"] == {
+        "decision": "cancel",
+        "value": None,
+        "reason": "timeout",
+    }
     assert rig.presenter.current is None
+    assert [p.deadline - p.timeout for p in rig.presenter.shown] == [1000, 1010, 1018]
+
+
+def test_a_request_waiting_behind_others_is_still_answered_when_cancelled_or_its_host_goes(
+    rig: Rig,
+) -> None:
+    front, waiting = FakeClient(), FakeClient(FIREFOX)
+    rig.send(front, confirm(rid="front", timeout=600))
+    cancelled = rig.send(waiting, confirm(rid="c", timeout=5))
+    gone = rig.send(waiting, confirm(rid="g", timeout=5))
+    rig.clock.advance(60)  # long past their own timeouts, which have not started
+    assert waiting.replies == {}
+    rig.send(waiting, {"type": "cancel", "target": "c"})
+    assert waiting.replies[cancelled]["error"]["code"] == "cancelled"
+    rig.queue.client_gone(waiting)
+    assert waiting.replies[gone]["error"]["code"] == "cancelled"
+    assert rig.queue.pending == 1
+    assert [p.key for p in rig.presenter.shown] == [rig.queue.prompts()[0].key]
+    assert rig.presenter.waiting[-1] == 0  # "1 of 1" again
 
 
 def test_answer_after_timeout_is_ignored(rig: Rig) -> None:
@@ -428,8 +458,8 @@ def test_busy_at_200_pending_in_all(tmp_path: Path) -> None:
         dispatcher.handle(client, 1, json.dumps(confirm(rid=index)).encode())
     assert [c for c in clients if c.replies] == [clients[200]]
     assert clients[200].replies[1]["error"]["code"] == "busy"
-    clock.advance(60)
-    assert all(c.replies[1]["ok"] for c in clients[:200])
+    clock.advance(200 * 60)  # each in turn gets its 60 s on screen
+    assert all(c.replies[1]["result"]["reason"] == "timeout" for c in clients[:200])
 
 
 def test_cancel_answers_target_with_cancelled_and_shows_next(rig: Rig) -> None:
@@ -547,6 +577,30 @@ def test_remembered_decision_is_stored_and_answers_next_request_at_once(rig: Rig
     )
 
 
+def test_requests_waiting_behind_a_remembered_answer_are_answered_from_memory(
+    rig: Rig,
+) -> None:
+    client = FakeClient()
+    first = rig.send(client, confirm(action="open-tab", site="https://example.com"))
+    other = rig.send(client, confirm(rid=2, title="other", action="close-tab"))
+    same = rig.send(client, confirm(rid=3, action="open-tab", site="https://example.com"))
+    rig.answer(Answer("deny", remember=True))
+    assert client.replies[first]["result"]["reason"] == "user"
+    assert same not in client.replies  # behind "other", which still asks
+    assert rig.presenter.current is not None
+    assert rig.presenter.current.title == "other"
+    rig.answer(Answer("allow"))
+    assert client.replies[other]["result"]["reason"] == "user"
+    assert client.replies[same]["result"] == {
+        "decision": "deny",
+        "reason": "remembered",
+        "remembered": True,
+    }
+    assert [p.title for p in rig.presenter.shown] == ["Allow it?", "other"]
+    assert rig.queue.pending == 0
+    assert rig.clock.scheduled == 0
+
+
 def test_remember_without_action_or_on_close_stores_nothing(rig: Rig) -> None:
     client = FakeClient()
     rig.send(client, confirm())
@@ -556,6 +610,87 @@ def test_remember_without_action_or_on_close_stores_nothing(rig: Rig) -> None:
     rig.send(client, confirm(action="x"))
     rig.answer(Answer("deny", remember=True, closed=True))
     assert rig.decisions.all() == []
+
+
+SEND_PAYMENT = {"action": "send-payment", "site": "https://wallet.example", "danger": True}
+
+
+def test_danger_request_is_never_remembered_and_offers_no_remember_box(rig: Rig) -> None:
+    client = FakeClient()
+    first = rig.send(client, confirm(rid=1, title="Send 0.5 ETH?", **SEND_PAYMENT))
+    prompt = rig.presenter.current
+    assert prompt is not None
+    assert (prompt.danger, prompt.can_remember) == (True, False)
+    rig.answer(Answer("allow", remember=True))  # a presenter that sends it anyway
+    assert client.replies[first]["result"] == {
+        "decision": "allow",
+        "reason": "user",
+        "remembered": False,
+    }
+    assert rig.decisions.all() == []
+    second = rig.send(client, confirm(rid=2, title="Send 50 ETH to 0xevil?", **SEND_PAYMENT))
+    assert second not in client.replies
+    assert rig.presenter.current is not None
+    assert rig.presenter.current.title == "Send 50 ETH to 0xevil?"
+
+
+def test_danger_request_is_not_answered_by_a_decision_remembered_without_danger(
+    rig: Rig,
+) -> None:
+    key = DecisionKey(
+        "chromium", CHROME.extension, "confirm", "send-payment", "https://wallet.example"
+    )
+    assert rig.decisions.remember(key, "allow")
+    client = FakeClient()
+    plain = rig.send(client, confirm(rid=1, action="send-payment", site="https://wallet.example"))
+    assert client.replies[plain]["result"]["reason"] == "remembered"
+    danger = rig.send(client, confirm(rid=2, title="Send 50 ETH to 0xevil?", **SEND_PAYMENT))
+    assert danger not in client.replies
+    assert rig.queue.pending == 1
+    rig.answer(Answer("deny"))
+    assert client.replies[danger]["result"] == {
+        "decision": "deny",
+        "reason": "user",
+        "remembered": False,
+    }
+    assert rig.decisions.lookup(key) == "allow"  # the danger answer touched no memory
+
+
+@pytest.mark.parametrize("kind", FULL_KINDS)
+def test_remember_on_a_full_disk_replies_false_tells_the_user_and_asks_again(
+    tmp_path: Path, kind: str, logged_errors: ErrorRecords
+) -> None:
+    logged_errors.allowed.append("Your decision was not remembered")
+    folder = tmp_path / "data"
+    presenter, clock = RecordingPresenter(), ManualScheduler()
+    store = DecisionStore(folder)
+    problems: list[str] = []
+    store.problems.add(problems.append)
+    queue = PromptQueue(presenter, clock, store, ActivityLog())
+    dispatcher = Dispatcher(lambda _c: True)
+    register_prompts(dispatcher, queue, ActivityLog(), lambda _t, _m: False)
+    client = FakeClient()
+    request = confirm(action="open-tab", site="https://example.com")
+    with full(kind, folder):
+        store.load()
+        dispatcher.handle(client, 1, json.dumps(request).encode())
+        assert presenter.current is not None
+        queue.answer(presenter.current.key, Answer("allow", remember=True))
+        assert client.replies[1]["result"] == {
+            "decision": "allow",
+            "reason": "user",
+            "remembered": False,
+        }
+        [problem] = problems
+        assert "Your decision was not remembered" in problem
+        assert str(store.path) in problem
+        assert "The same request will ask you again" in problem
+        # Not kept in memory either: the next identical request asks.
+        dispatcher.handle(client, 2, json.dumps(request).encode())
+        assert 2 not in client.replies
+        assert queue.pending == 1
+        assert store.all() == []
+    assert not store.path.exists()
 
 
 def test_secret_confirmation_api_remembers_under_its_own_type(rig: Rig) -> None:
@@ -570,7 +705,6 @@ def test_secret_confirmation_api_remembers_under_its_own_type(rig: Rig) -> None:
             title="Read secret “token”?",
             type="secret.get",
             action="token",
-            danger=True,
         )
 
     ask()
@@ -578,7 +712,7 @@ def test_secret_confirmation_api_remembers_under_its_own_type(rig: Rig) -> None:
     assert prompt is not None
     assert (prompt.title, prompt.danger, prompt.can_remember) == (
         "Read secret “token”?",
-        True,
+        False,
         True,
     )
     rig.answer(Answer("allow", remember=True))
@@ -606,12 +740,67 @@ def test_outcome_callback_failure_answers_internal(rig: Rig, logged_errors: Erro
     assert client.replies[7]["error"]["code"] == "internal"
 
 
-def test_notify_shows_through_the_notifier(rig: Rig) -> None:
+def test_notify_shows_under_a_title_naming_the_extension(rig: Rig) -> None:
     client = FakeClient()
     seq = rig.send(client, {"type": "notify", "id": 1, "title": "Done", "message": "<i>x</i>"})
     assert client.replies[seq]["result"] == {"shown": True}
-    assert rig.notified == [("Done", "<i>x</i>")]
+    rig.send(FakeClient(FIREFOX), {"type": "notify", "title": "Saved"})
+    assert rig.notified == [
+        (f"Extension: Demo ({CHROME.extension})", "Done\n<i>x</i>"),
+        ("Extension: demo@example.org", "Saved"),  # no install-time name: the id alone
+    ]
     assert rig.presenter.shown == []
+
+
+def test_notify_cannot_pass_for_the_apps_own_notice(rig: Rig) -> None:
+    # The app's own notice says "Browser integration"; an extension's title never
+    # stands where the app's title goes, whatever it writes.
+    rig.send(
+        FakeClient(),
+        {
+            "type": "notify",
+            "title": "Browser integration\nChromium: installed",
+            "message": "Extension: none",
+        },
+    )
+    [(title, body)] = rig.notified
+    assert title == f"Extension: Demo ({CHROME.extension})"
+    assert body == "Browser integration\u21b5Chromium: installed\nExtension: none"
+
+
+# Every notice the app shows of its own: none may begin as an extension's does.
+# The app's own notices, their titles written out or through Qt's translate(context, ...).
+_OWN_NOTICE = re.compile(
+    r"""(?:notify|notice\.emit|unfocused\.emit)\(\s*"""
+    r"""(?:(?:QCoreApplication\.)?translate\(\s*"[^"]*",\s*)?f?(["'])(.*?)\1""",
+    re.S,
+)
+
+
+def test_none_of_the_apps_own_notices_is_titled_like_an_extensions() -> None:
+    app = Path(__file__).resolve().parents[2] / "app"
+    titles = [
+        match.group(2)
+        for path in app.rglob("*.py")
+        for match in _OWN_NOTICE.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert {"Browser integration", "Remembered decisions", "A request is waiting"} <= set(titles)
+    assert [t for t in titles if t.startswith(NOTIFICATION_TITLE.strip())] == []
+
+
+@given(
+    name=st.text(max_size=60),
+    title=st.text(min_size=1, max_size=200),
+    message=st.text(max_size=200),
+)
+def test_a_notifications_title_is_always_the_apps_and_one_line(
+    name: str, title: str, message: str
+) -> None:
+    shown_title, body = notification(CHROME, name, title, message)
+    assert shown_title.startswith(NOTIFICATION_TITLE)
+    assert shown_title.endswith(CHROME.extension) or shown_title.endswith(f"({CHROME.extension})")
+    assert neutralise(shown_title, multiline=False) == shown_title  # one line, nothing hidden
+    assert body.split("\n", 1)[0] == neutralise(title, multiline=False)
 
 
 def test_bring_forward_only_when_a_dialog_is_shown(rig: Rig) -> None:
@@ -785,7 +974,8 @@ def test_any_event_sequence_answers_every_request_exactly_once(
     finally:
         logging.getLogger("app").removeHandler(errors)
     assert errors.messages == []
-    scenario.clock.advance(21)  # every timeout has passed
+    # Each prompt gets its whole timeout (at most 20 s) once shown, one after another.
+    scenario.clock.advance(6 * 20 + 1)
     assert scenario.queue.pending == 0
     assert scenario.presenter.current is None
     assert scenario.clock.scheduled == 0

@@ -8,6 +8,9 @@ spaces) for every prompt and ``notify``; ``message`` at most 4,000; ``site`` at 
 and a URL or origin with a host (reduced to its origin); option ``id`` 1-100 and
 ``label`` 1-200 characters, ids unique; ``placeholder`` at most 200; a prompt's
 ``default`` at most its ``max_length``; ``max_length`` 1-4,096.
+
+A ``notify`` is shown under a title of the app's own that names the extension (see
+``notification``); the extension's title and message go below it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from app.core.activity import ActivityLog
 from app.core.dispatch import BadRequest, Dispatcher, Request
 from app.core.fields import Fields, boolean, check_names, seconds, text
 from app.core.queue import Outcome, PromptQueue
+from app.core.text import neutralise
 from host import protocol
 from host.caller import Caller
 
@@ -182,6 +186,26 @@ def validate_notify(message: Fields) -> Fields:
     }
 
 
+NOTIFICATION_TITLE = "Extension: "
+"""How every extension's notification title begins; none of the app's own notices does."""
+
+
+def notification(caller: Caller, name: str, title: str, message: str) -> tuple[str, str]:
+    """The title and body of the tray notification for a ``notify`` from ``caller``
+    (whose install-time name is ``name``).
+
+    The title is the app's: ``Extension: <name> (<id>)``, or ``Extension: <id>`` without
+    a name, on one line, so nothing the extension wrote can stand where the app's own
+    notices put theirs ("Browser integration"). The id comes from the browser, so a name
+    that copies another extension's still shows whose it is. The extension's ``title``
+    is the body's first line, its ``message`` the rest."""
+    ident = neutralise(caller.extension, multiline=False)
+    name = neutralise(name, multiline=False).strip()
+    who = f"{name} ({ident})" if name else ident
+    body = neutralise(title, multiline=False)
+    return f"{NOTIFICATION_TITLE}{who}", f"{body}\n{message}" if message else body
+
+
 def validate_cancel(message: Fields) -> Fields:
     check_names(message, {"target"})
     target = message.get("target")
@@ -258,19 +282,24 @@ def register_prompts(
 
     def show_notification(request: Request) -> None:
         title, message = request.fields["title"], request.fields["message"]
+        caller = request.caller
+        try:
+            name = names(caller)
+        except Exception:
+            log.exception("looking up the extension's name failed")
+            name = ""
         # Paused means "Do not disturb": no notification either.
         shown = False
         if not queue.paused:
             try:
-                shown = bool(notify(title, message))
+                shown = bool(notify(*notification(caller, name, title, message)))
             except Exception:
                 log.exception("showing a notification failed")
         request.reply_ok({"shown": shown})
-        caller = request.caller
         activity.record(
             browser=caller.label,
             extension_id=caller.extension,
-            extension_name=names(caller),
+            extension_name=name,
             type="notify",
             title=title,
             outcome="shown" if shown else "not shown",

@@ -1,6 +1,7 @@
 // Test build only: long-polls the test's 127.0.0.1 server for commands, runs each with the
-// demo's client module (bridgekeeper.js) or the raw API, and posts the outcome back.
-import { BridgekeeperError, HOST, connect, request } from "./bridgekeeper.js";
+// client package the demo uses (vendor/bridgekeeper.js) or the raw API, and posts the
+// outcome back.
+import { BridgekeeperError, HOST, connect, request } from "./vendor/bridgekeeper.js";
 import { SERVER } from "./config.js";
 
 const api = globalThis.browser?.runtime?.connectNative ? globalThis.browser : globalThis.chrome;

@@ -1,6 +1,7 @@
-// Bridgekeeper client for WebExtensions: copy this file into your extension.
-// Works in Chromium-family browsers and Firefox (MV3 or MV2), in pages and background
-// scripts; needs the "nativeMessaging" permission. Documentation: README.md beside it.
+// Bridgekeeper client for WebExtensions: the npm package bridgekeeper-client (an ES module,
+// no dependencies; types in bridgekeeper.d.ts). Works in Chromium-family browsers and
+// Firefox (MV3 or MV2), in pages, service workers and background scripts; needs the
+// "nativeMessaging" permission. Documentation: README.md beside it.
 
 export const HOST = "org.bridgekeeper.host";
 
@@ -22,12 +23,10 @@ export class BridgekeeperError extends Error {
   }
 }
 
-// The app answers prompts itself at their own timeout (default 60 s); the client waits a
-// little longer so the app's own answer ("reason": "timeout") normally arrives first.
-function defaultTimeoutMs(message) {
-  const seconds = typeof message?.timeout === "number" ? message.timeout : 60;
-  return (seconds + 10) * 1000;
-}
+// No client timer unless asked for: Bridgekeeper answers every request exactly once (a
+// prompt at the end of its own countdown, which starts only when its dialog is shown, so
+// one waiting behind others may take longer than its `timeout`; a hung app within 10 s).
+const DEFAULT_TIMEOUT_MS = 0;
 
 function unwrap(reply) {
   if (reply === null || typeof reply !== "object" || !("ok" in reply)) {
@@ -74,7 +73,7 @@ export async function request(message, { host = HOST, timeout } = {}) {
     sent.catch((error) => {
       throw new BridgekeeperError("native_messaging", String(error?.message ?? error));
     }),
-    timeout ?? defaultTimeoutMs(message),
+    timeout ?? DEFAULT_TIMEOUT_MS,
   );
   return unwrap(reply);
 }
@@ -96,8 +95,8 @@ export class Connection {
   }
 
   /** Send `message` (an `id` is added when absent); resolves with the `result`.
-   * `timeout` in ms (default: the message's own timeout + 10 s); on expiry the request
-   * is cancelled in Bridgekeeper and the promise rejects with code "timeout". */
+   * `timeout` in ms (default 0: no timer, Bridgekeeper's own answer ends it); on expiry
+   * the request is cancelled in Bridgekeeper and the promise rejects with code "timeout". */
   request(message, { timeout } = {}) {
     if (this.closed) {
       return Promise.reject(new BridgekeeperError("disconnected", "the port is closed"));
@@ -119,7 +118,7 @@ export class Connection {
         new BridgekeeperError("native_messaging", String(error?.message ?? error)),
       );
     }
-    return withTimeout(answered, timeout ?? defaultTimeoutMs(message), () => {
+    return withTimeout(answered, timeout ?? DEFAULT_TIMEOUT_MS, () => {
       this.pending.delete(id);
       this.#send({ type: "cancel", target: id });
     });

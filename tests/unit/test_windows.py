@@ -1,0 +1,304 @@
+"""The Windows parts that are pure, run anywhere: the pipe's name and security descriptor,
+the registry keys each browser reads, the console decision, the manifest's encoding.
+Tests marked ``windows`` call Win32 and run only there (the CI's Windows job)."""
+
+from __future__ import annotations
+
+import json
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from app.integration.browsers import (
+    BROWSERS,
+    BY_NAME,
+    WINDOWS,
+    Machine,
+    RegistryKey,
+    registry_key,
+    registry_keys,
+    user_location,
+)
+from app.integration.install import write_manifest
+from app.system.settings import Extension, Settings
+from host import launch, winpipe
+from tests.support.fake_registry import FakeRegistry
+from tests.support.harness import CHROME_ID, FIREFOX_ID, wait_for
+
+SID = "S-1-5-21-3623811015-3361044348-30300820-1013"
+OTHER_SID = "S-1-5-21-3623811015-3361044348-30300820-1014"
+
+# --- The pipe's name -------------------------------------------------------------------
+
+
+def test_pipe_name_is_per_user() -> None:
+    assert winpipe.pipe_name(SID) == rf"\\.\pipe\bridgekeeper-{SID}"
+    assert winpipe.pipe_name(SID) != winpipe.pipe_name(OTHER_SID)
+
+
+def test_pipe_name_follows_the_home_folder_however_it_is_spelled() -> None:
+    home = winpipe.pipe_name(SID, r"C:\Users\Zoë\bk")
+    assert home.startswith(rf"\\.\pipe\bridgekeeper-{SID}-")
+    assert home == winpipe.pipe_name(SID, "c:/users/ZOË/bk/")
+    assert home != winpipe.pipe_name(SID, r"C:\Users\Zoë\bk2")
+    assert home != winpipe.pipe_name(OTHER_SID, r"C:\Users\Zoë\bk")
+    assert len(home) <= winpipe.MAX_PIPE_NAME
+
+
+@pytest.mark.parametrize(
+    "sid",
+    [
+        "",
+        "S-1",
+        "S-1-5",
+        "s-1-5-21-1",
+        "S-2-5-21-1",
+        "S-1-5-21-x",
+        "S-1-5-21-1\\..\\x",
+        "S-1-5-21)(A;;GA;;;WD",
+        "S-1-5-21-١٢",  # digits, but not ASCII ones
+        "S-1-5-21--1",
+        "S-1-5-21-" + "9" * 21,
+    ],
+)
+def test_anything_but_a_sid_is_refused_in_names_and_descriptors(sid: str) -> None:
+    assert not winpipe.valid_sid(sid)
+    with pytest.raises(ValueError, match="not a SID"):
+        winpipe.pipe_name(sid)
+    with pytest.raises(ValueError, match="not a SID"):
+        winpipe.owner_only_sddl(sid)
+
+
+# --- The pipe's security descriptor ----------------------------------------------------
+
+
+def test_descriptor_lets_only_its_owner_in() -> None:
+    # Owner: the user. DACL protected (P: nothing inherited) with one entry, generic all
+    # to the user. SACL: a medium mandatory label, no write up and no read up.
+    assert winpipe.owner_only_sddl(SID) == f"O:{SID}D:P(A;;GA;;;{SID})S:(ML;;NWNR;;;ME)"
+    dacl = winpipe.owner_only_sddl(SID).split("D:", 1)[1].split("S:", 1)[0]
+    assert dacl.count("(") == 1
+    for wide_open in ("WD", "AN", "AU", "BU", "NU", "SY", "BA"):  # Everyone, Anonymous, ...
+        assert f";{wide_open})" not in dacl
+
+
+@pytest.mark.windows
+def test_windows_accepts_the_descriptor_and_reads_our_sid() -> None:
+    sid = winpipe.current_user_sid()
+    assert winpipe.valid_sid(sid)
+    attributes, release = winpipe.security_attributes(winpipe.owner_only_sddl(sid))
+    try:
+        assert attributes.lpSecurityDescriptor
+    finally:
+        release()
+
+
+def test_pipes_are_windows_only_elsewhere() -> None:
+    if sys.platform == "win32":
+        pytest.skip("this is Windows")
+    with pytest.raises(winpipe.PipeError, match="only on Windows"):
+        winpipe.api()
+    with pytest.raises(winpipe.PipeError):
+        winpipe.connect(rf"\\.\pipe\bridgekeeper-{SID}")
+
+
+# --- The registry keys browsers read ---------------------------------------------------
+
+VENDORS = {
+    "firefox": "Mozilla",
+    "librewolf": "Mozilla",
+    "waterfox": "Mozilla",
+    "tor-browser": "Mozilla",
+    "chrome": r"Google\Chrome",
+    "chrome-beta": r"Google\Chrome",
+    "chrome-dev": r"Google\Chrome",
+    "chrome-canary": r"Google\Chrome",
+    "chromium": "Chromium",
+    "edge": r"Microsoft\Edge",
+    "brave": r"Google\Chrome",
+    "vivaldi": r"Google\Chrome",
+    "opera": r"Google\Chrome",
+}
+
+
+def test_every_browser_of_the_table_has_its_windows_key() -> None:
+    assert {b.name for b in BROWSERS if b.windows is not None} == set(VENDORS)
+
+
+@pytest.mark.parametrize(("name", "vendor"), sorted(VENDORS.items()))
+def test_registry_keys_in_each_hive_in_the_order_browsers_read(name: str, vendor: str) -> None:
+    key = rf"Software\{vendor}\NativeMessagingHosts\org.bridgekeeper.host"
+    browser = BY_NAME[name]
+    assert registry_keys(browser, "HKCU") == (RegistryKey("HKCU", 64, key),)
+    assert registry_keys(browser, "HKLM") == (
+        RegistryKey("HKLM", 32, key),
+        RegistryKey("HKLM", 64, key),
+    )
+    assert [str(k) for k in registry_keys(browser, "HKLM")] == [
+        rf"HKEY_LOCAL_MACHINE\Software\WOW6432Node\{vendor}\NativeMessagingHosts"
+        r"\org.bridgekeeper.host",
+        rf"HKEY_LOCAL_MACHINE\{key}",
+    ]
+    assert str(registry_keys(browser, "HKCU")[0]) == rf"HKEY_CURRENT_USER\{key}"
+
+
+@pytest.mark.windows
+def test_the_32_bit_view_of_hklm_is_wow6432node() -> None:
+    if sys.platform != "win32":  # the mark skips it first; this tells mypy
+        pytest.skip("needs Windows")
+    import ctypes
+
+    from app.system.registry import WindowsRegistry
+
+    if not ctypes.windll.shell32.IsUserAnAdmin():
+        pytest.skip("needs an administrator to write HKEY_LOCAL_MACHINE")
+    key = rf"Software\BridgekeeperTest{time.monotonic_ns()}"
+    view32, view64 = WindowsRegistry("HKLM", 32), WindowsRegistry("HKLM", 64)
+    try:
+        view32.set(key, "thirty-two")
+        assert view32.get(key) == "thirty-two"
+        assert view64.get(key) is None
+        wow = key.replace("Software\\", "Software\\WOW6432Node\\", 1)
+        assert view64.get(wow) == "thirty-two"
+    finally:
+        view32.delete(key)
+    assert view32.get(key) is None
+
+
+@pytest.mark.windows
+def test_both_views_of_hkcu_software_are_one_key() -> None:
+    from app.system.registry import WindowsRegistry
+
+    key = rf"Software\BridgekeeperTest{time.monotonic_ns()}"
+    view32, view64 = WindowsRegistry("HKCU", 32), WindowsRegistry("HKCU", 64)
+    try:
+        view64.set(key, "shared")
+        assert view32.get(key) == "shared"
+    finally:
+        view64.delete(key)
+
+
+# --- The manifest's bytes --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["chrome", "firefox"])
+def test_manifest_is_utf8_without_a_byte_order_mark(tmp_path: Path, name: str) -> None:
+    registry = FakeRegistry()
+    machine = Machine(WINDOWS, tmp_path, {}, tmp_path, registry, tmp_path / "manifests")
+    host = Path(r"C:\Users\Zoë Ünal\AppData\Local\Programs\Bridgekeeper\bridgekeeper-host.exe")
+    config = Settings([Extension("chromium", CHROME_ID, "Démo"), Extension("firefox", FIREFOX_ID)])
+    location = user_location(BY_NAME[name], machine)
+    assert location is not None
+    write_manifest(location, host, config, machine)
+    data = location.path.read_bytes()
+    assert not data.startswith(b"\xef\xbb\xbf")
+    assert not data.startswith((b"\xff\xfe", b"\xfe\xff"))  # nor UTF-16
+    assert json.loads(data.decode("utf-8"))["path"] == str(host)
+    assert registry.get(registry_key(VENDORS[name])) == str(location.path)
+
+
+# --- The console decision --------------------------------------------------------------
+
+
+def test_windows_bundle_has_a_console_cli_a_windowed_app_and_a_console_host() -> None:
+    names = {role: launch.executable(role, "win32") for role in (launch.CLI, launch.TRAY_APP)}
+    assert names == {launch.CLI: "bridgekeeper.exe", launch.TRAY_APP: "bridgekeeperw.exe"}
+    assert launch.executable(launch.HOST, "win32") == "bridgekeeper-host.exe"
+    assert launch.subsystem(launch.CLI) == launch.IMAGE_SUBSYSTEM_WINDOWS_CUI
+    assert launch.subsystem(launch.TRAY_APP) == launch.IMAGE_SUBSYSTEM_WINDOWS_GUI
+    assert launch.subsystem(launch.HOST) == launch.IMAGE_SUBSYSTEM_WINDOWS_CUI
+    for platform in ("linux", "darwin"):
+        assert launch.executable(launch.CLI, platform) == "bridgekeeper"
+        assert launch.executable(launch.TRAY_APP, platform) == "bridgekeeper"
+        assert launch.executable(launch.HOST, platform) == "bridgekeeper-host"
+
+
+def pe_header(subsystem: int, plus: bool = True) -> bytes:
+    """The first bytes of a PE image, as the PE format lays them out."""
+    offset = 0x80
+    head = bytearray(0x400)
+    head[:2] = b"MZ"
+    head[0x3C:0x40] = struct.pack("<I", offset)
+    head[offset : offset + 4] = b"PE\0\0"
+    optional = offset + 24
+    head[optional : optional + 2] = struct.pack("<H", 0x20B if plus else 0x10B)
+    head[optional + 68 : optional + 70] = struct.pack("<H", subsystem)
+    return bytes(head)
+
+
+@pytest.mark.parametrize("plus", [True, False], ids=["PE32+", "PE32"])
+@pytest.mark.parametrize("subsystem", [2, 3])
+def test_pe_subsystem_reads_the_field(subsystem: int, plus: bool) -> None:
+    assert launch.pe_subsystem(pe_header(subsystem, plus)) == subsystem
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"",
+        b"\x7fELF" + bytes(0x400),
+        b"MZ" + bytes(0x3E),
+        pe_header(2)[:0x80],
+        pe_header(2).replace(b"PE\0\0", b"NE\0\0"),
+        pe_header(2).replace(b"\x0b\x02", b"\x07\x01", 1),
+    ],
+    ids=["empty", "elf", "mz only", "cut short", "not PE", "unknown magic"],
+)
+def test_pe_subsystem_of_something_else_is_none(head: bytes) -> None:
+    assert launch.pe_subsystem(head) is None
+
+
+def test_host_starts_the_app_without_a_window_in_its_own_group() -> None:
+    flags = launch.creation_flags()
+    assert flags & launch.CREATE_NO_WINDOW
+    assert flags & launch.CREATE_NEW_PROCESS_GROUP
+    assert flags & launch.CREATE_BREAKAWAY_FROM_JOB
+    assert not launch.creation_flags(breakaway=False) & launch.CREATE_BREAKAWAY_FROM_JOB
+
+
+def test_start_detached_gives_the_app_no_stream_of_ours(tmp_path: Path) -> None:
+    out = tmp_path / "child"
+    probe = (
+        "import json, os, sys\n"
+        "facts = {'pid': os.getpid()}\n"
+        "if sys.platform == 'win32':\n"
+        "    import ctypes\n"
+        "    facts['console_window'] = ctypes.windll.kernel32.GetConsoleWindow()\n"
+        "else:\n"
+        "    facts['session'] = os.getsid(0)\n"
+        "    proc = '/proc/self/fd/1'\n"
+        "    facts['stdout'] = os.path.realpath(proc) if os.path.exists(proc) else None\n"
+        f"open({str(out)!r}, 'w').write(json.dumps(facts))\n"
+    )
+    child = launch.start_detached([sys.executable, "-c", probe])
+    try:
+        child.wait(30)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        raise
+    wait_for(out.exists, 10, "the child to report")
+    facts = json.loads(out.read_text())
+    if sys.platform == "win32":
+        assert facts["console_window"] == 0  # CREATE_NO_WINDOW: a console, no window
+    else:
+        assert facts["session"] == facts["pid"]  # a session of its own
+        if facts["stdout"] is not None:
+            assert facts["stdout"] == "/dev/null"
+
+
+def test_installer_registers_through_the_app_and_names_the_bundles_executables() -> None:
+    iss = (Path(__file__).resolve().parents[2] / "packaging/windows/bridgekeeper.iss").read_text(
+        encoding="utf-8"
+    )
+    assert f'#define Cli "{launch.executable(launch.CLI, "win32")}"' in iss
+    assert f'#define TrayApp "{launch.executable(launch.TRAY_APP, "win32")}"' in iss
+    # One writer of manifests and registry keys, the app's own `install`: the installer
+    # writes neither (a second copy drifts, and Pascal's SaveStringToFile writes ANSI).
+    assert "NativeMessagingHosts" not in iss
+    assert "SaveString" not in iss
+    assert "Exec(Command, 'install " in iss
+    assert 'Parameters: "uninstall"' in iss
