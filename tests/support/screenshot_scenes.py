@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, Qt
@@ -16,7 +16,11 @@ from PySide6.QtWidgets import QWidget
 from app.core.activity import ActivityLog
 from app.core.decisions import DecisionKey, DecisionStore
 from app.core.prompts import Option, Prompt
+from app.core.queue import PromptQueue, UnattendedPresenter
+from app.qt.timers import QtScheduler
+from app.qt.worker import ThreadRunner
 from app.ui.dialogs import PromptDialog
+from app.ui.tray import Tray
 
 if TYPE_CHECKING:
     from tests.support.screenshots import Shooter
@@ -265,31 +269,50 @@ class ManualAutostart:
         self.enabled = False
 
 
-def tray_parts(pending: int = 0, paused: bool = False):  # type: ignore[no-untyped-def]
-    from app.core.queue import PromptQueue, UnattendedPresenter
-    from app.qt.timers import QtScheduler
-    from app.qt.worker import ThreadRunner
+@dataclass
+class TrayParts:
+    tray: Tray
+    queue: PromptQueue
+    store: DecisionStore
+    activity: ActivityLog
+    runner: ThreadRunner
+
+
+_PARTS: list[TrayParts] = []
+"""The one tray of this run, as the app has one for its life (a tray and its windows
+dropped on the Python side while Qt still draws them can crash PySide)."""
+_KEEP: list[object] = []
+
+
+def tray_parts(
+    pending: int = 0, paused: bool = False
+) -> tuple[Tray, PromptQueue, DecisionStore, ActivityLog, ThreadRunner]:
+    """The tray over a real queue, store and activity log, with ``pending`` requests
+    waiting (counted only) and paused or not."""
     from app.system import folders
     from app.ui.integration_menu import build_integration_menu
-    from app.ui.tray import Tray
 
-    store = DecisionStore(folders.data_dir())
-    store.load()
-    activity = ActivityLog()
-    queue = PromptQueue(UnattendedPresenter(), QtScheduler(), store, activity)
-    queue._pending.extend([object()] * pending)  # type: ignore[list-item]
-    queue._paused = paused
-    runner = ThreadRunner()
-    tray = Tray(
-        queue,
-        store,
-        activity,
-        ManualAutostart(),
-        runner,
-        integration_menu=build_integration_menu,
-        names=lambda _family, ident: "Bridgekeeper demo" if ident == CHROME_ID else "",
-    )
-    return tray, queue, store, activity, runner
+    if not _PARTS:
+        store = DecisionStore(folders.data_dir())
+        store.load()
+        activity = ActivityLog()
+        queue = PromptQueue(UnattendedPresenter(), QtScheduler(), store, activity)
+        runner = ThreadRunner()
+        tray = Tray(
+            queue,
+            store,
+            activity,
+            ManualAutostart(),
+            runner,
+            integration_menu=build_integration_menu,
+            names=lambda _family, ident: "Bridgekeeper demo" if ident == CHROME_ID else "",
+        )
+        _PARTS.append(TrayParts(tray, queue, store, activity, runner))
+    parts = _PARTS[0]
+    parts.queue._pending[:] = [object()] * pending  # type: ignore[list-item]
+    parts.queue._paused = paused
+    parts.tray.refresh()
+    return parts.tray, parts.queue, parts.store, parts.activity, parts.runner
 
 
 def popup(shooter: Shooter, menu: QWidget, name: str, at: QPoint) -> None:
@@ -304,15 +327,13 @@ def tray_menu(shooter: Shooter, name: str) -> None:
     tray, queue, *_ = tray_parts(pending=2)
     popup(shooter, tray.menu, name, QPoint(200, 40))
     queue._pending.clear()
-    tray.close()
 
 
 @scene
 def tray_menu_paused(shooter: Shooter, name: str) -> None:
     tray, *_ = tray_parts(paused=True)
-    tray.refresh()
     popup(shooter, tray.menu, name, QPoint(200, 40))
-    tray.close()
+    tray_parts()  # resumed
 
 
 @scene
@@ -322,7 +343,6 @@ def tray_integration(shooter: Shooter, name: str) -> None:
     assert menu is not None
     menu.aboutToShow.emit()
     popup(shooter, menu, name, QPoint(200, 40))
-    tray.close()
 
 
 @scene
@@ -332,6 +352,7 @@ def tray_integration_question(shooter: Shooter, name: str) -> None:
     from app.ui.integration_menu import IntegrationMenu
 
     menu = IntegrationMenu()
+    _KEEP.append(menu)
 
     def answer() -> None:
         box = menu.question

@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
                 done = subprocess.run(
                     [*command, str(folder)], cwd=ROOT, env=env, timeout=600, check=False
                 )
-            print(f"screenshots: {name}: {'ok' if done.returncode == 0 else 'FAILED'}")
+            result = "ok" if done.returncode == 0 else f"FAILED (exit {done.returncode})"
+            print(f"screenshots: {name}: {result}")
             failed += done.returncode != 0
     finally:
         desktop.stop()
