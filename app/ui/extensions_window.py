@@ -344,7 +344,7 @@ class AllowedExtensionsWindow(QWidget):
                     ).format(source=config.policy.source),
                 )
             self.table.addTopLevelItem(item)
-        for column in range(3):
+        for column in range(2):  # the last one takes the rest of the width
             fit_column(self.table, column)
         if not config.effective:
             self.status.setText(

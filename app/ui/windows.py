@@ -223,7 +223,7 @@ class DecisionsWindow(QWidget):
             item.setToolTip(0, extension_tooltip(name, key.extension, family_text(key.family)))
             item.setData(0, Qt.ItemDataRole.UserRole, key.short_id)
             self.table.addTopLevelItem(item)
-        for column in range(len(self.columns)):
+        for column in range(len(self.columns) - 1):  # the last one takes the rest
             fit_column(self.table, column)
         count = len(remembered)
         text = (

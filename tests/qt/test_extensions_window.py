@@ -92,6 +92,7 @@ def test_lists_the_allowed_extensions_with_names_and_family(
         ["(no name given)", "Firefox family", FIREFOX_ID],
     ]
     assert not window.remove_button.isEnabled()
+    assert window.table.horizontalScrollBar().maximum() == 0  # every column in view
 
 
 def test_add_one_picked_from_a_profile_registers_it_with_that_browser(
