@@ -9,8 +9,9 @@ import logging.handlers
 import sys
 from collections.abc import Callable
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QCoreApplication, QObject
 from PySide6.QtWidgets import QApplication
 
 from app import __version__
@@ -33,6 +34,10 @@ from app.system.instance import AppNotRunning, ControlFailed, InstanceLock, cont
 from app.system.keychain import Keychain
 from host.caller import Caller
 from host.transport import SocketPathError
+
+if TYPE_CHECKING:
+    from app.ui.dialogs import DialogPresenter
+    from app.ui.tray import Tray, TrayIcon
 
 log = logging.getLogger("bridgekeeper")
 
@@ -161,6 +166,9 @@ def _run_desktop() -> int:
     qapp.setApplicationVersion(__version__)
     qapp.setQuitOnLastWindowClosed(False)
     signals = SignalWatcher(qapp)
+    from app.ui.i18n import install_translations
+
+    install_translations(qapp)  # before any window is built: their texts are read then
     from app.integration.browsers import browser_label
     from app.integration.install import repair_at_start
     from app.system import autostart
@@ -182,24 +190,19 @@ def _run_desktop() -> int:
         browser_label=browser_label,
         locks=managed.locks,
     )
+    # Reading the browsers' profiles has a worker of its own: it must not wait behind a
+    # keychain call stuck in an unlock prompt.
+    profile_reader = ThreadRunner(bridgekeeper)
     tray = Tray(
         bridgekeeper.queue,
         bridgekeeper.decisions,
         bridgekeeper.activity,
         autostart.for_platform(),
-        build_integration_menu,
+        profile_reader,
+        integration_menu=build_integration_menu,
+        names=lambda family, ident: allow_list.names(Caller(family, ident)),
     )
-    icon.set_menu(tray.menu)
-    presenter.answered.connect(bridgekeeper.queue.answer)
-    presenter.unfocused.connect(icon.notify)
-    bridgekeeper.queue.changed.add(tray.refresh)
-    bridgekeeper.decisions.problems.add(
-        lambda problem: icon.notify("Remembered decisions", problem)
-    )
-    tray.state_changed.connect(icon.show_state)
-    tray.notice.connect(icon.notify)
-    icon.clicked.connect(tray.show_waiting)
-    icon.message_clicked.connect(tray.show_waiting)
+    _connect_desktop(bridgekeeper, presenter, tray, icon)
     tray.refresh()
     try:
         try:
@@ -214,5 +217,27 @@ def _run_desktop() -> int:
     finally:
         tray.close()
         icon.close()
+        profile_reader.close()
         bridgekeeper.stop()
         signals.close()
+
+
+def _connect_desktop(
+    bridgekeeper: Bridgekeeper, presenter: DialogPresenter, tray: Tray, icon: TrayIcon
+) -> None:
+    """The dialogs, the tray and its icon, wired to the core and to one another."""
+    icon.set_menu(tray.menu)
+    presenter.pending = bridgekeeper.queue.prompts
+    presenter.answered.connect(bridgekeeper.queue.answer)
+    presenter.deny_all.connect(bridgekeeper.queue.deny_all_from)
+    presenter.unfocused.connect(icon.notify)
+    bridgekeeper.queue.changed.add(tray.refresh)
+    bridgekeeper.decisions.problems.add(
+        lambda problem: icon.notify(
+            QCoreApplication.translate("Tray", "Remembered decisions"), problem
+        )
+    )
+    tray.state_changed.connect(icon.show_state)
+    tray.notice.connect(icon.notify)
+    icon.clicked.connect(tray.show_waiting)
+    icon.message_clicked.connect(tray.show_waiting)

@@ -76,10 +76,10 @@ class Painted(QObject):
             self.at = time.perf_counter()
         return False
 
-holder = []
-presenter = DialogPresenter(lambda key, answer: holder[0].answer(key, answer))
+presenter = DialogPresenter()
 queue = PromptQueue(presenter, QtScheduler(), DecisionStore(Path(sys.argv[1])), ActivityLog())
-holder.append(queue)
+presenter.pending = queue.prompts
+presenter.answered.connect(queue.answer)
 dispatcher = Dispatcher(lambda caller: True)
 register_prompts(dispatcher, queue, ActivityLog(), lambda t, m: False)
 client = Client()

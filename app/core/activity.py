@@ -29,6 +29,10 @@ class ActivityEntry:
     ``shown``, ``not shown``."""
     reason: str = ""
     """Why (``user``, ``remembered``, ``timeout``, ``paused``, ``closed``), or ""."""
+    family: str = ""
+    """The browser family, from host data."""
+    site: str = ""
+    """The site the request named (the extension's claim), or ""."""
 
 
 class ActivityLog:
@@ -48,9 +52,20 @@ class ActivityLog:
         title: str,
         outcome: str,
         reason: str = "",
+        family: str = "",
+        site: str = "",
     ) -> ActivityEntry:
         entry = ActivityEntry(
-            time.time(), browser, extension_id, extension_name, type, title, outcome, reason
+            time.time(),
+            browser,
+            extension_id,
+            extension_name,
+            type,
+            title,
+            outcome,
+            reason,
+            family,
+            site,
         )
         self._entries.append(entry)
         self.recorded.emit(entry)

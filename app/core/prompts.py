@@ -30,7 +30,8 @@ class Prompt:
     """Unique for the app's lifetime; the presenter hands it back with the answer."""
     kind: PromptKind
     browser: str
-    """Who asks, from host data: the browser's display name ("Chromium")."""
+    """Who asks, from host data: the browser's display name ("Chromium"), or its family's
+    label when the host could not tell which browser started it."""
     extension_id: str
     extension_name: str
     """The name given to the extension at install time, or "" when it has none."""
@@ -52,6 +53,8 @@ class Prompt:
     can_remember: bool = False
     """Offer "Remember this decision" (the request carried an ``action`` and is not
     ``danger``)."""
+    family: str = ""
+    """The browser family (``host.caller.FAMILIES``), from host data."""
     timeout: float = 60.0
     deadline: float = 0.0
     """``time.monotonic()`` at which the queue answers with reason ``timeout``: the moment

@@ -285,6 +285,7 @@ class PromptQueue:
             browser=caller.label,
             extension_id=caller.extension,
             extension_name=self._extension_name(caller),
+            family=caller.family,
             timeout=timeout,
             **content,
         )
@@ -378,6 +379,31 @@ class PromptQueue:
         (delivered if the host ended cleanly) and their dialogs close."""
         for entry in [e for e in self._pending if e.request.client.client_id == client.client_id]:
             self._finish(entry, None, "cancelled: the browser closed the connection")
+
+    def deny_all_from(self, key: int) -> int:
+        """The user's "Deny all waiting from this extension" in the dialog of ``key``: that
+        prompt and every other pending one from the same extension (browser family and
+        id) are refused (deny or cancel) with reason ``user``, never remembered. Returns
+        how many were answered (0 when ``key`` no longer waits)."""
+        shown = next((e for e in self._pending if e.prompt.key == key), None)
+        if shown is None:
+            return 0
+        caller = shown.request.caller
+        mine = [
+            entry
+            for entry in self._pending
+            if (entry.request.caller.family, entry.request.caller.extension)
+            == (caller.family, caller.extension)
+        ]
+        # The others first: the dialog of ``key`` closes last, so none of them is shown
+        # only to be closed at once.
+        mine.remove(shown)
+        for entry in [*mine, shown]:
+            self._finish(entry, Outcome(_refusal(entry.prompt.kind), "user"))
+        log.info(
+            "denied %d waiting request(s) from one extension at the user's word", len(mine) + 1
+        )
+        return len(mine) + 1
 
     def _expire(self, entry: _Pending) -> None:
         entry.timer = None
@@ -479,6 +505,8 @@ class PromptQueue:
             title=prompt.title,
             outcome=outcome,
             reason=reason,
+            family=prompt.family,
+            site=prompt.site,
         )
 
 

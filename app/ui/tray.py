@@ -12,22 +12,32 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QIcon
-from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon, QWidget
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QMenu,
+    QStyle,
+    QSystemTrayIcon,
+    QWidget,
+    QWidgetAction,
+)
 
-from app import __version__
 from app.core.activity import ActivityLog
+from app.core.blocking import BlockingRunner
 from app.core.decisions import DecisionStore
 from app.core.queue import PromptQueue
 from app.core.text import neutralise
 from app.system import folders
 from app.system.autostart import Autostart, AutostartError
-from app.system.resources import MissingAsset, icon_files
+from app.ui.extensions_window import AllowedExtensionsWindow
 from app.ui.integration_menu import IntegrationMenu
-from app.ui.windows import ActivityWindow, DecisionsWindow
+from app.ui.widgets import APP_NAME, load_icon
+from app.ui.windows import AboutWindow, ActivityWindow, DecisionsWindow, Names
 
 log = logging.getLogger(__name__)
+translate = QCoreApplication.translate
 
 NO_TRAY_MESSAGE = (
     "This desktop has no system tray: Bridgekeeper keeps answering requests and shows "
@@ -36,17 +46,9 @@ NO_TRAY_MESSAGE = (
 )
 
 
-PAUSE_LOCKED = "Your administrator's policy does not allow pausing prompts."
-
-
-def load_icon(state: str = "") -> QIcon:
-    icon = QIcon()
-    try:
-        for path in icon_files(state):
-            icon.addFile(str(path))
-    except MissingAsset as error:
-        log.error("%s", error)
-    return icon
+def pause_locked_text() -> str:
+    """Why "Pause prompts" is greyed out when the policy locks it."""
+    return translate("Tray", "Your administrator's policy does not allow pausing prompts.")
 
 
 def notification_text(text: str) -> str:
@@ -104,7 +106,9 @@ class TrayIcon(QObject):
 
 class Tray(QObject):
     """The tray's menu and the windows it opens. ``state_changed(state, text)`` carries
-    what the icon shows; ``notice(title, message)`` what the tray tells the user."""
+    what the icon shows; ``notice(title, message)`` what the tray tells the user.
+    ``runner`` reads the browsers' profiles for "Allowed extensions…" off the GUI
+    thread; ``names(family, id)`` is an extension's install-time name."""
 
     state_changed = Signal(str, str)
     notice = Signal(str, str)
@@ -115,63 +119,84 @@ class Tray(QObject):
         decisions: DecisionStore,
         activity: ActivityLog,
         autostart: Autostart,
+        runner: BlockingRunner,
+        *,
         integration_menu: Callable[[QWidget | None], QMenu] | None = None,
+        names: Names = lambda _family, _ident: "",
     ) -> None:
         super().__init__()
         self._queue = queue
         self._decisions = decisions
         self._activity = activity
         self._autostart = autostart
+        self._runner = runner
+        self._names = names
         self.decisions_window: DecisionsWindow | None = None
         self.activity_window: ActivityWindow | None = None
-        self.about_box: QMessageBox | None = None
+        self.extensions_window: AllowedExtensionsWindow | None = None
+        self.about_box: AboutWindow | None = None
         self.menu = QMenu()
         self._build_menu(integration_menu)
         self.refresh()
 
     def _build_menu(self, integration_menu: Callable[[QWidget | None], QMenu] | None) -> None:
         """The items in the SPEC's order; each mnemonic is unique in the menu."""
-        self.status_action = self.menu.addAction("Bridgekeeper")
-        self.status_action.setEnabled(False)
+        # The status line is a label, not a disabled item: disabled text is drawn faint,
+        # and "requests are being denied" must be read.
+        self.status_label = QLabel(APP_NAME)
+        self.status_label.setObjectName("status")
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.status_label.font()
+        font.setBold(True)
+        self.status_label.setFont(font)
+        margin = self.menu.style().pixelMetric(QStyle.PixelMetric.PM_MenuHMargin) + 8
+        self.status_label.setContentsMargins(margin, 4, margin, 4)
+        self.status_action = QWidgetAction(self.menu)
+        self.status_action.setDefaultWidget(self.status_label)
+        self.menu.addAction(self.status_action)
         self.menu.addSeparator()
-        self.show_action = self.menu.addAction("&Show waiting requests")
+        self.show_action = self.menu.addAction(translate("Tray", "&Show waiting requests"))
         self.show_action.triggered.connect(self.show_waiting)
-        self.pause_action = self.menu.addAction("&Pause prompts")
+        self.pause_action = self.menu.addAction(translate("Tray", "&Pause prompts"))
         self.pause_action.setCheckable(True)
         self.pause_action.toggled.connect(self._queue.set_paused)
         self.menu.setToolTipsVisible(True)  # a control the policy locks says so
         self.menu.aboutToShow.connect(self.refresh)  # the policy may have changed
         self.menu.addSeparator()
-        self.decisions_action = self.menu.addAction("&Remembered decisions…")
+        self.decisions_action = self.menu.addAction(translate("Tray", "&Remembered decisions…"))
         self.decisions_action.triggered.connect(self.show_decisions)
-        self.activity_action = self.menu.addAction("&Activity…")
+        self.activity_action = self.menu.addAction(translate("Tray", "&Activity…"))
         self.activity_action.triggered.connect(self.show_activity)
+        self.extensions_action = self.menu.addAction(translate("Tray", "All&owed extensions…"))
+        self.extensions_action.triggered.connect(self.show_extensions)
         self.integration_menu: QMenu | None = None
         if integration_menu is not None:
             self.integration_menu = integration_menu(None)
-            self.integration_menu.setTitle("&Browser integration")
+            self.integration_menu.setTitle(translate("Tray", "&Browser integration"))
             self.menu.addMenu(self.integration_menu)
             if isinstance(self.integration_menu, IntegrationMenu):
                 self.integration_menu.finished.connect(self._integration_done)
         self.menu.addSeparator()
-        self.autostart_action = self.menu.addAction("Start at &login")
+        self.autostart_action = self.menu.addAction(translate("Tray", "Start at &login"))
         self.autostart_action.setCheckable(True)
         self.autostart_action.setChecked(self._autostart.is_enabled())
         self.autostart_action.toggled.connect(self._set_autostart)
-        self.log_action = self.menu.addAction("Open log &folder")
+        self.log_action = self.menu.addAction(translate("Tray", "Open log &folder"))
         self.log_action.triggered.connect(self.open_log_folder)
-        self.about_action = self.menu.addAction("Ab&out")
+        self.about_action = self.menu.addAction(translate("Tray", "Abou&t"))
         self.about_action.triggered.connect(self.show_about)
         self.menu.addSeparator()
-        self.quit_action: QAction = self.menu.addAction("&Quit")
+        self.quit_action: QAction = self.menu.addAction(translate("Tray", "&Quit"))
         self.quit_action.triggered.connect(QApplication.quit)
 
     # -- state ---------------------------------------------------------------------------
     def status_text(self) -> str:
         if self._queue.paused:
-            return "Bridgekeeper: paused"
+            return translate("Tray", "Bridgekeeper: paused, requests are being denied")
         waiting = self._queue.pending
-        return f"Bridgekeeper: {waiting} waiting" if waiting else "Bridgekeeper: running"
+        if waiting:
+            return translate("Tray", "Bridgekeeper: {count} waiting").format(count=waiting)
+        return translate("Tray", "Bridgekeeper: running")
 
     def state(self) -> str:
         """The icon shown: "paused", "waiting" or "" (idle)."""
@@ -183,6 +208,7 @@ class Tray(QObject):
         """Follow the queue: status line, items, and (through ``state_changed``) the icon."""
         text = self.status_text()
         self.status_action.setText(text)
+        self.status_label.setText(text)
         self.show_action.setEnabled(self._queue.pending > 0)
         if self.pause_action.isChecked() != self._queue.paused:
             self.pause_action.blockSignals(True)
@@ -190,26 +216,29 @@ class Tray(QObject):
             self.pause_action.blockSignals(False)
         locked = self._queue.pause_locked
         self.pause_action.setEnabled(not locked)
-        self.pause_action.setToolTip(PAUSE_LOCKED if locked else "")
+        self.pause_action.setToolTip(pause_locked_text() if locked else "")
         self.state_changed.emit(self.state(), text)
 
     # -- actions -------------------------------------------------------------------------
     def _integration_done(self, summary: str) -> None:
-        self.notice.emit("Browser integration", summary)
+        self.notice.emit(translate("Tray", "Browser integration"), summary)
 
     def show_waiting(self) -> None:
         """Bring the waiting request's dialog forward (nothing when none waits)."""
         # A dialog that is shown but refused the focus is reported by the presenter.
         if not self._queue.bring_forward() and self._queue.pending:
             self.notice.emit(
-                "Bridgekeeper",
-                f"{self._queue.pending} request(s) wait, but their dialog could not be "
-                "brought forward.",
+                APP_NAME,
+                translate(
+                    "Tray",
+                    "Requests are waiting ({count}), but their dialog could not be brought "
+                    "forward.",
+                ).format(count=self._queue.pending),
             )
 
     def show_decisions(self) -> None:
         if self.decisions_window is None:
-            self.decisions_window = DecisionsWindow(self._decisions)
+            self.decisions_window = DecisionsWindow(self._decisions, self._names)
         self._present(self.decisions_window)
 
     def show_activity(self) -> None:
@@ -217,24 +246,23 @@ class Tray(QObject):
             self.activity_window = ActivityWindow(self._activity)
         self._present(self.activity_window)
 
+    def show_extensions(self) -> None:
+        if self.extensions_window is None:
+            self.extensions_window = AllowedExtensionsWindow(self._runner)
+        self._present(self.extensions_window)
+
     def show_about(self) -> None:
         if self.about_box is None:
-            box = QMessageBox()
-            box.setWindowTitle("About Bridgekeeper")
-            box.setIconPixmap(load_icon().pixmap(64, 64))
-            box.setText(
-                f"Bridgekeeper {__version__}\n\nA desktop companion for browser extensions: "
-                "prompts the page cannot see, secrets in the system keychain."
-            )
-            box.setModal(False)
-            self.about_box = box
+            self.about_box = AboutWindow(folders.log_dir(), self.open_log_folder)
         self._present(self.about_box)
 
     def open_log_folder(self) -> None:
         folder = folders.log_dir()
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
             log.warning("could not open the log folder %s", folder)
-            self.notice.emit("Bridgekeeper", f"The log folder is {folder}")
+            self.notice.emit(
+                APP_NAME, translate("Tray", "The log folder is {folder}").format(folder=folder)
+            )
 
     def _set_autostart(self, enabled: bool) -> None:
         try:
@@ -245,7 +273,7 @@ class Tray(QObject):
             log.info("start at login %s (%s)", "on" if enabled else "off", self._autostart.location)
         except AutostartError as error:
             log.error("%s", error)
-            self.notice.emit("Start at login could not be changed", str(error))
+            self.notice.emit(translate("Tray", "Start at login could not be changed"), str(error))
         actual = self._autostart.is_enabled()
         if actual != enabled:
             self.autostart_action.blockSignals(True)
@@ -259,6 +287,12 @@ class Tray(QObject):
         window.activateWindow()
 
     def close(self) -> None:
-        for window in (self.decisions_window, self.activity_window, self.about_box):
+        windows = (
+            self.decisions_window,
+            self.activity_window,
+            self.extensions_window,
+            self.about_box,
+        )
+        for window in windows:
             if window is not None:
                 window.close()

@@ -19,9 +19,27 @@ from typing import Any
 
 import pytest
 
-from tests.support.browsers import BROWSERS, Browser, BrowserName, app_pids, host_pids, open_browser
+from app.integration.profiles import chromium_extensions, chromium_profiles, firefox_extensions
+from tests.support.browsers import (
+    BROWSERS,
+    Browser,
+    BrowserName,
+    app_pids,
+    chromium_profile,
+    firefox_profile,
+    host_pids,
+    open_browser,
+)
 from tests.support.desktop import SCREENSHOTS, Desktop
-from tests.support.harness import AppProcess, Home, start_app, temp_home, wait_for
+from tests.support.harness import (
+    CHROME_ID,
+    FIREFOX_ID,
+    AppProcess,
+    Home,
+    start_app,
+    temp_home,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.xvfb]
 
@@ -272,3 +290,20 @@ def test_unstartable_app_answers_app_unavailable(name: BrowserName) -> None:
         assert "/nonexistent" in failure["message"]
         assert time.monotonic() - started < 15
         wait_for(lambda: not host_pids(home), 5, "the host to exit")
+
+
+def test_the_browsers_own_profile_lists_the_test_extension(session: Session) -> None:
+    """What "Allowed extensions…" offers, read from the profile the real browser wrote."""
+    found: list[tuple[str, str]] = []
+
+    def listed() -> bool:
+        if session.name == "chromium":
+            folders = chromium_profiles(chromium_profile(session.home))
+            found[:] = [e for folder, _ in folders for e in chromium_extensions(folder)]
+        else:
+            found[:] = list(firefox_extensions(firefox_profile(session.home)))
+        return bool(found)
+
+    wait_for(listed, 30, f"{session.name} to record its extensions in the profile")
+    ident = CHROME_ID if session.name == "chromium" else FIREFOX_ID
+    assert found == [(ident, "Bridgekeeper demo (test build)")]

@@ -187,6 +187,11 @@ def test_bundle_has_both_executables_and_the_assets(bundle: Bundle) -> None:
     # The demo imports the client package's module, copied in by the build (no second copy).
     assert "_internal/assets/extension/vendor/bridgekeeper.js" in files
     assert not [name for name in files if name.startswith("_internal/assets/") and ".py" in name]
+    # The languages: ours compiled (not their sources), and Qt's own for the same.
+    assert [name for name in files if "translations/" in name] == [
+        "_internal/PySide6/Qt/translations/qtbase_zh_CN.qm",
+        "_internal/assets/translations/bridgekeeper_zh_CN.qm",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -200,7 +205,9 @@ def test_bundle_has_both_executables_and_the_assets(bundle: Bundle) -> None:
         "Qt6OpenGL",
         "Wayland",
         "EglFS",
-        "/translations/",
+        "/translations/qt_",
+        "_zh_TW",
+        ".ts",
         "platformthemes",
         "gtk",
         "xcbglintegrations",
@@ -308,6 +315,16 @@ def test_bundled_app_starts_offscreen_and_bundled_host_answers_ping(
             "result": {"pong": True, "version": __version__, "protocol": 1},
         }
         assert os.readlink(f"/proc/{app.process.pid}/exe") == str(bundled.app.resolve())
+    finally:
+        assert app.stop() == 0
+
+
+def test_bundled_app_speaks_chinese_with_qt_s_own_texts_too(bundled: Bundle, home: Home) -> None:
+    app = start_app(home, env={"LANGUAGE": "zh_CN", "LANG": "C.UTF-8"})
+    try:
+        wait_for(lambda: "windows in zh_CN" in home.log_text(), 10, "the Chinese catalogue")
+        assert "translation is not installed" not in home.log_text()
+        assert "stay in English" not in home.log_text()
     finally:
         assert app.stop() == 0
 
@@ -645,6 +662,30 @@ def test_tarball_install_without_a_terminal_does_not_start_at_login(
     assert not (user_home.home / ".config/autostart").exists()
     assert not (user_home.home / ".mozilla").exists()
     assert "is not on your PATH" in done.stdout
+    assert "no font for" not in done.stdout  # ./dev installs Noto CJK and colour emoji
+
+
+def test_tarball_install_says_which_fonts_are_missing(
+    unpacked: Path, user_home: Home, tmp_path: Path
+) -> None:
+    fonts_conf = tmp_path / "fonts.conf"  # a fontconfig that sees DejaVu only
+    fonts_conf.write_text(
+        '<?xml version="1.0"?><fontconfig><dir>/usr/share/fonts/truetype/dejavu</dir>'
+        f"<cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>"
+    )
+    env = user_home.env({"FONTCONFIG_FILE": str(fonts_conf)})
+    env.pop("BRIDGEKEEPER_HOME")
+    done = subprocess.run(
+        [str(unpacked / "install"), "--no-browsers", "--no-autostart", *AS_ONE_USER],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "no font for Chinese, Japanese and Korean, and colour emoji" in done.stdout
+    assert "fonts-noto-cjk and fonts-noto-color-emoji" in done.stdout
 
 
 @pytest.mark.dpkg
@@ -656,7 +697,14 @@ def test_deb_installs_and_purges_leaving_nothing(bundle: Bundle, tmp_path: Path)
         check=True,
     ).stdout
     assert f"Version: {__version__}" in fields
-    dependencies = ("libgl1", "libegl1", "fontconfig-config", "fonts-dejavu-core")
+    dependencies = (
+        "libgl1",
+        "libegl1",
+        "fontconfig-config",
+        "fonts-dejavu-core",
+        "fonts-noto-cjk",
+        "fonts-noto-color-emoji",
+    )
     for dependency in dependencies:
         assert dependency in fields
     # The temporary root below has no packages, so dpkg is told to skip the Depends check;

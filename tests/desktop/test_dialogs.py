@@ -157,3 +157,31 @@ def test_second_start_hands_over_and_brings_the_dialog_forward(
     desktop.screenshot("xvfb-handed-over")
     desktop.answer_dialog("deny")
     assert host.read()["result"]["decision"] == "deny"
+
+
+def test_a_queue_of_dialogs_opens_at_one_size_and_place_and_can_be_denied_at_once(
+    desktop: Desktop, host: HostProcess
+) -> None:
+    host.send({"id": 1, "type": "confirm", "title": "First", "message": "long\n" * 10})
+    host.send({"id": 2, "type": "confirm", "title": "Second", "timeout": 30})
+    host.send({"id": 3, "type": "prompt", "title": "Third", "timeout": 30})
+    first = desktop.wait_for_dialog()
+    where = desktop.window_geometry(first)
+    desktop.xdotool("windowfocus", "--sync", first)
+    desktop.xdotool("key", "Escape")
+    assert host.read()["result"]["decision"] == "deny"
+    deadline = time.monotonic() + 10
+    while (second := desktop.wait_for_dialog()) == first and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert second != first
+    assert desktop.window_geometry(second) == where  # the buttons did not move
+    desktop.screenshot("xvfb-queue-second")
+    desktop.xdotool("windowfocus", "--sync", second)
+    desktop.xdotool("key", "--clearmodifiers", "alt+e")  # Deny all from this extension
+    replies = {reply["id"]: reply["result"] for reply in (host.read(), host.read())}
+    assert replies == {
+        2: {"decision": "deny", "reason": "user", "remembered": False},
+        3: {"decision": "cancel", "value": None, "reason": "user"},
+    }
+    desktop._wait_gone(second, 3)
+    assert desktop.find_dialogs() == []

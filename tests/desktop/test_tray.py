@@ -147,10 +147,16 @@ def test_tray_submenu_and_windows(home: Home, desktop: Desktop) -> None:
 
         open_menu(desktop, icon)
         desktop.xdotool("key", "r")  # &Remembered decisions…
-        desktop.wait_for_window("remembered decisions")
+        desktop.wait_for_window("^Remembered decisions — Bridgekeeper$")
         open_menu(desktop, icon)
         desktop.xdotool("key", "a")  # &Activity…
-        desktop.wait_for_window("activity")
+        desktop.wait_for_window("^Activity — Bridgekeeper$")
+        open_menu(desktop, icon)
+        desktop.xdotool("key", "o")  # All&owed extensions…
+        desktop.wait_for_window("^Allowed extensions — Bridgekeeper$")
+        open_menu(desktop, icon)
+        desktop.xdotool("key", "t")  # Abou&t
+        desktop.wait_for_window("^About — Bridgekeeper$")
         desktop.screenshot("xvfb-tray-windows")
     finally:
         app.stop()

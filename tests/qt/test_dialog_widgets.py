@@ -1,95 +1,33 @@
-"""The prompt dialogs, real widgets offscreen, driven with keys and clicks (pytest-qt)."""
+"""The prompt dialogs, real widgets offscreen, driven with keys and clicks (pytest-qt).
+
+The keyboard's every rule per dialog kind is in test_dialog_keyboard.py."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
 
 import pytest
 import shiboken6
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontInfo
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLineEdit, QMenu, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.core.activity import ActivityLog
-from app.core.decisions import DecisionKey, DecisionStore
-from app.core.dispatch import Dispatcher
-from app.core.handlers.prompts import register_prompts
-from app.core.prompts import Answer, Option, Prompt
-from app.core.queue import PromptQueue
+from app.core.prompts import Answer, Option
 from app.core.text import ZERO_WIDTH_SPACE
-from app.qt.timers import QtScheduler
 from app.ui import dialogs
+from app.ui.colors import DANGER_BUTTON, contrast
 from app.ui.dialogs import DialogPresenter, PromptDialog
-from app.ui.tray import Tray, TrayIcon, notification_text
-from host.caller import Caller
+from tests.qt.conftest import Answers, make
+from tests.support.widget_checks import clipped
 
 # The offscreen platform has no window system to pass a minimum size or a raise to, and
-# says so; harmless here (tests_dialogs_xvfb.py runs the same under a real X server).
+# says so; harmless here (tests/desktop runs the same under a real X server).
 pytestmark = pytest.mark.qt_log_ignore(
     "does not support propagateSizeHints", "does not support raise"
 )
-
-BASE = Prompt(
-    key=1,
-    kind="confirm",
-    browser="Chromium",
-    extension_id="knldjmfmopnpolahpmmgbagdohdnhkik",
-    extension_name="Demo Extension",
-    title="Allow access to your clipboard?",
-    message="example.com wants to read what you copied.",
-    site="https://example.com",
-)
-
-Answers = list[tuple[int, Answer]]
-
-
-@pytest.fixture(scope="session")
-def qapp_args() -> list[str]:
-    """Widgets offscreen whatever the environment says (no display is needed)."""
-    return ["bridgekeeper-tests", "-platform", "offscreen"]
-
-
-def make(**fields: object) -> Prompt:
-    fields.setdefault("deadline", time.monotonic() + 60)
-    return replace(BASE, **fields)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def answers() -> Answers:
-    return []
-
-
-@pytest.fixture
-def quick_arm(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Arm Allow/Submit after 50 ms instead of 1 s (the 1 s itself has its own test)."""
-    monkeypatch.setattr(dialogs, "ARM_DELAY_MS", 50)
-
-
-@pytest.fixture
-def open_dialog(qtbot: QtBot, answers: Answers) -> Iterator[Callable[..., PromptDialog]]:
-    opened: list[PromptDialog] = []
-
-    def open_(prompt: Prompt | None = None, waiting: int = 0, **fields: object) -> PromptDialog:
-        dialog = PromptDialog(
-            prompt or make(**fields), waiting, lambda k, a: answers.append((k, a))
-        )
-        opened.append(dialog)
-        dialog.show()
-        qtbot.waitExposed(dialog)
-        dialog.activateWindow()
-        qtbot.waitUntil(dialog.isActiveWindow)
-        return dialog
-
-    yield open_
-    for dialog in opened:
-        if shiboken6.isValid(dialog):  # answered dialogs delete themselves
-            dialog.dismiss()
 
 
 def press_mnemonic(qtbot: QtBot, dialog: PromptDialog, key: Qt.Key) -> None:
@@ -101,6 +39,11 @@ def press_mnemonic(qtbot: QtBot, dialog: PromptDialog, key: Qt.Key) -> None:
 def armed(qtbot: QtBot, dialog: PromptDialog) -> PromptDialog:
     qtbot.waitUntil(dialog.ok_button.isEnabled, timeout=3000)
     return dialog
+
+
+def plain(label: QLabel | None) -> str:
+    assert label is not None
+    return label.text().replace(ZERO_WIDTH_SPACE, "")
 
 
 @pytest.mark.usefixtures("quick_arm")
@@ -160,8 +103,7 @@ def test_countdown_shows_and_ticks_while_open(
     qtbot: QtBot, open_dialog: Callable[..., PromptDialog]
 ) -> None:
     dialog = open_dialog(deadline=time.monotonic() + 75.5)
-    assert "1:16" in dialog.countdown_label.text()
-    assert "deny" in dialog.countdown_label.text()
+    assert dialog.countdown_label.text() == "No answer in 1:16 counts as Deny."
     qtbot.waitUntil(lambda: "1:15" in dialog.countdown_label.text(), timeout=3000)
 
 
@@ -193,13 +135,75 @@ def test_right_to_left_override_in_title_is_neutralised(
     assert "\u2066" not in dialog.message_label.text()
 
 
-def test_caller_comes_from_host_data(open_dialog: Callable[..., PromptDialog]) -> None:
+def test_caller_comes_from_host_data_in_its_own_box_with_the_mark(
+    open_dialog: Callable[..., PromptDialog],
+) -> None:
     dialog = open_dialog()
-    caller = dialog.extension_label.text().replace(ZERO_WIDTH_SPACE, "")
-    assert "Demo Extension" in caller
-    assert "knldjmfmopnpolahpmmgbagdohdnhkik" in caller
-    assert dialog.browser_label.text() == "Browser: Chromium"
-    assert dialog.site_label.text() == "Site: https://example.com"
+    box = dialog.findChild(QWidget, "caller")
+    assert box is not None
+    assert plain(dialog.name_label) == "Demo Extension"
+    assert plain(dialog.extension_label) == "knldjmfmopnpolahpmmgbagdohdnhkik"
+    assert plain(dialog.browser_label) == "Chromium"
+    for shown in (dialog.name_label, dialog.extension_label, dialog.browser_label, dialog.mark):
+        assert box.isAncestorOf(shown)
+    assert not dialog.mark.pixmap().isNull()
+    # Everything the extension wrote is outside the box.
+    for written in (dialog.title_label, dialog.message_label, dialog.site_label):
+        assert written is not None
+        assert not box.isAncestorOf(written)
+    assert dialog.site_label is not None
+    assert plain(dialog.site_label) == "Site, as the extension states it: https://example.com"
+
+
+@pytest.mark.parametrize(
+    "site",
+    [
+        "chrome-extension://nngceckbapebfimnlniiiahkandclblb",
+        "https://bitwarden(nngceckbapebfimnlniiiahkandclblb)",
+    ],
+)
+def test_a_site_naming_another_extension_is_a_claim_outside_the_box(
+    open_dialog: Callable[..., PromptDialog], site: str
+) -> None:
+    dialog = open_dialog(site=site)
+    box = dialog.findChild(QWidget, "caller")
+    assert box is not None
+    assert dialog.site_label is not None
+    assert not box.isAncestorOf(dialog.site_label)
+    assert plain(dialog.site_label) == f"Site, as the extension states it: {site}"
+    assert "nngceck" not in plain(dialog.extension_label)
+
+
+def test_a_lookalike_host_shows_its_xn_form_in_warning_colours(
+    open_dialog: Callable[..., PromptDialog],
+) -> None:
+    dialog = open_dialog(site="https://\u0430pple.com")  # Cyrillic a
+    assert dialog.site_ascii_label is not None
+    assert dialog.site_ascii_label.isVisible()
+    assert plain(dialog.site_ascii_label).endswith("In ASCII it reads:\nhttps://xn--pple-43d.com")
+    warning = dialog.site_ascii_label.palette().color(dialog.site_ascii_label.foregroundRole())
+    background = dialog.palette().color(dialog.backgroundRole())
+    assert contrast(warning, background) >= 4.5
+    assert warning != dialog.palette().color(dialog.foregroundRole())
+    assert open_dialog(key=2).site_ascii_label is None  # ASCII: nothing to add
+
+
+@pytest.mark.parametrize("kind", ["confirm", "choose", "prompt"])
+def test_no_site_line_when_the_request_has_none(
+    open_dialog: Callable[..., PromptDialog], kind: str
+) -> None:
+    options = (Option("a", "A"), Option("b", "B"))
+    dialog = open_dialog(kind=kind, site="", options=options)
+    assert dialog.site_label is None
+    assert not any("Site" in label.text() for label in dialog.findChildren(QLabel))
+
+
+def test_an_unidentified_browser_is_named_by_its_family(
+    open_dialog: Callable[..., PromptDialog],
+) -> None:
+    dialog = open_dialog(browser="a Firefox-family browser", family="firefox", extension_name="")
+    assert plain(dialog.browser_label) == "unidentified browser (Firefox family)"
+    assert plain(dialog.name_label) == "(no name was given when it was allowed)"
 
 
 def test_long_message_scrolls_and_is_not_cut(
@@ -208,6 +212,7 @@ def test_long_message_scrolls_and_is_not_cut(
     message = "".join(f"line {i} " + "y" * 90 + " " for i in range(110))[:10_000]
     dialog = open_dialog(message=message)
     assert dialog.message_label.text().replace(ZERO_WIDTH_SPACE, "") == message
+    assert dialog.message_area is not None
     assert dialog.message_area.verticalScrollBar().maximum() > 0
     assert dialog.message_area.height() <= dialogs.MESSAGE_MAX_HEIGHT
     screen = QApplication.primaryScreen().availableGeometry()
@@ -234,6 +239,7 @@ def test_twelve_long_options_wrap_and_scroll(
     label = "long label words " * 11 + "z" * 40
     options = tuple(Option(f"o{i}", f"Option {i} {label}") for i in range(12))
     dialog = open_dialog(kind="choose", options=options, default="o2")
+    assert dialog.options_area is not None
     assert dialog.options_area.height() <= dialogs.OPTIONS_MAX_HEIGHT
     assert dialog.options_area.verticalScrollBar().maximum() > 0
     for shown in dialog.option_labels:
@@ -253,11 +259,12 @@ def test_long_button_labels_stack_instead_of_being_cut(
         assert button.geometry().right() < dialog.width()
 
 
-def test_long_site_scrolls_inside_the_caller_box(open_dialog: Callable[..., PromptDialog]) -> None:
-    site = "https://example.com/?" + "q=1&" * 500
+def test_a_long_site_wraps_inside_the_dialog(open_dialog: Callable[..., PromptDialog]) -> None:
+    site = "https://" + "a" * 250 + ".example.com:8443"
     dialog = open_dialog(site=site)
-    assert dialog.site_area.height() <= dialogs.SITE_MAX_HEIGHT
-    assert dialog.site_label.text().replace(ZERO_WIDTH_SPACE, "") == f"Site: {site}"
+    assert dialog.site_label is not None
+    assert plain(dialog.site_label).endswith(site)
+    assert clipped(dialog) == []
 
 
 def test_details_are_folded_until_asked_for(
@@ -270,6 +277,32 @@ def test_details_are_folded_until_asked_for(
     press_mnemonic(qtbot, dialog, Qt.Key.Key_L)
     qtbot.waitUntil(dialog.details_view.isVisible)
     assert dialog.details_view.toPlainText() == "stack trace\n<script>"
+
+
+def test_details_are_monospaced_and_shown_whole_up_to_fourteen_lines(
+    qtbot: QtBot, open_dialog: Callable[..., PromptDialog]
+) -> None:
+    data = "to: 0xab12cd34ef56ab12cd34ef56ab12cd34ef56ab9f\ndata: 0x" + "a9059cbb" * 18
+    dialog = open_dialog(details=data)
+    assert dialog.details_view is not None
+    assert dialog.details_button is not None
+    assert QFontInfo(dialog.details_view.font()).fixedPitch()
+    dialog.details_button.setChecked(True)
+    view = dialog.details_view
+    # All of it, no scrolling (sized once laid out at its width).
+    qtbot.waitUntil(lambda: view.isVisible() and view.verticalScrollBar().maximum() == 0)
+    qtbot.wait(20)
+    assert view.verticalScrollBar().maximum() == 0
+    assert view.horizontalScrollBar().maximum() == 0  # wrapped, never sideways
+    assert view.toPlainText() == data  # no break marks inserted
+    assert clipped(dialog) == []
+    long = open_dialog(key=2, details="line\n" * 40)
+    assert long.details_button is not None
+    long.details_button.setChecked(True)
+    qtbot.wait(20)
+    assert long.details_view is not None
+    assert long.details_view.verticalScrollBar().maximum() > 0
+    assert long.height() <= QApplication.primaryScreen().availableGeometry().height()
 
 
 @pytest.mark.usefixtures("quick_arm")
@@ -285,31 +318,52 @@ def test_remember_checkbox_when_allowed(
     assert answers == [(2, Answer("allow", remember=True))]
 
 
-def test_danger_styling(open_dialog: Callable[..., PromptDialog]) -> None:
-    plain = open_dialog()
-    assert plain.ok_button.styleSheet() == ""
-    dialog = open_dialog(key=2, danger=True)
+def test_danger_styling_from_the_palette_and_nothing_clipped(
+    qtbot: QtBot, open_dialog: Callable[..., PromptDialog]
+) -> None:
+    usual = open_dialog()
+    assert usual.danger_label is None
+    assert usual.ok_button.palette().color(usual.ok_button.backgroundRole()) != DANGER_BUTTON
+    dialog = armed(qtbot, open_dialog(key=2, danger=True, allow_label="Send 0.5 ETH"))
+    assert dialog.danger_label is not None
     assert dialog.danger_label.isVisible()
-    assert "#b3261e" in dialog.ok_button.styleSheet()
+    button = dialog.ok_button
+    assert button.text() == "Send 0.5 ETH (&A)"
+    assert button.font().bold()
+    assert button.palette().color(button.backgroundRole()) == DANGER_BUTTON
+    text = button.palette().color(button.foregroundRole())
+    assert contrast(text, DANGER_BUTTON) >= 4.5
+    assert button.styleSheet() == ""  # a style sheet's bold font is not in the size hint
+    assert button.width() >= button.sizeHint().width()
+    assert clipped(dialog) == []
 
 
 @pytest.mark.usefixtures("quick_arm")
 def test_custom_labels_cannot_forge_a_mnemonic(
     qtbot: QtBot, open_dialog: Callable[..., PromptDialog], answers: Answers
 ) -> None:
-    dialog = armed(qtbot, open_dialog(allow_label="&Yes & go", deny_label="No"))
-    assert dialog.ok_button.text() == "&&Yes && go"
-    assert dialog.cancel_button.text() == "No"
+    dialog = armed(qtbot, open_dialog(allow_label="&Yes & go", deny_label="&No"))
+    assert dialog.ok_button.text() == "&&Yes && go (&A)"
+    assert dialog.cancel_button.text() == "&&No (&D)"
     with qtbot.assertNotEmitted(dialog.ok_button.clicked, wait=300):
         press_mnemonic(qtbot, dialog, Qt.Key.Key_Y)
+        press_mnemonic(qtbot, dialog, Qt.Key.Key_N)
     assert answers == []
+    # The app's own mnemonic stays: Alt+A allows whatever the label says.
+    press_mnemonic(qtbot, dialog, Qt.Key.Key_A)
+    qtbot.waitUntil(lambda: answers == [(1, Answer("allow"))])
 
 
 def test_position_shows_when_more_wait(open_dialog: Callable[..., PromptDialog]) -> None:
     dialog = open_dialog(waiting=2)
     assert dialog.position_label.text() == "1 of 3"
+    assert not dialog.deny_all_button.isVisible()  # none of those is from this extension
+    dialog.set_waiting(2, from_same=1)
+    assert dialog.deny_all_button.isVisible()
+    assert dialog.deny_all_button.text() == "Deny all from this &extension (2)"
     dialog.set_waiting(0)
     assert not dialog.position_label.isVisible()
+    assert not dialog.deny_all_button.isVisible()
 
 
 @pytest.mark.usefixtures("quick_arm")
@@ -348,9 +402,16 @@ def test_enter_in_the_text_field_neither_cancels_nor_submits(
     dialog = armed(qtbot, open_dialog(kind="prompt"))
     assert dialog.line_edit is not None
     QTest.keyClicks(dialog.line_edit, "typed")
+    assert dialog.answer_hint is not None
+    assert dialog.answer_hint.text() == (
+        "Enter does not answer here: use Submit (Alt+S) or Cancel (Esc)."
+    )
+    assert not dialog.answer_hint.font().bold()
     QTest.keyClick(dialog.line_edit, Qt.Key.Key_Return)
+    QTest.keyClick(dialog.line_edit, Qt.Key.Key_Enter, Qt.KeyboardModifier.KeypadModifier)
     assert answers == []
     assert dialog.line_edit.text() == "typed"
+    assert dialog.answer_hint.font().bold()  # it says why nothing happened
 
 
 def test_prompt_escape_cancels(
@@ -429,216 +490,6 @@ def test_presenter_brings_a_minimised_dialog_forward(
     assert presenter.bring_forward() is True
     assert dialog.isVisible()
     assert not dialog.isMinimized()
-
-
-# -- the tray and its windows over the real queue (offscreen: no system tray) ----------
-class RecordingClient:
-    """A host connection as the dispatcher sees it; keeps the replies it is sent."""
-
-    def __init__(self) -> None:
-        self.replies: list[dict[str, Any]] = []
-
-    @property
-    def client_id(self) -> int:
-        return 1
-
-    @property
-    def caller(self) -> Caller:
-        return Caller("chromium", BASE.extension_id, "Chromium")
-
-    def send_reply(self, seq: int, payload: bytes) -> None:
-        self.replies.append(json.loads(payload))
-
-
-class FakeAutostart:
-    """A FAKE start-at-login setting (the real ones are tested in test_autostart.py)."""
-
-    location = "nowhere"
-
-    def __init__(self) -> None:
-        self.enabled = False
-
-    def is_enabled(self) -> bool:
-        return self.enabled
-
-    def enable(self) -> None:
-        self.enabled = True
-
-    def disable(self) -> None:
-        self.enabled = False
-
-
-@dataclass
-class Running:
-    dispatcher: Dispatcher
-    queue: PromptQueue
-    store: DecisionStore
-    activity: ActivityLog
-    presenter: DialogPresenter
-    tray: Tray
-    icon: TrayIcon
-    client: RecordingClient
-
-    def ask(self, **request: object) -> None:
-        payload = json.dumps({"id": 1, "type": "confirm", "title": "Allow?", **request})
-        self.dispatcher.handle(self.client, 1, payload.encode())
-
-
-@pytest.fixture
-def running(qtbot: QtBot, tmp_path: Path) -> Iterator[Running]:
-    """The core (real Dispatcher, PromptQueue, DecisionStore, ActivityLog) with the real
-    presenter and tray, as app.main wires them."""
-    dispatcher = Dispatcher(lambda _caller: True)
-    store = DecisionStore(tmp_path)
-    activity = ActivityLog()
-    presenter = DialogPresenter()
-    queue = PromptQueue(presenter, QtScheduler(), store, activity)
-    icon = TrayIcon()
-    tray = Tray(queue, store, activity, FakeAutostart())
-    presenter.answered.connect(queue.answer)
-    queue.changed.add(tray.refresh)
-    tray.state_changed.connect(icon.show_state)
-    register_prompts(dispatcher, queue, activity, icon.notify)
-    yield Running(dispatcher, queue, store, activity, presenter, tray, icon, RecordingClient())
-    tray.close()
-    icon.close()
-    if presenter.dialog is not None and shiboken6.isValid(presenter.dialog):
-        presenter.dialog.dismiss()
-
-
-def item(table: QTreeWidget, row: int) -> QTreeWidgetItem:
-    found = table.topLevelItem(row)
-    assert found is not None
-    return found
-
-
-def test_tray_follows_the_queue(qtbot: QtBot, running: Running) -> None:
-    tray = running.tray
-    assert running.icon.icon is None  # offscreen has no system tray; the app still serves
-    assert tray.status_text() == "Bridgekeeper: running"
-    assert not tray.show_action.isEnabled()
-    running.ask()
-    assert tray.status_action.text() == "Bridgekeeper: 1 waiting"
-    assert tray.state() == "waiting"
-    assert tray.show_action.isEnabled()
-    dialog = running.presenter.dialog
-    assert dialog is not None
-    tray.pause_action.trigger()  # paused: the pending request is denied, its dialog closes
-    assert running.queue.paused
-    assert tray.state() == "paused"
-    assert tray.status_action.text() == "Bridgekeeper: paused"
-    assert running.client.replies[0]["result"]["reason"] == "paused"
-    qtbot.waitUntil(lambda: not shiboken6.isValid(dialog))
-    running.queue.set_paused(False)  # e.g. `bridgekeeper resume`: the menu follows
-    assert not tray.pause_action.isChecked()
-
-
-def test_tray_without_system_tray_reports_notifications_not_shown(running: Running) -> None:
-    assert running.icon.notify("Hello", "there") is False
-    running.dispatcher.handle(
-        running.client, 2, b'{"id": 2, "type": "notify", "title": "Hi", "message": "x"}'
-    )
-    assert running.client.replies == [{"id": 2, "ok": True, "result": {"shown": False}}]
-
-
-def test_notification_text_cannot_carry_markup() -> None:
-    assert (
-        notification_text('<a href="x">y</a>\u202e')
-        == '\u2039a href="x"\u203ay\u2039/a\u203a[RLO U+202E]'
-    )
-
-
-def test_tray_menu_order_follows_the_spec(running: Running) -> None:
-    tray = Tray(running.queue, running.store, running.activity, FakeAutostart(), QMenu)
-    texts = [action.text() for action in tray.menu.actions() if not action.isSeparator()]
-    assert texts == [
-        "Bridgekeeper: running",
-        "&Show waiting requests",
-        "&Pause prompts",
-        "&Remembered decisions…",
-        "&Activity…",
-        "&Browser integration",
-        "Start at &login",
-        "Open log &folder",
-        "Ab&out",
-        "&Quit",
-    ]
-    tray.close()
-
-
-def test_tray_autostart_item(running: Running) -> None:
-    tray = running.tray
-    assert not tray.autostart_action.isChecked()
-    tray.autostart_action.trigger()
-    assert tray._autostart.is_enabled()
-    tray.autostart_action.trigger()
-    assert not tray._autostart.is_enabled()
-
-
-@pytest.mark.usefixtures("quick_arm")
-def test_remembered_decision_listed_and_forgotten(qtbot: QtBot, running: Running) -> None:
-    running.ask(action="clipboard.read", site="https://example.com")
-    dialog = running.presenter.dialog
-    assert dialog is not None
-    assert dialog.remember is not None
-    qtbot.waitUntil(dialog.ok_button.isEnabled)
-    dialog.remember.setChecked(True)
-    QTest.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-    assert running.client.replies[0]["result"] == {
-        "decision": "allow",
-        "reason": "user",
-        "remembered": True,
-    }
-    running.tray.decisions_action.trigger()
-    window = running.tray.decisions_window
-    assert window is not None
-    qtbot.waitExposed(window)
-    assert window.table.topLevelItemCount() == 1
-    row = item(window.table, 0)
-    assert row.text(3) == "clipboard.read"
-    assert row.text(4) == "https://example.com"
-    assert row.text(5) == "allow"
-    assert not window.forget_button.isEnabled()
-    window.table.setCurrentItem(row)
-    QTest.mouseClick(window.forget_button, Qt.MouseButton.LeftButton)
-    assert running.store.all() == []
-    assert window.table.topLevelItemCount() == 0
-    assert "No remembered decisions" in window.summary.text()
-
-
-def test_forget_all(qtbot: QtBot, running: Running) -> None:
-    for action in ("a", "b", "c"):
-        running.store.remember(DecisionKey("chromium", "x" * 32, "confirm", action), "deny")
-    running.tray.show_decisions()
-    window = running.tray.decisions_window
-    assert window is not None
-    assert window.table.topLevelItemCount() == 3
-    QTest.mouseClick(window.forget_all_button, Qt.MouseButton.LeftButton)
-    assert running.store.all() == []
-    assert window.table.topLevelItemCount() == 0
-
-
-def test_activity_window_lists_outcomes_newest_first(qtbot: QtBot, running: Running) -> None:
-    running.ask(title="First \u202eone")
-    dialog = running.presenter.dialog
-    assert dialog is not None
-    QTest.keyClick(dialog, Qt.Key.Key_Escape)
-    running.tray.activity_action.trigger()
-    window = running.tray.activity_window
-    assert window is not None
-    qtbot.waitExposed(window)
-    running.ask(title="Second")
-    second = running.presenter.dialog
-    assert second is not None
-    second.close()  # the window's close button: reason "closed"
-    assert window.table.topLevelItemCount() == 2
-    newest, oldest = item(window.table, 0), item(window.table, 1)
-    assert (newest.text(4), newest.text(5), newest.text(6)) == ("Second", "deny", "closed")
-    assert (oldest.text(4), oldest.text(5), oldest.text(6)) == (
-        "First [RLO U+202E]one",
-        "deny",
-        "user",
-    )
 
 
 def test_presenter_notifies_when_its_dialog_does_not_get_the_focus(

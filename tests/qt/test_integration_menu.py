@@ -11,30 +11,16 @@ from PySide6.QtGui import QAction
 from pytestqt.qtbot import QtBot
 
 from app.ui.integration_menu import IntegrationMenu, build_integration_menu
+from tests.qt.conftest import answer_question
 from tests.support.harness import Home
-from tests.support.machine import (
-    BRAVE_MANIFEST,
-    CHROMIUM_MANIFEST,
-    FIREFOX_MANIFEST,
-    fake_browsers,
-)
+from tests.support.machine import BRAVE_MANIFEST, CHROMIUM_MANIFEST, FIREFOX_MANIFEST
 
 # Browsers are found by executables on PATH and manifests go where Linux browsers read.
-pytestmark = pytest.mark.linux_folders
-
-
-@pytest.fixture
-def desktop_home(home: Home, monkeypatch: pytest.MonkeyPatch) -> Home:
-    """This process's environment pointed at ``home``, with chromium, firefox and brave
-    on PATH, a Flatpak Vivaldi (served inside its sandbox) and a Flatpak Tor Browser
-    (which cannot be served)."""
-    env = home.env(fake_browsers(home, "chromium", "firefox", "brave-browser"))
-    for name in ("HOME", "BRIDGEKEEPER_HOME", "PATH", "XDG_CONFIG_HOME", "XDG_DATA_HOME"):
-        monkeypatch.setenv(name, env[name])
-    flatpaks = home.home / ".local/share/flatpak/app"
-    (flatpaks / "com.vivaldi.Vivaldi").mkdir(parents=True)
-    (flatpaks / "org.torproject.torbrowser-launcher").mkdir(parents=True)
-    return home
+# The question boxes are real windows; offscreen cannot pass their size hints on.
+pytestmark = [
+    pytest.mark.linux_folders,
+    pytest.mark.qt_log_ignore("does not support propagateSizeHints"),
+]
 
 
 def texts(menu: IntegrationMenu) -> list[str]:
@@ -73,20 +59,28 @@ def test_install_all_then_toggle_one_then_remove_all(desktop_home: Home, qtbot: 
     menu = IntegrationMenu()
     with qtbot.waitSignal(menu.finished) as done:
         menu.install_all.trigger()
-    assert done.args == ["Registered with firefox, chromium, brave, vivaldi."]
+    assert done.args == ["Registered with Firefox, Chromium, Brave, Vivaldi."]
     for path in (CHROMIUM_MANIFEST, FIREFOX_MANIFEST, BRAVE_MANIFEST):
         assert (desktop_home.home / path).exists()
     assert item(menu, "chromium").isChecked()
     assert item(menu, "chromium").text() == "Chromium — registered"
     assert item(menu, "vivaldi").text() == "Vivaldi — registered"  # inside its Flatpak
 
+    # Removing asks first; Cancel (the default) keeps it.
+    with qtbot.assertNotEmitted(menu.finished):
+        answer_question(qtbot, menu, "cancel")
+        item(menu, "brave").trigger()  # checked -> unchecked: remove?
+    assert (desktop_home.home / BRAVE_MANIFEST).exists()
+    assert item(menu, "brave").isChecked()
     with qtbot.waitSignal(menu.finished) as done:
-        item(menu, "brave").trigger()  # checked -> unchecked: remove
-    assert done.args == ["Removed from brave."]
+        answer_question(qtbot, menu, "remove")
+        item(menu, "brave").trigger()
+    assert done.args == ["Removed from Brave."]
     assert not (desktop_home.home / BRAVE_MANIFEST).exists()
     assert item(menu, "brave").text() == "Brave — not registered"
 
     with qtbot.waitSignal(menu.finished):
+        answer_question(qtbot, menu, "remove")
         menu.remove_all.trigger()
     assert not (desktop_home.home / CHROMIUM_MANIFEST).exists()
     assert not (desktop_home.home / FIREFOX_MANIFEST).exists()
@@ -116,3 +110,21 @@ def test_unreadable_settings_are_shown_not_raised(desktop_home: Home, qtbot: QtB
     [only] = texts(menu)
     assert only.startswith("Cannot read the settings: ")
     assert "newer Bridgekeeper" in only
+
+
+def test_registered_without_an_allowed_extension_says_so(desktop_home: Home, qtbot: QtBot) -> None:
+    from app.system import settings
+
+    menu = IntegrationMenu()
+    with qtbot.waitSignal(menu.finished):
+        menu.install_all.trigger()
+    config = settings.load()
+    for extension in config.allowed("firefox"):
+        config.remove(extension.family, extension.id)
+    settings.save(config)
+    with qtbot.waitSignal(menu.finished):
+        menu.install_all.trigger()  # the Firefox manifest now allows nothing
+    firefox = item(menu, "firefox")
+    assert firefox.text() == "Firefox — registered, no extension allowed"
+    assert "Allowed extensions" in firefox.toolTip()
+    assert item(menu, "chromium").text() == "Chromium — registered"

@@ -11,8 +11,9 @@ from app.core.activity import ActivityLog
 from app.core.decisions import DecisionStore
 from app.core.queue import Locks, PromptQueue, UnattendedPresenter
 from app.qt.timers import QtScheduler
-from app.ui.tray import PAUSE_LOCKED, Tray
-from tests.qt.test_dialog_widgets import FakeAutostart
+from app.qt.worker import ThreadRunner
+from app.ui.tray import Tray, pause_locked_text
+from tests.qt.test_tray_windows import FakeAutostart
 
 
 def test_pause_locked_by_the_policy_is_shown_disabled_with_the_reason(
@@ -23,15 +24,16 @@ def test_pause_locked_by_the_policy_is_shown_disabled_with_the_reason(
     queue = PromptQueue(
         UnattendedPresenter(), QtScheduler(), store, ActivityLog(), locks=lambda: locks[0]
     )
-    tray = Tray(queue, store, ActivityLog(), FakeAutostart())
+    runner = ThreadRunner()
+    tray = Tray(queue, store, ActivityLog(), FakeAutostart(), runner)
     try:
         assert tray.pause_action.isEnabled()
-        assert tray.pause_action.toolTip() != PAUSE_LOCKED
+        assert tray.pause_action.toolTip() != pause_locked_text()
         locks[0] = Locks(pause=False)
         tray.menu.aboutToShow.emit()  # opening the menu reads the policy again
         assert tray.pause_action in tray.menu.actions()  # shown, not hidden
         assert not tray.pause_action.isEnabled()
-        assert tray.pause_action.toolTip() == PAUSE_LOCKED
+        assert tray.pause_action.toolTip() == pause_locked_text()
         assert tray.menu.toolTipsVisible()
         tray.pause_action.trigger()  # a disabled action does nothing
         assert not queue.paused
@@ -42,3 +44,4 @@ def test_pause_locked_by_the_policy_is_shown_disabled_with_the_reason(
         assert queue.paused
     finally:
         tray.close()
+        runner.close()

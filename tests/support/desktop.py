@@ -127,7 +127,7 @@ class Desktop:
         ``choose`` dialog's selection). ``screenshot`` names a screenshot
         taken once the dialog is up, before any key. Returns the dialog's window id
         once the window has gone; raises ``TimeoutError`` when it does not appear or
-        does not close. Custom ``allow_label``s have no mnemonic: use Tab in that case.
+        does not close. A custom ``allow_label`` keeps the app's mnemonic (Alt+A).
         """
         answers = {"allow": "alt+a", "submit": "alt+s", "deny": "Escape", "cancel": "Escape"}
         if action not in answers:

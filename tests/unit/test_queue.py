@@ -310,6 +310,46 @@ def test_one_dialog_at_a_time_first_come_first_served_across_hosts(rig: Rig) -> 
     assert rig.presenter.current is None
 
 
+def test_deny_all_from_one_extension_refuses_its_waiting_requests_only(rig: Rig) -> None:
+    mine, mine_too, other = FakeClient(), FakeClient(), FakeClient(OTHER)
+    first = rig.send(mine, confirm(title="one", action="pay"))
+    theirs = rig.send(other, confirm(title="theirs"))
+    choice = rig.send(mine_too, {"type": "choose", "id": 2, "title": "pick", "options": OPTIONS})
+    text = rig.send(mine, {"type": "prompt", "id": 3, "title": "type"})
+    shown = rig.presenter.current
+    assert shown is not None
+    assert shown.family == "chromium"
+    assert rig.queue.deny_all_from(shown.key) == 3
+    assert mine.replies[first]["result"] == {
+        "decision": "deny",
+        "reason": "user",
+        "remembered": False,
+    }
+    assert mine_too.replies[choice]["result"] == {
+        "decision": "cancel",
+        "choice": None,
+        "reason": "user",
+    }
+    assert mine.replies[text]["result"] == {"decision": "cancel", "value": None, "reason": "user"}
+    # The shown dialog closed last and the other extension's request is shown next; none
+    # of the denied ones was shown on the way.
+    assert [p.title for p in rig.presenter.shown] == ["one", "theirs"]
+    assert rig.presenter.closed == [shown.key]
+    assert theirs not in other.replies
+    assert rig.queue.pending == 1
+    assert rig.decisions.all() == []  # never remembered
+
+
+def test_deny_all_from_a_prompt_that_no_longer_waits_does_nothing(rig: Rig) -> None:
+    client = FakeClient()
+    seq = rig.send(client, confirm())
+    shown = rig.presenter.current
+    assert shown is not None
+    rig.answer(Answer("allow"))
+    assert rig.queue.deny_all_from(shown.key) == 0
+    assert client.replies[seq]["result"]["decision"] == "allow"
+
+
 def test_timeout_counts_from_when_the_dialog_is_shown_and_answers_each_kind(rig: Rig) -> None:
     client = FakeClient()
     first = rig.send(client, confirm(timeout=10))
@@ -729,7 +769,12 @@ def test_notify_cannot_pass_for_the_apps_own_notice(rig: Rig) -> None:
 
 
 # Every notice the app shows of its own: none may begin as an extension's does.
-_OWN_NOTICE = re.compile(r"""(?:notify|notice\.emit|unfocused\.emit)\(\s*f?(["'])(.*?)\1""", re.S)
+# The app's own notices, their titles written out or through Qt's translate(context, ...).
+_OWN_NOTICE = re.compile(
+    r"""(?:notify|notice\.emit|unfocused\.emit)\(\s*"""
+    r"""(?:(?:QCoreApplication\.)?translate\(\s*"[^"]*",\s*)?f?(["'])(.*?)\1""",
+    re.S,
+)
 
 
 def test_none_of_the_apps_own_notices_is_titled_like_an_extensions() -> None:
@@ -777,6 +822,10 @@ def test_activity_records_outcomes_without_values(rig: Rig) -> None:
         ("prompt", "Password?", "submit", "user", "Demo"),
         ("confirm", "Go?", "cancelled", "", "Demo"),
     ]
+    rig.send(client, confirm(rid="y", title="Site?", site="https://example.com/x"))
+    rig.answer(Answer("deny"))
+    newest = rig.activity.entries()[-1]
+    assert (newest.family, newest.site) == ("chromium", "https://example.com")
     assert "hunter2" not in repr(entries)
 
 
