@@ -51,6 +51,7 @@ from typing import Any, Protocol
 from PySide6.QtCore import QSocketNotifier
 
 from app.core.router import Work
+from app.qt.wake import WakePipe
 from host import protocol, transport
 from host.caller import Caller
 
@@ -428,10 +429,10 @@ class SocketServer:
         """Requests of all connections waiting for the GUI thread."""
         self._gui_waiting_since: float | None = None
         self._stopping = False
-        self._wake_thread = _Pipe()
+        self._wake_thread = WakePipe()
         self._to_gui: queue.SimpleQueue[Connection | tuple[Connection, Work]] = queue.SimpleQueue()
         self._posted = False
-        self._wake_gui = _Pipe()
+        self._wake_gui = WakePipe()
         self._notifier = QSocketNotifier(self._wake_gui.read_fd, QSocketNotifier.Type.Read)
         self._notifier.activated.connect(self._deliver)
 
@@ -843,23 +844,3 @@ def _connection_limit() -> int:
     if soft == resource.RLIM_INFINITY:
         return MAX_CONNECTIONS
     return min(MAX_CONNECTIONS, max(16, soft - 128))
-
-
-class _Pipe:
-    """Wakes a thread that polls its read end; never blocks the waker."""
-
-    def __init__(self) -> None:
-        self.read_fd, self._write_fd = os.pipe()
-        os.set_blocking(self.read_fd, False)
-        os.set_blocking(self._write_fd, False)
-
-    def wake(self) -> None:
-        with contextlib.suppress(BlockingIOError):  # full: a wake-up is pending anyway
-            os.write(self._write_fd, b"\0")
-
-    def drain(self) -> None:
-        try:
-            while os.read(self.read_fd, 4096):
-                pass
-        except BlockingIOError:
-            pass
