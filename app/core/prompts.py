@@ -53,6 +53,9 @@ class Prompt:
     can_remember: bool = False
     """Offer "Remember this decision" (the request carried an ``action`` and is not
     ``danger``)."""
+    remember_locked: bool = False
+    """The request could be remembered, but the administrator's policy turns remembering
+    off: the box is shown greyed out, saying why (a locked control is shown, not hidden)."""
     family: str = ""
     """The browser family (``host.caller.FAMILIES``), from host data."""
     timeout: float = 60.0

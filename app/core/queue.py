@@ -149,6 +149,11 @@ class PromptQueue:
         """The policy does not let prompts be paused."""
         return not self._locks().pause
 
+    @property
+    def remember_locked(self) -> bool:
+        """The policy turns remembering decisions off."""
+        return not self._locks().remember
+
     def prompts(self) -> list[Prompt]:
         """The pending prompts, the shown one first."""
         return [entry.prompt for entry in self._pending]
@@ -220,7 +225,7 @@ class PromptQueue:
         """
         remember_key = (
             DecisionKey(request.caller.family, request.caller.extension, type, action, site)
-            if action and not danger and self._locks().remember
+            if action and not danger and not self.remember_locked
             else None
         )
         self._submit(
@@ -237,6 +242,7 @@ class PromptQueue:
             deny_label=deny_label,
             timeout=timeout,
             can_remember=remember_key is not None,
+            remember_locked=bool(action) and not danger and self.remember_locked,
         )
 
     def choose(self, request: Request, fields: Fields, on_outcome: OutcomeCallback) -> None:

@@ -94,6 +94,7 @@ from app.ui.widgets import (
     browser_text,
     load_icon,
     plain_label,
+    remember_locked_text,
     text_label,
     wrapping_policy,
 )
@@ -342,6 +343,14 @@ class PromptDialog(QDialog):
                 )
             )
             layout.addWidget(self.remember)
+        self.remember_locked: QCheckBox | None = None
+        if prompt.remember_locked:
+            # Shown greyed out with the reason, not hidden: the user learns why this
+            # request cannot be remembered (SPEC 1.1 "System policy").
+            self.remember_locked = QCheckBox(translate("PromptDialog", "Remember this decision"))
+            self.remember_locked.setEnabled(False)
+            layout.addWidget(self.remember_locked)
+            layout.addWidget(text_label(remember_locked_text(), muted=True))
         # Extra height (a dialog kept as tall as the one before it) goes above the
         # footer: the buttons stay at the bottom edge, where the last ones were.
         layout.addStretch(1)

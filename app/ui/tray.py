@@ -238,7 +238,11 @@ class Tray(QObject):
 
     def show_decisions(self) -> None:
         if self.decisions_window is None:
-            self.decisions_window = DecisionsWindow(self._decisions, self._names)
+            queue = self._queue  # not self: a cycle through a Qt object may be collected
+            # by the garbage collector on another thread, which PySide cannot survive
+            self.decisions_window = DecisionsWindow(
+                self._decisions, self._names, lambda: queue.remember_locked
+            )
         self._present(self.decisions_window)
 
     def show_activity(self) -> None:

@@ -30,6 +30,11 @@ APP_NAME = "Bridgekeeper"
 """The product's name: never translated."""
 
 
+def remember_locked_text() -> str:
+    """Why a request cannot be remembered, on a dialog and in Remembered decisions."""
+    return translate("Policy", "Your administrator's policy does not allow remembering decisions.")
+
+
 def load_icon(state: str = "") -> QIcon:
     """The app's icon for ``state`` ("", "waiting" or "paused"), every size."""
     icon = QIcon()

@@ -40,6 +40,7 @@ from app.ui.widgets import (
     family_text,
     fit_to_width,
     load_icon,
+    remember_locked_text,
     text_label,
 )
 
@@ -158,10 +159,16 @@ def buttons_row(*buttons: QPushButton, close: QPushButton) -> QHBoxLayout:
 class DecisionsWindow(QWidget):
     """The remembered decisions; forgetting one means the next request asks again."""
 
-    def __init__(self, store: DecisionStore, names: Names = lambda _family, _ident: "") -> None:
+    def __init__(
+        self,
+        store: DecisionStore,
+        names: Names = lambda _family, _ident: "",
+        remember_locked: Callable[[], bool] = lambda: False,
+    ) -> None:
         super().__init__(None)
         self._store = store
         self._names = names
+        self._remember_locked = remember_locked
         self.setWindowTitle(window_title(translate("DecisionsWindow", "Remembered decisions")))
         self.setWindowIcon(load_icon())
         self.resize(900, 380)
@@ -234,10 +241,24 @@ class DecisionsWindow(QWidget):
             if count
             else translate("DecisionsWindow", "No remembered decisions: every request asks you.")
         )
+        if self._remember_locked():
+            # The policy's lock, shown rather than hidden: what is listed is not used.
+            text = (
+                remember_locked_text()
+                + " "
+                + translate(
+                    "DecisionsWindow",
+                    "The decisions listed here are not used; every request asks you.",
+                )
+            )
         if self._store.problem:
             text += "\n" + self._store.problem
         self.summary.setText(text)
         self._update_buttons()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.refresh()  # the policy may have changed since it was last shown
 
     def _update_buttons(self) -> None:
         self.forget_button.setEnabled(bool(self.table.selectedItems()))

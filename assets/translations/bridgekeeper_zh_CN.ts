@@ -315,6 +315,10 @@
         <source>No remembered decisions: every request asks you.</source>
         <translation>没有已记住的决定：每个请求都会询问您。</translation>
     </message>
+    <message>
+        <source>The decisions listed here are not used; every request asks you.</source>
+        <translation>此处列出的决定不会被使用：每个请求都会询问您。</translation>
+    </message>
 </context>
 <context>
     <name>DialogPresenter</name>
@@ -433,6 +437,13 @@ Click the Bridgekeeper tray icon to answer.</source>
     </message>
 </context>
 <context>
+    <name>Policy</name>
+    <message>
+        <source>Your administrator&apos;s policy does not allow remembering decisions.</source>
+        <translation>管理员的策略不允许记住决定。</translation>
+    </message>
+</context>
+<context>
     <name>PromptDialog</name>
     <message>
         <source>{label} (&amp;{key})</source>
@@ -449,6 +460,10 @@ Click the Bridgekeeper tray icon to answer.</source>
     <message>
         <source>Answer the same request from this extension for this site the same way, without asking. Forget it from the tray: Remembered decisions…</source>
         <translation>以后此扩展就此网站发出的相同请求将按同样方式自动回答，不再询问。可在托盘菜单的“已记住的决定…”中忘记它。</translation>
+    </message>
+    <message>
+        <source>Remember this decision</source>
+        <translation>记住此决定</translation>
     </message>
     <message>
         <source>Who is asking, as Bridgekeeper checked it</source>

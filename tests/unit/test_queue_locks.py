@@ -67,6 +67,8 @@ def test_remember_locked_neither_offers_stores_nor_uses_a_decision(
     shown = rig.presenter.current
     assert shown is not None
     assert not shown.can_remember
+    assert shown.remember_locked  # shown greyed out with the reason, not hidden
+    assert rig.queue.remember_locked
     rig.answer(Answer("deny", remember=True))  # a presenter that offered it anyway
     assert client.replies[first]["result"] == {
         "decision": "deny",
@@ -77,6 +79,26 @@ def test_remember_locked_neither_offers_stores_nor_uses_a_decision(
     switch.locks = Locks()  # the policy lifted: the stored decision answers again
     again = rig.send(client, confirm(2, action="tab", site=SITE))
     assert client.replies[again]["result"]["reason"] == "remembered"
+
+
+def test_remember_locked_is_not_claimed_for_what_is_never_remembered(
+    rig: Rig, switch: Switch
+) -> None:
+    """Only a request that could be remembered says the policy stops it: no action, or
+    danger (never remembered anyway), says nothing about the policy."""
+    switch.locks = Locks(remember=False)
+    client = FakeClient()
+    for rid, fields in enumerate([{}, {"action": "pay", "danger": True}]):
+        rig.send(client, confirm(rid, **fields))
+        shown = rig.presenter.current
+        assert shown is not None
+        assert (shown.can_remember, shown.remember_locked) == (False, False)
+        rig.answer(Answer("deny"))
+    switch.locks = Locks()
+    rig.send(client, confirm(9, action="tab"))
+    shown = rig.presenter.current
+    assert shown is not None
+    assert (shown.can_remember, shown.remember_locked) == (True, False)
 
 
 def test_remember_locked_after_the_dialog_opened_still_stores_nothing(
