@@ -83,6 +83,12 @@ def confirm(shooter: Shooter, name: str) -> None:
 
 
 @scene
+def confirm_remember_locked(shooter: Shooter, name: str) -> None:
+    """The administrator's policy turns remembering off: the box shown greyed out."""
+    show_dialog(shooter, name, prompt(remember_locked=True), armed=False)
+
+
+@scene
 def confirm_focus_on_allow(shooter: Shooter, name: str) -> None:
     def focus(dialog: PromptDialog) -> None:
         QTest.keyClick(dialog.cancel_button, Qt.Key.Key_Backtab)  # Deny -> Allow
