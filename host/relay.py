@@ -97,6 +97,15 @@ def app_command() -> list[str]:
     return [sys.executable, "-m", "app"]
 
 
+def not_startable_from(sandbox: str) -> str:
+    """Why a host in Flatpak sandbox ``sandbox`` cannot reach an app that is not running."""
+    return (
+        f"Bridgekeeper is not running, and this browser runs in a Flatpak sandbox "
+        f"({sandbox}), from which it cannot be started. Start Bridgekeeper, and turn on "
+        "Start at login in its tray menu so that it runs whenever you browse."
+    )
+
+
 def _try_connect(path: str) -> tuple[AppLink | None, str]:
     """A link, or why there is none yet: "" when nothing listens, else why what listens
     does not accept now (worth trying again until a deadline)."""
@@ -373,6 +382,10 @@ class Relay:
             path = transport.socket_path()
             link, busy = _try_connect(path)
             if link is None and not busy and not self._start_failure:
+                sandbox = transport.flatpak_app_id()
+                if sandbox is not None:
+                    self._start_failure = not_startable_from(sandbox)
+                    raise AppUnavailable(self._start_failure)
                 try:
                     link = start_app_and_connect(
                         path, lambda: self._connect_deadline(started), self._pause

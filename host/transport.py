@@ -33,6 +33,7 @@ from host import protocol
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Protocol
 
     class PeerSocket(Protocol):
@@ -45,6 +46,12 @@ SOCKET_NAME = "bk.sock"
 LAUNCH_LOCK_NAME = "launch.lock"
 MAX_SOCKET_PATH = 100
 HOW_TO_FIX = "Start it with `bridgekeeper`, or run `bridgekeeper doctor` to see what is wrong."
+FLATPAK_INFO = "/.flatpak-info"
+"""Written by Flatpak into every sandbox (read-only there): its ``[Application]`` ``name``
+is the sandbox's app id. Absent outside a sandbox."""
+SANDBOX_FOLDER = "bridgekeeper"
+"""Ours, inside the runtime folder Flatpak shares with a sandbox."""
+MAX_APP_ID = 255
 
 
 class SocketPathError(Exception):
@@ -82,7 +89,15 @@ class ForeignPeer(AppUnavailable):
 
 
 def runtime_dir() -> str:
-    """The folder holding the socket and locks; created 0700 by whoever needs it first."""
+    """The folder holding the socket and locks; created 0700 by whoever needs it first.
+    Inside a Flatpak sandbox: ours in the runtime folder Flatpak shares with it."""
+    sandbox = flatpak_app_id()
+    if sandbox is not None:
+        return sandbox_runtime_dir(sandbox)
+    return _runtime_dir_outside()
+
+
+def _runtime_dir_outside() -> str:
     home = os.environ.get("BRIDGEKEEPER_HOME")
     if home:
         return os.path.join(os.path.abspath(home), "run")
@@ -99,24 +114,175 @@ def runtime_dir() -> str:
 
 
 def socket_path() -> str:
-    """The app's socket: a file path on Unix, a pipe name on Windows."""
+    """The app's socket: a file path on Unix, a pipe name on Windows. Inside a Flatpak
+    sandbox, the sandbox's socket, once Flatpak's folder above ours is known to be safe
+    (``SocketPathError`` otherwise)."""
+    sandbox = flatpak_app_id()
+    if sandbox is not None:
+        check_private_dir(flatpak_runtime_dir(sandbox), _flatpak_fix)
+        return sandbox_socket_path(sandbox)
     if sys.platform == "win32" and not os.environ.get("BRIDGEKEEPER_HOME"):
         user = os.environ.get("USERNAME", "user")
         return rf"\\.\pipe\bridgekeeper-{user}"
-    path = os.path.join(runtime_dir(), SOCKET_NAME)
+    path = os.path.join(_runtime_dir_outside(), SOCKET_NAME)
+    return _short_enough(path, "use a shorter BRIDGEKEEPER_HOME")
+
+
+def _short_enough(path: str, fix: str) -> str:
     if len(path.encode()) > MAX_SOCKET_PATH:
         raise SocketPathError(
             f"socket path is {len(path.encode())} bytes, over the {MAX_SOCKET_PATH} a local "
             f"socket allows: {path}",
-            "use a shorter BRIDGEKEEPER_HOME",
+            fix,
         )
     return path
 
 
-def check_private_dir(path: str) -> bool:
+# Flatpak sandboxes. A sandbox sees, of the user's runtime folder, only
+# ``$XDG_RUNTIME_DIR/app/<app id>``, at the same path: Flatpak creates it 0700 when it
+# starts the app and binds it into the sandbox. That folder is Flatpak's; the app creates
+# it only when it is not there yet (as Flatpak would), and both ends require of it what
+# they require of the main socket's folder (``check_private_dir``), never repairing it.
+# In it, ``bridgekeeper/`` is ours (0700, created by the app), and so is the socket in it.
+# The SPEC's exception: these follow ``XDG_RUNTIME_DIR`` even under ``BRIDGEKEEPER_HOME``.
+
+
+def flatpak_app_id(info: str = FLATPAK_INFO) -> str | None:
+    """The app id of the Flatpak sandbox this process runs in, from ``info`` (which
+    Flatpak writes and the sandbox cannot change); ``None`` outside a sandbox.
+    ``SocketPathError`` when the file names no valid id, or ``FLATPAK_ID`` disagrees."""
+    try:
+        with open(info, "rb") as stream:
+            data = stream.read(256 * 1024)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise SocketPathError(f"cannot read {info}: {error.strerror or error}") from error
+    name = _keyfile_value(data, b"Application", b"name")
+    if name is None or not valid_app_id(name):
+        raise SocketPathError(
+            f"{info} names no Flatpak app id ({'none' if name is None else repr(name)[:100]}), "
+            "so the folder Flatpak shares with this sandbox is unknown",
+            "reinstall the browser's Flatpak",
+        )
+    claimed = os.environ.get("FLATPAK_ID")
+    if claimed and claimed != name:
+        raise SocketPathError(
+            f"FLATPAK_ID says {claimed[:100]!r} but {info} says {name!r}: nothing is sent "
+            "when the sandbox cannot be told",
+            "start the browser as Flatpak does (`flatpak run`)",
+        )
+    return name
+
+
+def _keyfile_value(data: bytes, group: bytes, key: bytes) -> str | None:
+    """``key``'s value in ``[group]`` of a GKeyFile (``/.flatpak-info``); ``None`` if absent
+    or not UTF-8."""
+    inside = False
+    for raw in data.splitlines():
+        line = raw.strip()
+        if line.startswith(b"["):
+            inside = line == b"[" + group + b"]"
+        elif inside and line.partition(b"=")[0].strip() == key:
+            try:
+                return line.partition(b"=")[2].strip().decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+    return None
+
+
+def valid_app_id(ident: str) -> bool:
+    """A Flatpak app id as it may go into a path: at least two dot-separated parts of ASCII
+    letters, digits, ``_`` and ``-`` (``org.chromium.Chromium``)."""
+    parts = ident.split(".")
+    return (
+        0 < len(ident) <= MAX_APP_ID
+        and len(parts) >= 2
+        and all(part.replace("_", "").replace("-", "").isalnum() for part in parts)
+        and ident.isascii()
+    )
+
+
+def flatpak_runtime_dir(app_id: str) -> str:
+    """The runtime folder Flatpak shares with sandbox ``app_id``: ``$XDG_RUNTIME_DIR/app/<id>``
+    (``SocketPathError`` when ``XDG_RUNTIME_DIR`` is not set or ``app_id`` is no app id)."""
+    xdg = os.environ.get("XDG_RUNTIME_DIR", "")
+    if not os.path.isabs(xdg):
+        raise SocketPathError(
+            "XDG_RUNTIME_DIR is not set, so the folder Flatpak shares with a sandboxed "
+            "browser is unknown",
+            "run Bridgekeeper in your desktop session (which sets it)",
+        )
+    if not valid_app_id(app_id):
+        raise SocketPathError(f"{app_id[:100]!r} is not a Flatpak app id")
+    return os.path.join(xdg, "app", app_id)
+
+
+def sandbox_runtime_dir(app_id: str) -> str:
+    """Our folder in the runtime folder Flatpak shares with sandbox ``app_id``."""
+    return os.path.join(flatpak_runtime_dir(app_id), SANDBOX_FOLDER)
+
+
+def sandbox_socket_path(app_id: str) -> str:
+    """Where the app listens for hosts inside sandbox ``app_id`` (the same path inside)."""
+    path = os.path.join(sandbox_runtime_dir(app_id), SOCKET_NAME)
+    return _short_enough(path, "set a shorter XDG_RUNTIME_DIR")
+
+
+def check_sandbox_dirs(app_id: str) -> bool:
+    """Whether the sandbox's socket folder exists, once it and Flatpak's folder above it
+    are known to be private folders of this user (``check_private_dir``, which raises
+    ``SocketPathError`` for anything else, with the fix)."""
+    shared = flatpak_runtime_dir(app_id)
+    if not check_private_dir(shared, _flatpak_fix):
+        return False
+    return check_private_dir(os.path.join(shared, SANDBOX_FOLDER))
+
+
+def ensure_sandbox_dirs(app_id: str) -> str:
+    """The app's side: create what is missing of ``$XDG_RUNTIME_DIR/app/<id>/bridgekeeper``
+    (0700, as Flatpak creates its part), check the rest as ``check_sandbox_dirs`` does, and
+    return our folder. Nothing found there is repaired or followed."""
+    shared = flatpak_runtime_dir(app_id)
+    apps = os.path.dirname(shared)
+    try:
+        os.mkdir(apps, 0o700)
+    except FileExistsError:
+        pass
+    info = os.lstat(apps)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+        raise SocketPathError(
+            f"{apps} is not a folder of yours that only you can write to: Flatpak keeps "
+            "its sandboxes' runtime folders there",
+            _flatpak_fix(apps, info.st_uid),
+        )
+    try:
+        os.mkdir(shared, 0o700)
+    except FileExistsError:
+        pass
+    if not check_private_dir(shared, _flatpak_fix):
+        raise SocketPathError(f"{shared} vanished as it was created", "try again")
+    ours = os.path.join(shared, SANDBOX_FOLDER)
+    ensure_private_dir(ours)
+    return ours
+
+
+def _flatpak_fix(path: str, uid: int) -> str:
+    """What to do about a runtime folder of Flatpak's that is not safely ours."""
+    if uid == os.geteuid():
+        return f"rm -r {path}  (Flatpak creates it again when the browser starts)"
+    return (
+        f"it is not yours to remove: ask an administrator to check what user "
+        f"{_user_name(uid)} is doing and remove it (`sudo rm -r {path}`); Flatpak creates "
+        "it again when the browser starts"
+    )
+
+
+def check_private_dir(path: str, fix: Callable[[str, int], str] | None = None) -> bool:
     """Whether ``path`` exists, once it is known to be a private folder of this user:
     a real folder (``lstat``: a link is never followed), owned by this user, mode 0700.
-    ``False`` when it does not exist; ``SocketPathError`` when it is anything else."""
+    ``False`` when it does not exist; ``SocketPathError`` when it is anything else (its
+    fix for a folder or file that is there: ``fix(path, owner's uid)``)."""
     if sys.platform == "win32":
         return os.path.isdir(path)
     try:
@@ -124,22 +290,23 @@ def check_private_dir(path: str) -> bool:
     except FileNotFoundError:
         return False
     mine = st.st_uid == os.geteuid()
+    remove = fix(path, st.st_uid) if fix else f"rm {path}" if mine else ""
     if stat.S_ISLNK(st.st_mode):
         raise SocketPathError(
             f"{path} is a symbolic link (to {_link_target(path)}), not a folder: "
             "Bridgekeeper's socket folder must be a real folder of yours",
-            f"rm {path}" if mine else _not_yours_fix(path, st.st_uid),
+            remove or _not_yours_fix(path, st.st_uid),
         )
     if not stat.S_ISDIR(st.st_mode):
         raise SocketPathError(
             f"{path} is not a folder",
-            f"rm {path}" if mine else _not_yours_fix(path, st.st_uid),
+            remove or _not_yours_fix(path, st.st_uid),
         )
     if not mine:
         raise SocketPathError(
             f"{path} belongs to user {_user_name(st.st_uid)} (uid {st.st_uid}), not to you: "
             "whoever owns it could pose as Bridgekeeper",
-            _not_yours_fix(path, st.st_uid),
+            remove or _not_yours_fix(path, st.st_uid),
         )
     if st.st_mode & 0o077:
         raise SocketPathError(
