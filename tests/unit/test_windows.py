@@ -302,3 +302,73 @@ def test_installer_registers_through_the_app_and_names_the_bundles_executables()
     assert "SaveString" not in iss
     assert "Exec(Command, 'install " in iss
     assert 'Parameters: "uninstall"' in iss
+
+
+# --- The host on Windows: reading the browser ---------------------------------------
+
+
+class FakeSignal:
+    """FAKE: ``winpipe.Event``'s set/clear on a ``threading.Event`` (no Win32 here)."""
+
+    handle = 0
+
+    def __init__(self) -> None:
+        import threading
+
+        self.flag = threading.Event()
+
+    def set(self) -> None:
+        self.flag.set()
+
+    def clear(self) -> None:
+        self.flag.clear()
+
+
+def test_the_stdin_reader_hands_out_chunks_in_order_and_then_the_end() -> None:
+    import os
+
+    read_end, write_end = os.pipe()
+    signal = FakeSignal()
+    reader = winpipe.StdinReader(read_end, chunk=4, signal=signal)
+    try:
+        assert reader.read(100) is None  # nothing yet: never waits
+        assert not reader.ready()
+        os.write(write_end, b"abcdefghij")
+        got = b""
+        while len(got) < 10:
+            assert signal.flag.wait(5)
+            assert reader.ready()
+            piece = reader.read(3)  # smaller than a chunk: the rest stays, still signalled
+            assert piece
+            got += piece
+            assert len(reader._chunk) <= 4  # never more than one chunk ahead
+        assert got == b"abcdefghij"
+        os.close(write_end)
+        assert signal.flag.wait(5)
+        assert reader.read(100) == b""
+        assert reader.read(100) == b""  # the end stays the end
+        buffer = bytearray(4)
+        assert reader.readinto(memoryview(buffer)) == 0
+    finally:
+        os.close(read_end)
+
+
+def test_the_stdin_reader_reads_no_further_until_a_chunk_is_taken() -> None:
+    import os
+
+    read_end, write_end = os.pipe()
+    signal = FakeSignal()
+    reader = winpipe.StdinReader(read_end, chunk=4, signal=signal)
+    try:
+        os.write(write_end, b"12345678")
+        assert signal.flag.wait(5)
+        time.sleep(0.1)  # room for a reader that would read on: it must not
+        assert reader._chunk == b"1234"
+        buffer = bytearray(4)
+        assert reader.readinto(memoryview(buffer)) == 4
+        assert bytes(buffer) == b"1234"
+        assert signal.flag.wait(5)
+        assert reader.read(4) == b"5678"
+    finally:
+        os.close(write_end)
+        os.close(read_end)
