@@ -1,7 +1,9 @@
 """The app's local socket, for both ends: where it lives (shared by host and app so they
 always agree), the checks that say whether it is ours, and the client's end of it. The
 host and the command line ``connect()`` and speak the frames of ``host.protocol`` over
-the ``AppLink`` it returns.
+the link it returns: an ``AppLink`` on a Unix socket, or on Windows a
+``host.winpipe.PipeLink`` on this user's named pipe (``socket_path()`` is then the pipe's
+name). Both have the surface of ``Link``.
 
 ``BRIDGEKEEPER_HOME`` puts everything under one folder (tests, portable set-ups).
 Otherwise the per-user runtime folder of the platform. Socket paths stay short: Unix
@@ -14,7 +16,9 @@ The trust rules (SPEC "The local socket"), in one place for both ends:
 - ``check_peer``: the process at the other end of a connection runs as this user
   (``SO_PEERCRED`` on Linux, ``LOCAL_PEERCRED``, what ``getpeereid`` reads, on macOS
   and FreeBSD). ``connect`` checks it before the first byte; the app checks its peers.
-A Windows named pipe is another implementation of ``connect`` and these two checks.
+On Windows ``host.winpipe`` makes both checks for the pipe: a per-user name and an
+owner-only descriptor in place of the folder, the server process's token user in place
+of the peer's credentials, checked before a byte is sent.
 
 Built on ``_socket`` rather than ``socket``: the wrapper module pulls in enum and
 selectors, a quarter of the host's start-up, for nothing a link uses. Paths and link are
@@ -74,16 +78,25 @@ class AppBusy(AppUnavailable):
 
 
 class ForeignPeer(AppUnavailable):
-    """The socket is served by a process of another user: nothing is sent to it."""
+    """The socket (Windows: the pipe) is served by a process of another user: nothing is
+    sent to it. ``who`` names it; ``uid`` is ``None`` on Windows, where ``message`` says
+    what was found."""
 
-    def __init__(self, path: str, uid: int, pid: int | None) -> None:
+    def __init__(
+        self, path: str, uid: int | None, pid: int | None, message: str | None = None
+    ) -> None:
         self.path = path
         self.uid = uid
         self.pid = pid
-        who = f"user {_user_name(uid)} (uid {uid}{'' if pid is None else f', pid {pid}'})"
+        at = "" if pid is None else f"pid {pid}"
+        if uid is None:
+            who = f"a process of another user ({at or 'pid unknown'})"
+        else:
+            who = f"user {_user_name(uid)} (uid {uid}{at and ', ' + at})"
         self.who = who
         super().__init__(
-            f"the socket {path} is served by {who}, not by you: it is not your "
+            message
+            or f"the socket {path} is served by {who}, not by you: it is not your "
             "Bridgekeeper, and nothing was sent to it. Run `bridgekeeper doctor`."
         )
 
@@ -105,8 +118,17 @@ def _runtime_dir_outside() -> str:
         base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~")
         return os.path.join(base, "Bridgekeeper", "run")
     if sys.platform == "darwin":
-        base = os.environ.get("TMPDIR") or f"/tmp/bridgekeeper-{os.getuid()}"
-        return os.path.join(base, "bridgekeeper")
+        from host import darwin
+
+        folder = darwin.runtime_dir()
+        if folder is None:
+            raise SocketPathError(
+                "macOS reports no private temporary folder for you, and $TMPDIR is not a "
+                "folder only you can open, so there is nowhere safe for Bridgekeeper's socket",
+                "log in through the desktop (which sets it up), or set BRIDGEKEEPER_HOME to a "
+                "folder only you can write to",
+            )
+        return folder
     xdg = os.environ.get("XDG_RUNTIME_DIR")
     if xdg and os.path.isdir(xdg):
         return os.path.join(xdg, "bridgekeeper")
@@ -121,9 +143,13 @@ def socket_path() -> str:
     if sandbox is not None:
         check_private_dir(flatpak_runtime_dir(sandbox), _flatpak_fix)
         return sandbox_socket_path(sandbox)
-    if sys.platform == "win32" and not os.environ.get("BRIDGEKEEPER_HOME"):
-        user = os.environ.get("USERNAME", "user")
-        return rf"\\.\pipe\bridgekeeper-{user}"
+    if sys.platform == "win32":
+        from host import winpipe
+
+        try:
+            return winpipe.user_pipe_name()  # per user, and per BRIDGEKEEPER_HOME
+        except (OSError, ValueError) as error:
+            raise SocketPathError(f"cannot name this user's pipe: {error}") from error
     path = os.path.join(_runtime_dir_outside(), SOCKET_NAME)
     return _short_enough(path, "use a shorter BRIDGEKEEPER_HOME")
 
@@ -151,6 +177,8 @@ def flatpak_app_id(info: str = FLATPAK_INFO) -> str | None:
     """The app id of the Flatpak sandbox this process runs in, from ``info`` (which
     Flatpak writes and the sandbox cannot change); ``None`` outside a sandbox.
     ``SocketPathError`` when the file names no valid id, or ``FLATPAK_ID`` disagrees."""
+    if not sys.platform.startswith("linux"):
+        return None
     try:
         with open(info, "rb") as stream:
             data = stream.read(256 * 1024)
@@ -243,6 +271,8 @@ def ensure_sandbox_dirs(app_id: str) -> str:
     """The app's side: create what is missing of ``$XDG_RUNTIME_DIR/app/<id>/bridgekeeper``
     (0700, as Flatpak creates its part), check the rest as ``check_sandbox_dirs`` does, and
     return our folder. Nothing found there is repaired or followed."""
+    if sys.platform == "win32":
+        raise SocketPathError("Flatpak sandboxes exist only on Linux")
     shared = flatpak_runtime_dir(app_id)
     apps = os.path.dirname(shared)
     try:
@@ -269,7 +299,7 @@ def ensure_sandbox_dirs(app_id: str) -> str:
 
 def _flatpak_fix(path: str, uid: int) -> str:
     """What to do about a runtime folder of Flatpak's that is not safely ours."""
-    if uid == os.geteuid():
+    if sys.platform != "win32" and uid == os.geteuid():
         return f"rm -r {path}  (Flatpak creates it again when the browser starts)"
     return (
         f"it is not yours to remove: ask an administrator to check what user "
@@ -341,11 +371,13 @@ def _link_target(path: str) -> str:
 
 
 def _user_name(uid: int) -> str:
+    if sys.platform == "win32":
+        return str(uid)
     try:
         import pwd
 
         return pwd.getpwuid(uid).pw_name
-    except (ImportError, KeyError):
+    except KeyError:
         return str(uid)
 
 
@@ -386,6 +418,8 @@ def peer_credentials(sock: PeerSocket) -> tuple[int, int | None]:
 def check_peer(sock: PeerSocket, path: str) -> int | None:
     """The peer's pid (``None`` if unknown), once it is known to run as this user;
     ``ForeignPeer`` when it does not."""
+    if sys.platform == "win32":
+        raise OSError("Windows has no Unix socket peers: host.winpipe checks the pipe's")
     uid, pid = peer_credentials(sock)
     if uid != os.geteuid():
         raise ForeignPeer(path, uid, pid)
@@ -498,14 +532,52 @@ class AppLink:
         self._sock.close()
 
 
-def connect(path: str) -> AppLink | None:
+if TYPE_CHECKING:
+
+    class Link(Protocol):
+        """A connection to the app, whatever the transport (``AppLink``, Windows'
+        ``host.winpipe.PipeLink``): what the host and the command line use of it. The
+        relay's waiting is the transport's own (``fileno()``; events on Windows)."""
+
+        pid: int | None
+        alive: bool
+        outstanding: dict[int, bytes]
+        unsent: int
+
+        def send(self, kind: int, seq: int, payload: bytes) -> None: ...
+
+        def queue(self, kind: int, seq: int, payload: bytes) -> None: ...
+
+        def flush(self) -> bool: ...
+
+        def settimeout(self, seconds: float | None) -> None: ...
+
+        def receive(self) -> tuple[int, int, bytes] | None: ...
+
+        def receive_ready(self) -> list[tuple[int, int, bytes]] | None: ...
+
+        def close(self) -> None: ...
+
+    def _both_are_links(socket_link: AppLink, pipe_link: winpipe.PipeLink) -> list[Link]:
+        return [socket_link, pipe_link]  # mypy checks that each satisfies Link
+
+    from host import winpipe
+
+    if sys.platform == "win32":
+        PlatformLink = winpipe.PipeLink
+    else:
+        PlatformLink = AppLink
+
+
+def connect(path: str) -> PlatformLink | None:
     """A link to the app listening at ``path``, or ``None`` when nothing listens there.
 
     Before a byte is sent: the socket's folder is checked (``SocketPathError``), and the
     process that listens must run as this user (``ForeignPeer``). ``AppBusy`` when the
-    app does not accept connections now; never waits."""
+    app does not accept connections now; never waits. On Windows, ``path`` is the pipe's
+    name and ``host.winpipe`` makes the same checks."""
     if sys.platform == "win32":
-        raise AppUnavailable("this host build cannot reach the app on Windows yet")
+        return _connect_pipe(path)
     if not check_private_dir(os.path.dirname(path)):
         return None
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
@@ -528,3 +600,20 @@ def connect(path: str) -> AppLink | None:
         sock.close()
         raise
     return AppLink(sock, pid)
+
+
+def _connect_pipe(name: str) -> winpipe.PipeLink | None:
+    """Windows: ``connect`` through ``host.winpipe``, its errors as this module's."""
+    from host import winpipe
+
+    try:
+        return winpipe.connect(name, timeout=0)
+    except winpipe.WrongUser as error:
+        raise ForeignPeer(name, None, error.pid, f"{error.strerror}") from error
+    except winpipe.PipeError as error:
+        if error.errno == winpipe.ERROR_PIPE_BUSY:
+            raise AppBusy(
+                f"Bridgekeeper's pipe {name} accepts no connection now (it may be stopped, "
+                f"hung or out of resources). {HOW_TO_FIX}"
+            ) from error
+        raise AppUnavailable(f"cannot connect to {name}: {error.strerror}. {HOW_TO_FIX}") from error

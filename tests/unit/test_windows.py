@@ -304,7 +304,61 @@ def test_installer_registers_through_the_app_and_names_the_bundles_executables()
     assert 'Parameters: "uninstall"' in iss
 
 
-# --- The host on Windows: reading the browser ---------------------------------------
+# --- The host on Windows: starting the app, reading the browser ------------------------
+
+
+def executable_file(path: Path) -> Path:
+    path.write_text("")
+    path.chmod(0o755)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("platform", "beside", "expected"),
+    [
+        ("win32", ["bridgekeeperw.exe", "bridgekeeper.exe"], ["bridgekeeperw.exe"]),
+        ("win32", ["bridgekeeper.exe", "pythonw.exe"], ["pythonw.exe", "-m", "app"]),
+        ("win32", ["bridgekeeper.exe"], ["python.exe", "-m", "app"]),
+        ("linux", ["bridgekeeper"], ["bridgekeeper"]),
+        ("linux", [], ["python.exe", "-m", "app"]),
+    ],
+)
+def test_the_host_starts_the_windowed_tray_app_beside_it(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    platform: str,
+    beside: list[str],
+    expected: list[str],
+) -> None:
+    """Never the console ``bridgekeeper.exe``: started by a host, it would get a console."""
+    from host import relay
+
+    monkeypatch.delenv(relay.APP_COMMAND_ENV, raising=False)
+    for name in beside:
+        executable_file(tmp_path / name)
+    python = str(tmp_path / "python.exe")
+    command = relay.app_command(python, platform)
+    assert command == [str(tmp_path / expected[0]), *expected[1:]]
+
+
+@pytest.mark.parametrize(
+    ("platform", "configured", "words"),
+    [
+        (
+            "win32",
+            r'"C:\Program Files\Bridgekeeper\bridgekeeperw.exe" --x',
+            [r"C:\Program Files\Bridgekeeper\bridgekeeperw.exe", "--x"],
+        ),
+        ("win32", r"C:\bk\bridgekeeperw.exe", [r"C:\bk\bridgekeeperw.exe"]),
+        ("linux", "'/opt/my bk/bridgekeeper' --x", ["/opt/my bk/bridgekeeper", "--x"]),
+    ],
+)
+def test_a_configured_app_command_keeps_windows_paths_whole(
+    platform: str, configured: str, words: list[str]
+) -> None:
+    from host import relay
+
+    assert relay.split_command(configured, platform) == words
 
 
 class FakeSignal:
