@@ -59,7 +59,18 @@ from host.caller import Caller
 log = logging.getLogger(__name__)
 
 RECV_CHUNK = 64 * 1024
-READ, WRITE = select.POLLIN, select.POLLOUT
+if sys.platform == "win32":
+    # Windows: the named pipe (app.system.pipe_server), behind poll's interface.
+    from app.system.pipe_server import READ, WRITE, PipeConnection, PipeListener, PipePoller
+
+    Stream = PipeConnection
+    Acceptor = PipeListener
+    Poller = PipePoller
+else:
+    READ, WRITE = select.POLLIN, select.POLLOUT
+    Stream = socket.socket
+    Acceptor = socket.socket
+    Poller = select.poll
 
 MAX_CONNECTIONS = 512
 HELLO_TIMEOUT = 5.0
@@ -87,6 +98,17 @@ class ListenError(Exception):
     """The socket could not be opened."""
 
 
+class _Waker(Protocol):
+    """Wakes the socket thread's ``poll`` from another thread (``read_fd`` is registered
+    with it): ``WakePipe``, or on Windows the pipe poller's."""
+
+    read_fd: int
+
+    def wake(self) -> None: ...
+
+    def drain(self) -> None: ...
+
+
 class Listener(Protocol):
     """What the server tells about its clients (``app.core.router.Router``)."""
 
@@ -111,7 +133,7 @@ class Connection:
 
     def __init__(
         self,
-        sock: socket.socket,
+        sock: Stream,
         server: SocketServer,
         pid: int | None,
         sandbox: Sandbox | None = None,
@@ -428,12 +450,12 @@ class Sandbox:
 class _Listening:
     """A socket the app listens on: its own, or one in a Flatpak sandbox's folder."""
 
-    def __init__(self, sock: socket.socket, path: str, sandbox: Sandbox | None = None) -> None:
+    def __init__(self, sock: Acceptor, path: str, sandbox: Sandbox | None = None) -> None:
         self.sock = sock
         self.path = path
         self.sandbox = sandbox
-        self.inode = _inode(path)
-        """The socket file's, so that only ours is ever removed."""
+        self.inode = None if sys.platform == "win32" else _inode(path)
+        """The socket file's, so that only ours is ever removed (a pipe has none)."""
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -458,6 +480,8 @@ def _bind(path: str) -> socket.socket:
     caller holds the instance lock and the folder is ours, so anything there is stale or
     planted. Bound under a name of its own and renamed once it listens, so that the path
     never names a socket that refuses connections (a host would take the app for gone)."""
+    if sys.platform == "win32":
+        raise OSError("Windows has no Unix domain sockets: the app serves a named pipe")
     listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     fresh = f"{path}~"
     try:
@@ -513,7 +537,15 @@ class SocketServer:
         """Requests of all connections waiting for the GUI thread."""
         self._gui_waiting_since: float | None = None
         self._stopping = False
-        self._wake_thread = WakePipe()
+        self._poller: Poller
+        """The socket thread's ``poll``: ``select.poll``, or on Windows the pipe's."""
+        self._wake_thread: _Waker
+        if sys.platform == "win32":
+            self._poller = PipePoller()
+            self._wake_thread = self._poller.waker()
+        else:
+            self._poller = select.poll()
+            self._wake_thread = WakePipe()
         self._to_gui: queue.SimpleQueue[Connection | tuple[Connection, Work]] = queue.SimpleQueue()
         self._posted = False
         self._wake_gui = WakePipe()
@@ -525,12 +557,17 @@ class SocketServer:
         return len(self._clients)
 
     def listen(self) -> None:
-        """Listen on the path; the caller holds the instance lock, so a file there is stale."""
-        if sys.platform == "win32":
-            raise ListenError("the app's socket needs Unix domain sockets: not on Windows yet")
+        """Listen on the path; the caller holds the instance lock, so a file there is stale.
+        On Windows the path is the pipe's name: its first instance is created owner-only
+        (``PipeInUse`` when another process holds the name: nothing is served then)."""
         try:
-            transport.ensure_private_dir(os.path.dirname(self._path))
-            listening = _Listening(_bind(self._path), self._path)
+            if sys.platform == "win32":
+                from app.system import pipe_server
+
+                listening = _Listening(pipe_server.listen(self._path, self._poller), self._path)
+            else:
+                transport.ensure_private_dir(os.path.dirname(self._path))
+                listening = _Listening(_bind(self._path), self._path)
         except (OSError, transport.SocketPathError) as error:
             raise ListenError(f"cannot listen on {self._path}: {error}") from error
         self._listening = listening
@@ -561,6 +598,8 @@ class SocketServer:
         if self._spare_fd is not None:
             os.close(self._spare_fd)
             self._spare_fd = None
+        if sys.platform == "win32":
+            self._poller.close()  # after its listener and connections
         self._notifier.setEnabled(False)
 
     def serve_sandboxes(self, wanted: dict[str, str]) -> dict[str, str]:
@@ -569,6 +608,8 @@ class SocketServer:
         whose file has gone is made again. What could not be served, by app id, and why
         (the same rules as the app's own socket's folder: ``transport.ensure_sandbox_dirs``).
         On the GUI thread."""
+        if sys.platform == "win32":
+            return dict.fromkeys(wanted, "Flatpak sandboxes exist only on Linux")
         problems: dict[str, str] = {}
         for app_id, listening in list(self._sandboxes.items()):
             sandbox = listening.sandbox
@@ -669,7 +710,7 @@ class SocketServer:
         self._posted = True
 
     def _serve(self) -> None:
-        poller = select.poll()
+        poller = self._poller
         listeners = self._listeners
         poller.register(self._wake_thread.read_fd, READ)
         listening_watched = True
@@ -704,7 +745,7 @@ class SocketServer:
                 connection.close_socket()
             self._clients.clear()
 
-    def _apply_listener_changes(self, poller: select.poll, watched: bool) -> None:
+    def _apply_listener_changes(self, poller: Poller, watched: bool) -> None:
         with self._changed_lock:
             changes, self._listener_changes = self._listener_changes, []
         for start, listening in changes:
@@ -742,7 +783,7 @@ class SocketServer:
         if self._listen_paused_until and now >= self._listen_paused_until:
             self._listen_paused_until = 0.0
 
-    def _accept(self, listening: _Listening, poller: select.poll) -> None:
+    def _accept(self, listening: _Listening, poller: Poller) -> None:
         for _ in range(ACCEPTS_PER_ROUND):
             try:
                 sock, _ = listening.sock.accept()
@@ -756,22 +797,9 @@ class SocketServer:
                 return
             self._admit(sock, poller, listening.sandbox)
 
-    def _admit(
-        self, sock: socket.socket, poller: select.poll, sandbox: Sandbox | None = None
-    ) -> None:
-        try:
-            uid, pid = transport.peer_credentials(sock)
-        except OSError as error:
-            self._refusals.warning("refused a client whose credentials are unknown: %s", error)
-            sock.close()
-            return
-        if uid != os.geteuid():
-            self._refusals.warning(
-                "refused a client of another user (uid %s, pid %s): only this user's "
-                "programs may use Bridgekeeper",
-                uid,
-                pid,
-            )
+    def _admit(self, sock: Stream, poller: Poller, sandbox: Sandbox | None = None) -> None:
+        same, pid = self._peer(sock)
+        if not same:
             sock.close()
             return
         if len(self._clients) >= self._max_connections and not self._make_room():
@@ -785,6 +813,39 @@ class SocketServer:
         self._clients[connection.fileno()] = connection
         self._no_hello[connection] = None
         poller.register(connection.fileno(), READ)
+
+    def _peer(self, sock: Stream) -> tuple[bool, int | None]:
+        """Whether the client runs as this user (a refusal is logged), and its pid
+        (``None``: unknown): its credentials (``SO_PEERCRED``, or on Windows the client
+        process's token user, read while it is connected)."""
+        if sys.platform == "win32":
+            try:
+                pid = sock.client_pid()
+            except OSError as error:
+                self._refusals.warning("refused a client whose process is unknown: %s", error)
+                return False, None
+            if not sock.client_is_same_user():
+                self._refusals.warning(
+                    "refused a client of another user (pid %s): only this user's programs "
+                    "may use Bridgekeeper",
+                    pid,
+                )
+                return False, pid
+            return True, pid
+        try:
+            uid, pid = transport.peer_credentials(sock)
+        except OSError as error:
+            self._refusals.warning("refused a client whose credentials are unknown: %s", error)
+            return False, None
+        if uid != os.geteuid():
+            self._refusals.warning(
+                "refused a client of another user (uid %s, pid %s): only this user's "
+                "programs may use Bridgekeeper",
+                uid,
+                pid,
+            )
+            return False, pid
+        return True, pid
 
     def _make_room(self) -> bool:
         """Close the oldest connection yet to say hello, if any."""
@@ -890,7 +951,7 @@ class SocketServer:
         if connection.slot:
             self._release_slot(connection)
 
-    def _apply_changes(self, poller: select.poll) -> None:
+    def _apply_changes(self, poller: Poller) -> None:
         with self._changed_lock:
             changed, self._changed = self._changed, set()
         for connection in changed:
@@ -945,7 +1006,7 @@ class SocketServer:
                 self.changed(client)
 
 
-def _refuse_now(sock: socket.socket, message: str) -> None:
+def _refuse_now(sock: Stream, message: str) -> None:
     """Tell a client it is refused, without waiting for it, and close it."""
     sock.setblocking(False)
     with contextlib.suppress(OSError):
@@ -974,6 +1035,8 @@ def _malloc_trim() -> Any:
 
 
 def _open_spare() -> int | None:
+    if sys.platform == "win32":
+        return None  # pipe instances are handles: there is no descriptor limit to meet
     try:
         return os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
@@ -983,6 +1046,8 @@ def _open_spare() -> int | None:
 def _connection_limit() -> int:
     """``MAX_CONNECTIONS``, or fewer when the process may not open that many descriptors
     (Qt and the rest keep a hundred or so), but never fewer than 16."""
+    if sys.platform == "win32":
+        return MAX_CONNECTIONS  # handles, not descriptors
     try:
         import resource
 
