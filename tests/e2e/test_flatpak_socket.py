@@ -33,6 +33,7 @@ from tests.support.harness import (
     wait_for,
 )
 from tests.support.machine import bk
+from tests.support.needs import NOT_ROOT
 from tests.support.other_user import Impostor, throwaway_user
 from tests.support.raw_client import HOST_HELLO, RawClient
 from tests.support.sandbox import (
@@ -44,7 +45,7 @@ from tests.support.sandbox import (
 )
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bwrap")
-as_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a folder away")
+as_root = pytest.mark.skipif(NOT_ROOT, reason="needs root to give a folder away")
 CHROMIUM = FLATPAK_IDS["chromium"]
 
 

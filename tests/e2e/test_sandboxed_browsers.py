@@ -26,6 +26,7 @@ from tests.support.harness import (
     wait_for,
 )
 from tests.support.machine import bk, fake_browsers, read_json
+from tests.support.needs import NOT_ROOT
 from tests.support.sandbox import runtime_env
 
 CHROMIUM_ID = "org.chromium.Chromium"
@@ -146,7 +147,7 @@ def test_a_symlinked_var_app_folder_is_refused_with_what_to_do(home: Home) -> No
     assert "[FAIL] chromium      flatpak folder" in status.stdout
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the folder to another user")
+@pytest.mark.skipif(NOT_ROOT, reason="needs root to give the folder to another user")
 def test_a_var_app_folder_owned_by_another_user_is_refused(home: Home) -> None:
     install_flatpak(home, CHROMIUM_ID)
     folder = var_app(home, CHROMIUM_ID)

@@ -21,7 +21,7 @@ from host.transport import connect
 from tests.support.harness import Home
 from tests.support.raw_client import HOST_HELLO
 
-pytestmark = pytest.mark.app_transport
+pytestmark = [pytest.mark.linux_folders, pytest.mark.app_transport]
 CHROMIUM = "org.chromium.Chromium"
 FIREFOX = "org.mozilla.firefox"
 

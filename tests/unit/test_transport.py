@@ -14,9 +14,10 @@ import pytest
 from app.system import folders
 from host import protocol, transport
 from host.caller import CHROMIUM, FIREFOX, UNKNOWN, Caller, parse_caller
+from tests.support.needs import NOT_ROOT
 
 ID = "jkdnicfhmapgokpkghnoknfplbgkmjan"
-as_root = pytest.mark.skipif(os.geteuid() != 0, reason="changing a folder's owner needs root")
+as_root = pytest.mark.skipif(NOT_ROOT, reason="changing a folder's owner needs root")
 
 
 @pytest.fixture
