@@ -379,12 +379,11 @@ class Relay:
                 watch_browser = link.unsent < MAX_UNSENT
                 if watch_browser and reader.ready():
                     return
-                handles = [link.wait_handle()]
+                handles = self._link_events(link)
+                if handles is None:
+                    break
                 if watch_browser:
                     handles.append(reader.event)
-                writing = link.write_handle()
-                if writing is not None:
-                    handles.append(writing)
                 winpipe.wait_any(handles, timeout)
                 if link.unsent:
                     self._flush(link)
@@ -392,6 +391,20 @@ class Relay:
                     self._receive(link)
             if not reader.ready():  # no app to watch: wait for the browser alone
                 winpipe.wait_any([reader.event], None)
+
+        def _link_events(self, link: PlatformLink) -> list[int] | None:
+            """The events of ``link`` to wait on (a read is kept under way, and the write
+            under way if any); ``None`` once the link is lost (a read could not start)."""
+            try:
+                handles = [link.wait_handle()]
+            except OSError as error:
+                log(f"lost the app: {error}")
+                self._lost(link, self._gone_message())
+                return None
+            writing = link.write_handle()
+            if writing is not None:
+                handles.append(writing)
+            return handles
 
     def _liveness(self, link: PlatformLink) -> float:
         """Seconds until the next probe or the end of patience, while requests wait (-1
@@ -584,8 +597,10 @@ class Relay:
             if sys.platform == "win32":
                 from host import winpipe
 
-                writing = link.write_handle()
-                winpipe.wait_any([link.wait_handle(), *([writing] if writing else [])], left)
+                handles = self._link_events(link)
+                if handles is None:
+                    break
+                winpipe.wait_any(handles, left)
                 if link.unsent:
                     self._flush(link)
                 if link.alive:
