@@ -384,7 +384,8 @@ def test_unix_socket_served_by_another_user_is_refused_before_a_byte(
     reason="needs a second Windows account, which this suite does not create. How: as an "
     "administrator, `net user bktest <password> /add`; start a pipe server as that user "
     "(`runas /user:bktest`, or CreateProcessWithLogonW) on "
-    "winpipe.pipe_name(<our SID>); then winpipe.connect must raise WrongUser, and the "
+    "winpipe.pipe_name(<our SID>); then transport.connect must raise ForeignPeer (from "
+    "winpipe.WrongUser), and the "
     "server must have read nothing (the check of GetNamedPipeServerProcessId's token "
     "user comes before the first write)"
 )

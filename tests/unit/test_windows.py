@@ -426,3 +426,51 @@ def test_the_stdin_reader_reads_no_further_until_a_chunk_is_taken() -> None:
     finally:
         os.close(write_end)
         os.close(read_end)
+
+
+# --- The host's and the command line's errors from the pipe ------------------------------
+
+
+def refusing(error: OSError) -> object:
+    """FAKE ``winpipe.connect``: fails as Win32 would make it fail (no pipe here)."""
+
+    def connect(name: str, timeout: float) -> None:
+        assert timeout == 0  # the host never waits inside connect: it has its own deadline
+        raise error
+
+    return connect
+
+
+def test_a_pipe_of_another_user_is_a_foreign_peer_naming_its_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from host import transport
+
+    wrong = winpipe.WrongUser(winpipe.ERROR_ACCESS_DENIED, "served by process 4242, not you")
+    wrong.pid = 4242
+    monkeypatch.setattr(winpipe, "connect", refusing(wrong))
+    with pytest.raises(transport.ForeignPeer) as refused:
+        transport._connect_pipe(r"\\.\pipe\bridgekeeper-S-1-5-21-1-2-3-1001")
+    assert refused.value.pid == 4242
+    assert refused.value.uid is None
+    assert "served by process 4242" in str(refused.value)
+    assert "4242" in refused.value.who
+
+
+def test_a_busy_pipe_is_app_busy_and_other_failures_app_unavailable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from host import transport
+
+    name = r"\\.\pipe\bridgekeeper-S-1-5-21-1-2-3-1001"
+    busy = winpipe.PipeError(winpipe.ERROR_PIPE_BUSY, "every instance is busy")
+    monkeypatch.setattr(winpipe, "connect", refusing(busy))
+    with pytest.raises(transport.AppBusy, match="accepts no connection now"):
+        transport._connect_pipe(name)
+    broken = winpipe.PipeError(winpipe.ERROR_NO_DATA, "The pipe is being closed")
+    monkeypatch.setattr(winpipe, "connect", refusing(broken))
+    with pytest.raises(transport.AppUnavailable) as unavailable:
+        transport._connect_pipe(name)
+    assert not isinstance(unavailable.value, transport.AppBusy)
+    assert "The pipe is being closed" in str(unavailable.value)
+    assert transport.HOW_TO_FIX in str(unavailable.value)
