@@ -9,7 +9,7 @@ import logging.handlers
 import sys
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QObject
 from PySide6.QtWidgets import QApplication
@@ -107,11 +107,27 @@ class Bridgekeeper(QObject):
         self.router = Router(self.dispatcher, self.controls, browser_label)
         self.router.closed.add(self.queue.client_gone)
         self.server = SocketServer(folders.socket_path(), self.router)
+        self.controls.register("flatpaks", lambda _message: self.serve_flatpaks())
 
     def start(self) -> None:
         self.decisions.load()
         folders.runtime_dir()
         self.server.listen()
+
+    def serve_flatpaks(self) -> dict[str, Any]:
+        """Listen where each Flatpak browser ``install`` served can reach the app (its
+        sandbox's runtime folder), and no longer where none is: at start, and when
+        ``install``, ``uninstall`` (the ``flatpaks`` command) or the tray's integration
+        menu have changed what is served. What it listens on, and what it could not."""
+        from app.integration.install import current_machine, served_flatpaks
+
+        try:
+            wanted = served_flatpaks(current_machine())
+        except OSError as error:
+            log.warning("cannot look for Flatpak browsers: %s", error)
+            return {"listening": self.server.sandbox_sockets(), "problems": {}}
+        problems = self.server.serve_sandboxes(wanted)
+        return {"listening": self.server.sandbox_sockets(), "problems": problems}
 
     def stop(self) -> None:
         self.server.close()
@@ -212,6 +228,7 @@ def _run_desktop() -> int:
             print(f"bridgekeeper: {error}", file=sys.stderr)
             return 1
         repair_at_start()  # a few ms; after listen(), so hosts started meanwhile get through
+        bridgekeeper.serve_flatpaks()  # after the repair, which serves new Flatpaks
         log.info("Bridgekeeper %s started", __version__)
         return qapp.exec()
     finally:
@@ -238,6 +255,10 @@ def _connect_desktop(
         )
     )
     tray.state_changed.connect(icon.show_state)
+    from app.ui.integration_menu import IntegrationMenu
+
+    if isinstance(tray.integration_menu, IntegrationMenu):  # it may have served a Flatpak
+        tray.integration_menu.finished.connect(lambda _summary: bridgekeeper.serve_flatpaks())
     tray.notice.connect(icon.notify)
     icon.clicked.connect(tray.show_waiting)
     icon.message_clicked.connect(tray.show_waiting)

@@ -213,9 +213,10 @@ def measure(name: BrowserName) -> None:
     )
 
 
-def spread(shares: list[float]) -> str:
-    low, _, high = statistics.quantiles(shares, n=4)
-    return f"{low:.0%}-{high:.0%}"
+def spread(values: list[float], form: str = ".0%") -> str:
+    """The middle half of ``values`` (first to third quartile)."""
+    low, _, high = statistics.quantiles(values, n=4)
+    return f"{low:{form}}-{high:{form}}"
 
 
 def main() -> None:

@@ -25,15 +25,27 @@ import time
 
 from host import protocol, transport
 from host.caller import browser_executable, parse_caller
-from host.transport import HOW_TO_FIX, AppBusy, AppLink, AppUnavailable, connect
+from host.transport import HOW_TO_FIX, AppBusy, AppUnavailable, connect
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
     from collections.abc import Callable
+    from typing import Protocol
 
     from host.caller import Caller
     from host.protocol import RequestId
+    from host.transport import PlatformLink
+
+    class Poll(Protocol):
+        """``select.poll`` (POSIX), as the relay uses it."""
+
+        def register(self, fd: int, eventmask: int = ..., /) -> None: ...
+
+        def modify(self, fd: int, eventmask: int, /) -> None: ...
+
+        def poll(self, timeout: float | None = ..., /) -> list[tuple[int, int]]: ...
+
 
 CONNECT_TIMEOUT = 10.0
 AFTER_END_CONNECT = 0.5
@@ -82,22 +94,49 @@ class BrowserOut:
             self.closed = True  # the browser is gone; nothing left to answer to
 
 
-def app_command() -> list[str]:
-    """How to start the app: configured, beside this executable, or this environment's."""
+def app_command(executable: str = sys.executable, platform: str = sys.platform) -> list[str]:
+    """How to start the app: configured, the tray app's executable beside this one (the
+    bundle; on Windows the windowed ``bridgekeeperw.exe``), or this environment's
+    (``pythonw -m app`` on Windows, so that no console window opens)."""
+    from host import launch
+
     configured = os.environ.get(APP_COMMAND_ENV)
     if configured:
-        import shlex
+        return split_command(configured, platform)
+    here = os.path.dirname(executable)
+    candidate = os.path.join(here, launch.executable(launch.TRAY_APP, platform))
+    if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+        return [candidate]
+    if platform == "win32":
+        windowed = os.path.join(here, "pythonw.exe")
+        if os.path.isfile(windowed):
+            return [windowed, "-m", "app"]
+    return [executable, "-m", "app"]
 
-        return shlex.split(configured)
-    here = os.path.dirname(sys.executable)
-    for name in ("bridgekeeper", "bridgekeeper.exe"):
-        candidate = os.path.join(here, name)
-        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return [candidate]
-    return [sys.executable, "-m", "app"]
+
+def split_command(command: str, platform: str = sys.platform) -> list[str]:
+    """A configured command line as words: POSIX shell quoting, or on Windows quotes
+    around words and backslashes kept (``C:\\Program Files\\...``)."""
+    import shlex
+
+    if platform != "win32":
+        return shlex.split(command)
+    lexer = shlex.shlex(command, posix=False)
+    lexer.whitespace_split = True
+    lexer.escape = ""
+    return [word[1:-1] if len(word) > 1 and word[0] == word[-1] == '"' else word for word in lexer]
 
 
-def _try_connect(path: str) -> tuple[AppLink | None, str]:
+def not_startable_from(sandbox: str) -> str:
+    """Why a host in Flatpak sandbox ``sandbox`` cannot reach an app that is not running."""
+    return (
+        f"Bridgekeeper is not running, and this browser runs in a Flatpak sandbox "
+        f"({sandbox}), from which it cannot be started. Start Bridgekeeper, and turn on "
+        "Start at login in its tray menu so that it runs whenever you browse."
+    )
+
+
+def _try_connect(path: str) -> tuple[PlatformLink | None, str]:
     """A link, or why there is none yet: "" when nothing listens, else why what listens
     does not accept now (worth trying again until a deadline)."""
     try:
@@ -108,14 +147,18 @@ def _try_connect(path: str) -> tuple[AppLink | None, str]:
 
 def start_app_and_connect(
     path: str, deadline: Callable[[], float], pause: Callable[[float], None]
-) -> AppLink:
+) -> PlatformLink:
     """Start the app (one host at a time does) and wait for its socket until
     ``deadline()``, calling ``pause(seconds)`` between attempts."""
-    runtime = os.path.dirname(path)
+    runtime = transport.runtime_dir()  # the socket's folder; on Windows the locks' only
     transport.ensure_private_dir(runtime)
     lock_fd = os.open(
         os.path.join(runtime, transport.LAUNCH_LOCK_NAME),
-        os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0),
+        os.O_RDWR
+        | os.O_CREAT
+        | getattr(os, "O_NOFOLLOW", 0)
+        | getattr(os, "O_CLOEXEC", 0)
+        | getattr(os, "O_NOINHERIT", 0),
         0o600,
     )
     try:
@@ -147,19 +190,12 @@ def start_app_and_connect(
 
 
 def _spawn_app() -> subprocess.Popen[bytes]:
-    import subprocess
+    from host import launch
 
     command = app_command()
     log(f"starting the app: {command}")
     try:
-        return subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            close_fds=True,
-        )
+        return launch.start_detached(command)
     except OSError as error:
         raise AppUnavailable(
             f"Bridgekeeper is not running and {command[0]!r} could not be started: "
@@ -168,6 +204,16 @@ def _spawn_app() -> subprocess.Popen[bytes]:
 
 
 def _try_lock(fd: int) -> bool:
+    """Take the launch lock if no other host holds it; closing ``fd`` releases it."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            # LK_NBLCK: lock one byte from the start, or fail at once (OSError) if held.
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
     import fcntl
 
     try:
@@ -183,10 +229,12 @@ class Relay:
     def __init__(self, caller: Caller, stdin: protocol.RawInput, out: BrowserOut) -> None:
         self._caller = caller
         self._in = protocol.BrowserFrames(stdin)
+        self._raw = stdin
+        """On Windows a ``host.winpipe.StdinReader``, which the relay's waits watch."""
         self._in_fd = stdin.fileno()
         self._out = out
         self._next_seq = 1
-        self._link: AppLink | None = None
+        self._link: PlatformLink | None = None
         self._start_failure = ""
         self._unavailable = ""
         self._ended_at = 0.0
@@ -194,8 +242,9 @@ class Relay:
         self._quiet_since: float | None = None
         """Since when the host has waited for the app without hearing from it."""
         self._probed_at = 0.0
-        self._poll = select.poll()
-        self._polled: tuple[AppLink | None, int, int] = (None, 0, 0)
+        if sys.platform != "win32":
+            self._poll: Poll = select.poll()
+        self._polled: tuple[PlatformLink | None, int, int] = (None, 0, 0)
         """The link ``_poll`` watches, and the events asked of the browser and of it."""
 
     def run(self) -> int:
@@ -237,9 +286,17 @@ class Relay:
                 raise InputEnded
             time.sleep(seconds)
             return
-        waiting = select.poll()
-        waiting.register(self._in_fd, select.POLLIN)
-        if waiting.poll(seconds * 1000):
+        if sys.platform == "win32":
+            from host import winpipe
+
+            reader = self._raw
+            assert isinstance(reader, winpipe.StdinReader)
+            browser_ready = winpipe.wait_any([reader.event], seconds) is not None
+        else:
+            waiting = select.poll()
+            waiting.register(self._in_fd, select.POLLIN)
+            browser_ready = bool(waiting.poll(seconds * 1000))
+        if browser_ready:
             self._in.fill()
             self._note_input_end()
 
@@ -255,6 +312,9 @@ class Relay:
     def _wait_for_input(self) -> None:
         """Relay the app's replies, write queued requests and keep the app's liveness in
         view, until the browser has written more (or its input ended)."""
+        if sys.platform == "win32":
+            self._wait_for_input_windows()
+            return
         while (link := self._link) is not None and link.alive:
             if link.outstanding or link.unsent:
                 timeout = self._liveness(link)
@@ -277,26 +337,76 @@ class Relay:
             if browser_ready:
                 return
 
-    def _poller(self, link: AppLink) -> select.poll:
-        """The poll object for the browser and ``link``, asking what is wanted now: the
-        browser's data only while the app takes what it is sent (past ``MAX_UNSENT``, only
-        its hang-up), and room to write only while something waits to be written."""
-        browser = select.POLLIN if link.unsent < MAX_UNSENT else 0
-        app = select.POLLIN | (select.POLLOUT if link.unsent else 0)
-        watched, was_browser, was_app = self._polled
-        if watched is not link:
-            self._poll = select.poll()
-            self._poll.register(self._in_fd, browser)
-            self._poll.register(link.fileno(), app)
-        else:
-            if browser != was_browser:
-                self._poll.modify(self._in_fd, browser)
-            if app != was_app:
-                self._poll.modify(link.fileno(), app)
-        self._polled = (link, browser, app)
-        return self._poll
+    if sys.platform != "win32":
 
-    def _liveness(self, link: AppLink) -> float:
+        def _poller(self, link: PlatformLink) -> Poll:
+            """The poll object for the browser and ``link``, asking what is wanted now:
+            the browser's data only while the app takes what it is sent (past
+            ``MAX_UNSENT``, only its hang-up), and room to write only while something waits
+            to be written."""
+            browser = select.POLLIN if link.unsent < MAX_UNSENT else 0
+            app = select.POLLIN | (select.POLLOUT if link.unsent else 0)
+            watched, was_browser, was_app = self._polled
+            if watched is not link:
+                self._poll = select.poll()
+                self._poll.register(self._in_fd, browser)
+                self._poll.register(link.fileno(), app)
+            else:
+                if browser != was_browser:
+                    self._poll.modify(self._in_fd, browser)
+                if app != was_app:
+                    self._poll.modify(link.fileno(), app)
+            self._polled = (link, browser, app)
+            return self._poll
+
+    if sys.platform == "win32":
+
+        def _wait_for_input_windows(self) -> None:
+            """``_wait_for_input`` on Windows: the browser's input is read by a thread
+            (``winpipe.StdinReader``), the pipe overlapped; all are events to wait on."""
+            from host import winpipe
+
+            reader = self._raw
+            assert isinstance(reader, winpipe.StdinReader)
+            while (link := self._link) is not None and link.alive:
+                if link.outstanding or link.unsent:
+                    timeout: float | None = self._liveness(link)
+                    if not link.alive:
+                        return
+                else:
+                    self._quiet_since = None
+                    timeout = None
+                watch_browser = link.unsent < MAX_UNSENT
+                if watch_browser and reader.ready():
+                    return
+                handles = self._link_events(link)
+                if handles is None:
+                    break
+                if watch_browser:
+                    handles.append(reader.event)
+                winpipe.wait_any(handles, timeout)
+                if link.unsent:
+                    self._flush(link)
+                if link.alive:
+                    self._receive(link)
+            if not reader.ready():  # no app to watch: wait for the browser alone
+                winpipe.wait_any([reader.event], None)
+
+        def _link_events(self, link: PlatformLink) -> list[int] | None:
+            """The events of ``link`` to wait on (a read is kept under way, and the write
+            under way if any); ``None`` once the link is lost (a read could not start)."""
+            try:
+                handles = [link.wait_handle()]
+            except OSError as error:
+                log(f"lost the app: {error}")
+                self._lost(link, self._gone_message())
+                return None
+            writing = link.write_handle()
+            if writing is not None:
+                handles.append(writing)
+            return handles
+
+    def _liveness(self, link: PlatformLink) -> float:
         """Seconds until the next probe or the end of patience, while requests wait (-1
         once the app is given up: it has said nothing for ``LIVENESS_TIMEOUT``)."""
         now = time.monotonic()
@@ -365,7 +475,7 @@ class Relay:
         link.outstanding[seq] = payload
         self._queue(link, protocol.REQUEST, seq, payload)
 
-    def _ensure_link(self) -> AppLink | None:
+    def _ensure_link(self) -> PlatformLink | None:
         if self._link is not None and self._link.alive:
             return self._link
         started = time.monotonic()
@@ -373,6 +483,10 @@ class Relay:
             path = transport.socket_path()
             link, busy = _try_connect(path)
             if link is None and not busy and not self._start_failure:
+                sandbox = transport.flatpak_app_id()
+                if sandbox is not None:
+                    self._start_failure = not_startable_from(sandbox)
+                    raise AppUnavailable(self._start_failure)
                 try:
                     link = start_app_and_connect(
                         path, lambda: self._connect_deadline(started), self._pause
@@ -414,19 +528,19 @@ class Relay:
 
     # The link.
 
-    def _queue(self, link: AppLink, kind: int, seq: int, payload: bytes) -> None:
+    def _queue(self, link: PlatformLink, kind: int, seq: int, payload: bytes) -> None:
         try:
             link.queue(kind, seq, payload)
         except OSError:
             self._send_failed(link)
 
-    def _flush(self, link: AppLink) -> None:
+    def _flush(self, link: PlatformLink) -> None:
         try:
             link.flush()
         except OSError:
             self._send_failed(link)
 
-    def _receive(self, link: AppLink) -> bool:
+    def _receive(self, link: PlatformLink) -> bool:
         """Relay what the app has sent; answer what it held if it has gone. False when
         there was nothing to read."""
         try:
@@ -454,13 +568,13 @@ class Relay:
                 return True
         return True
 
-    def _send_failed(self, link: AppLink) -> None:
+    def _send_failed(self, link: PlatformLink) -> None:
         """The app stopped reading: relay the replies it sent before, then answer the rest."""
         while link.alive and self._receive(link):
             pass
         self._lost(link, self._gone_message())
 
-    def _lost(self, link: AppLink, reason: str) -> None:
+    def _lost(self, link: PlatformLink, reason: str) -> None:
         """The link is gone: answer what it still held, in the order it was sent."""
         if link.alive:
             link.close()
@@ -480,6 +594,18 @@ class Relay:
         if link is not None and link.alive:
             self._queue(link, protocol.END, 0, b"")
         while link is not None and link.alive and (left := deadline - time.monotonic()) > 0:
+            if sys.platform == "win32":
+                from host import winpipe
+
+                handles = self._link_events(link)
+                if handles is None:
+                    break
+                winpipe.wait_any(handles, left)
+                if link.unsent:
+                    self._flush(link)
+                if link.alive:
+                    self._receive(link)
+                continue
             waiting = select.poll()
             waiting.register(link.fileno(), select.POLLIN | (select.POLLOUT if link.unsent else 0))
             for _fd, events in waiting.poll(left * 1000):
@@ -525,6 +651,12 @@ def _take_stdout() -> int:
 
 def main() -> int:
     caller = parse_caller(sys.argv[1:])
-    stdin = io.FileIO(0, "rb", closefd=False)
-    relay = Relay(caller, stdin, BrowserOut(_take_stdout()))
-    return relay.run()
+    out = BrowserOut(_take_stdout())
+    stdin: protocol.RawInput
+    if sys.platform == "win32":
+        from host import winpipe
+
+        stdin = winpipe.StdinReader(0)  # after _take_stdout made fd 0 binary
+    else:
+        stdin = io.FileIO(0, "rb", closefd=False)
+    return Relay(caller, stdin, out).run()

@@ -29,7 +29,9 @@ from host import protocol
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from typing import Any
+    from typing import Any, Protocol
+else:
+    Protocol = object
 
 PIPE_PREFIX = "\\\\.\\pipe\\bridgekeeper-"
 MAX_PIPE_NAME = 256
@@ -46,7 +48,10 @@ class PipeError(OSError):
 
 
 class WrongUser(PipeError):
-    """The pipe of that name is served by another user's process (or refuses us)."""
+    """The pipe of that name is served by another user's process (or refuses us);
+    ``pid`` is that process when it is known."""
+
+    pid: int | None = None
 
 
 class PipeInUse(PipeError):
@@ -165,6 +170,8 @@ class _Api:
     GetOverlappedResult: Any
     CancelIoEx: Any
     CreateEventW: Any
+    SetEvent: Any
+    ResetEvent: Any
     WaitForSingleObject: Any
     WaitForMultipleObjects: Any
     CloseHandle: Any
@@ -246,6 +253,8 @@ class _Api:
         )
         self.CancelIoEx = bind(kernel32, "CancelIoEx", bool_, handle, povl)
         self.CreateEventW = bind(kernel32, "CreateEventW", handle, pvoid, bool_, bool_, pvoid)
+        self.SetEvent = bind(kernel32, "SetEvent", bool_, handle)
+        self.ResetEvent = bind(kernel32, "ResetEvent", bool_, handle)
         self.WaitForSingleObject = bind(kernel32, "WaitForSingleObject", dword, handle, dword)
         self.WaitForMultipleObjects = bind(
             kernel32, "WaitForMultipleObjects", dword, dword, ctypes.POINTER(handle), bool_, dword
@@ -493,16 +502,18 @@ def connect(name: str, timeout: float = CONNECT_WAIT_MS / 1000) -> PipeLink | No
     try:
         pid = server_pid(handle)
         if not process_is_same_user(pid):
-            raise WrongUser(
+            wrong = WrongUser(
                 ERROR_ACCESS_DENIED,
                 f"the pipe {name} is served by process {pid}, which does not run as this "
                 "user (or runs elevated, so its user cannot be read): nothing was sent to "
                 "it. Quit that process, then start Bridgekeeper normally.",
             )
+            wrong.pid = pid
+            raise wrong
     except BaseException:
         win.CloseHandle(handle)
         raise
-    return PipeLink(handle)
+    return PipeLink(handle, pid)
 
 
 class _Operation:
@@ -526,13 +537,15 @@ class _Operation:
 
 
 class PipeLink:
-    """A client's connection to the app's pipe, speaking the frames of ``host.protocol``:
-    ``send``, ``receive``, ``receive_ready``, ``settimeout``, ``close`` as
-    ``host.transport.AppLink``; ``wait_handle()`` takes the place of ``fileno()``: an
-    event that is signalled when ``receive_ready()`` has something (wait on it with
-    ``wait_any``)."""
+    """A client's connection to the app's pipe, speaking the frames of ``host.protocol``,
+    with the surface of ``host.transport.AppLink`` (``host.transport.Link``): blocking
+    ``send``/``receive`` with ``settimeout`` (the command line), or ``queue``/``flush``
+    and ``receive_ready`` that never wait (the relay; not both on one link).
+    ``wait_handle()`` and ``write_handle()`` take the place of ``fileno()``: events to
+    wait on with ``wait_any``, signalled when ``receive_ready()`` has something and when
+    the write under way has ended (then ``flush()`` goes on)."""
 
-    def __init__(self, handle: int) -> None:
+    def __init__(self, handle: int, pid: int | None = None) -> None:
         self._handle = handle
         self._frames = protocol.SocketFrames()
         self._read = _Operation(RECV_CHUNK)
@@ -540,6 +553,13 @@ class PipeLink:
         self._timeout: float | None = None
         self._ended = False
         self._write_broken = False
+        self._unsent: list[bytes] = []
+        self._offset = 0
+        """Bytes of ``_unsent[0]`` already written."""
+        self.unsent = 0
+        """Bytes queued that the app has not taken yet."""
+        self.pid = pid
+        """The app's process id (``GetNamedPipeServerProcessId``)."""
         self.alive = True
         self.outstanding: dict[int, bytes] = {}
         """Requests sent on this link and not answered yet, in the order they were sent."""
@@ -573,13 +593,65 @@ class PipeLink:
             self._frames.feed(chunk)
         return frame
 
+    def queue(self, kind: int, seq: int, payload: bytes) -> None:
+        """Write a frame as far as the pipe takes it now, without waiting; ``flush``
+        writes the rest. ``OSError`` when the app is gone."""
+        if self._write_broken or not self.alive:
+            raise BrokenPipeError("the link to the app is closed")
+        frame = protocol.socket_frame(kind, seq, payload)
+        self._unsent.append(frame)
+        self.unsent += len(frame)
+        self.flush()
+
+    def flush(self) -> bool:
+        """Collect the write under way if it has ended and start the next, never waiting;
+        true when nothing is left. ``OSError`` when the app is gone."""
+        win = api()
+        write = self._write
+        while True:
+            if write.pending:
+                # WaitForSingleObject with no wait: is the write's event signalled yet?
+                if win.WaitForSingleObject(write.event, 0) != WAIT_OBJECT_0:
+                    return False
+                count, error = self._result(write, wait=False)
+                if error:
+                    self._write_broken = True
+                    if error in PEER_GONE:
+                        raise BrokenPipeError(error, "the app has closed the connection")
+                    raise win.error("cannot write to the app", error)
+                self._offset += count
+                self.unsent -= count
+                if self._offset == len(self._unsent[0]):
+                    del self._unsent[0]
+                    self._offset = 0
+            if not self._unsent:
+                return True
+            data = memoryview(self._unsent[0])[self._offset :]
+            write.buffer = win.ctypes.create_string_buffer(bytes(data), len(data))
+            # WriteFile, overlapped: the event is signalled once the pipe has taken the
+            # bytes (at once or later); GetOverlappedResult then says how many.
+            if not win.WriteFile(
+                self._handle, write.buffer, len(data), None, win.ctypes.byref(write.overlapped)
+            ):
+                error = win.last_error()
+                if error != ERROR_IO_PENDING:
+                    self._write_broken = True
+                    if error in PEER_GONE:
+                        raise BrokenPipeError(error, "the app has closed the connection")
+                    raise win.error("cannot write to the app", error)
+            write.pending = True
+
+    def write_handle(self) -> int | None:
+        """The event of the write under way (``None``: none is)."""
+        return self._write.event if self._write.pending else None
+
     def receive_ready(self) -> list[tuple[int, int, bytes]] | None:
         """The frames that the completed read brings (call it when ``wait_handle()`` is
-        signalled; an empty list if nothing has completed after all), or ``None`` once
-        the app has closed the connection."""
+        signalled), or ``None`` once the app has closed the connection;
+        ``BlockingIOError`` when no read has completed (as a socket with nothing to read)."""
         chunk = self._read_some(time.monotonic(), poll=True)
         if chunk is None:
-            return []
+            raise BlockingIOError("nothing received yet")
         if not chunk:
             return None
         self._frames.feed(chunk)
@@ -622,6 +694,8 @@ class PipeLink:
             error = win.last_error()
             if error in PEER_GONE:
                 self._ended = True
+                # SetEvent: whoever waits on wait_handle() wakes and reads the end.
+                win.SetEvent(read.event)
                 return
             if error != ERROR_IO_PENDING:
                 raise win.error("cannot read from the app", error)
@@ -728,3 +802,104 @@ def wait_any(handles: Sequence[int], timeout: float | None) -> int | None:
     if WAIT_OBJECT_0 <= result < WAIT_OBJECT_0 + len(handles):
         return int(result - WAIT_OBJECT_0)
     raise win.error("cannot wait")
+
+
+# --- The browser's end (the host on Windows) -------------------------------------------
+
+
+class Event:
+    """A manual-reset Win32 event (``CreateEventW``): ``handle`` for ``wait_any``."""
+
+    def __init__(self) -> None:
+        win = api()
+        # CreateEventW: manual reset, initially not signalled.
+        handle = win.CreateEventW(None, True, False, None)
+        if not handle:
+            raise win.error("cannot create an event")
+        self.handle = int(handle)
+
+    def set(self) -> None:
+        api().SetEvent(self.handle)
+
+    def clear(self) -> None:
+        api().ResetEvent(self.handle)
+
+
+class Signal(Protocol):
+    """What ``StdinReader`` signals through: an ``Event`` (its ``handle`` is waited on)."""
+
+    handle: int
+
+    def set(self) -> None: ...
+
+    def clear(self) -> None: ...
+
+
+class StdinReader:
+    """The browser's end of the host's input, for a relay that waits on events.
+
+    Browsers give the host a synchronous anonymous pipe, which cannot be read overlapped
+    nor waited on; a thread of its own reads it, one chunk at a time, and ``signal`` (an
+    ``Event``: wait on ``event``) is set while a chunk, or the end of input, waits to be
+    taken. ``read``/``readinto`` (``host.protocol.RawInput``) never wait: they hand out
+    what is there, ``b""`` at the end, ``None`` when nothing is. The thread reads the next
+    chunk only once this one is taken, so the host holds at most one chunk more than it
+    has asked for (as a pipe's buffer would)."""
+
+    def __init__(
+        self, fd: int = 0, chunk: int = protocol.READ_CHUNK, signal: Signal | None = None
+    ) -> None:
+        import threading
+
+        self._signal = signal or Event()
+        self.event = self._signal.handle
+        self._fd = fd
+        self._size = chunk
+        self._chunk = b""
+        self._ended = False
+        self._lock = threading.Lock()
+        self._taken = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stdin", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                data = os.read(self._fd, self._size)
+            except OSError:
+                data = b""  # a broken pipe is the end of input
+            with self._lock:
+                self._chunk = data
+                self._ended = not data
+                self._signal.set()  # a waiting wait_any wakes
+            if not data:
+                return
+            self._taken.wait()
+            self._taken.clear()
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def ready(self) -> bool:
+        """Whether ``read`` has something (bytes, or the end) now."""
+        with self._lock:
+            return bool(self._chunk) or self._ended
+
+    def read(self, size: int, /) -> bytes | None:
+        with self._lock:
+            if self._chunk:
+                data, self._chunk = self._chunk[:size], self._chunk[size:]
+                if not self._chunk:
+                    # Cleared before the reader may go on: it sets the signal again with
+                    # the next chunk, never before this.
+                    self._signal.clear()
+                    self._taken.set()
+                return data
+            return b"" if self._ended else None
+
+    def readinto(self, buffer: memoryview, /) -> int | None:
+        data = self.read(len(buffer))
+        if data is None:
+            return None
+        buffer[: len(data)] = data
+        return len(data)

@@ -12,14 +12,14 @@ Checks, each printed as it passes:
 - ``install`` writes a manifest naming the bundled host, UTF-8 without a byte-order mark;
   on Windows also the HKCU key of a browser (removed again by ``uninstall``);
 - the host answers a framed ``ping`` the way a browser sends it: ``ok`` from the bundled
-  app on Linux and macOS; on Windows the app has no transport yet (issue 15, phase 2), so
-  there the answer must be ``app_unavailable``, which still proves the frozen host starts
-  and speaks frames;
+  app (on Windows over its named pipe);
 - Windows: the host started as Chromium and Edge start it (``cmd.exe /d /s /c`` with the
-  window hidden, named pipes for stdin and stdout) answers and leaves no visible window;
+  window hidden, named pipes for stdin and stdout) answers ``ok`` and leaves no visible
+  window;
 - macOS: the .app says LSUIElement and carries the host beside the app.
 
-Standard library only, plus host/launch.py from this checkout.
+Standard library only, plus host/launch.py (and on Windows host/winpipe.py) from this
+checkout.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -104,8 +105,9 @@ def check_command_line(cli: Path, env: dict[str, str]) -> None:
     version = run("--version")
     if version.returncode != 0 or not version.stdout.startswith("bridgekeeper "):
         fail(f"--version: exit {version.returncode}, printed {version.stdout!r}")
-    status = run("status")
-    if status.returncode != 0 or "Bridgekeeper" not in status.stdout + status.stderr:
+    status = run("status")  # a fresh home: no extension allowed yet, which is a failure row
+    failed = "[FAIL]" in status.stdout
+    if status.returncode != (1 if failed else 0) or "running" not in status.stdout:
         fail(f"status: exit {status.returncode}, printed {status.stdout!r} {status.stderr!r}")
     wrong = run("no-such-command")
     if wrong.returncode != 2 or "usage" not in wrong.stderr:
@@ -126,6 +128,7 @@ def check_install_into_a_profile(cli: Path, host: Path, env: dict[str, str], roo
     """As a user would: allow the extension (written to a profile folder, so no browser
     needs to be installed); the manifest must name the bundled host."""
     profile = root / "profile"
+    profile.mkdir()  # as the browser's first start makes it: install never creates one
     subprocess.run(
         [
             *(str(cli), "install", "--browser", "chromium"),
@@ -163,31 +166,43 @@ def check_windows_registration(cli: Path, host: Path, env: dict[str, str]) -> No
     fail(rf"HKCU\{key} is still there after uninstall")
 
 
-def check_ping(folder: Path, host: Path, env: dict[str, str], root: Path) -> None:
-    if sys.platform == "win32":
-        reply = ping(host, env)
-        error = reply.get("error", {}) if isinstance(reply, dict) else {}
-        if error.get("code") != "app_unavailable":
-            fail(f"the host's reply {reply} is not app_unavailable")
-        passed("the frozen host answers a ping (app_unavailable: no Windows transport yet)")
-        return
+@contextlib.contextmanager
+def running_app(folder: Path, env: dict[str, str], root: Path) -> Iterator[None]:
+    """The bundled tray app, started and listening (its socket, or on Windows its pipe),
+    until the block ends."""
     app = subprocess.Popen(
         [str(executable(folder, launch.TRAY_APP))], env=env, stdin=subprocess.DEVNULL
     )
     try:
-        socket_file = root / "bk" / "run" / "bk.sock"
         deadline = time.monotonic() + 30
-        while not socket_file.exists():
+        while not _listening(root / "bk"):
             if app.poll() is not None or time.monotonic() > deadline:
                 fail(f"the app did not listen (exit {app.poll()})")
             time.sleep(0.05)
-        reply = ping(host, env)
-        if not (isinstance(reply, dict) and reply.get("ok") is True):
-            fail(f"the host's reply {reply} is not ok")
-        passed(f"the bundled app answered a ping through the bundled host: {reply}")
+        yield
     finally:
         app.terminate()
         app.wait(10)
+
+
+def _listening(home: Path) -> bool:
+    if sys.platform != "win32":
+        return (home / "run" / "bk.sock").exists()
+    from host import winpipe
+
+    name = winpipe.pipe_name(winpipe.current_user_sid(), os.path.abspath(home))
+    link = winpipe.connect(name, timeout=0)  # the app's user checked, as the host does
+    if link is None:
+        return False
+    link.close()
+    return True
+
+
+def check_ping(host: Path, env: dict[str, str]) -> None:
+    reply = ping(host, env)
+    if not (isinstance(reply, dict) and reply.get("ok") is True):
+        fail(f"the host's reply {reply} is not ok")
+    passed(f"the bundled app answered a ping through the bundled host: {reply}")
 
 
 def check_hidden_launch(host: Path, env: dict[str, str]) -> None:
@@ -241,7 +256,7 @@ def check_hidden_launch(host: Path, env: dict[str, str]) -> None:
         for pipe in (to_host, from_host):
             with contextlib.suppress(OSError):
                 _winapi.CloseHandle(pipe)
-    if not isinstance(reply, dict) or reply.get("id") != 1:
+    if not isinstance(reply, dict) or reply.get("id") != 1 or reply.get("ok") is not True:
         fail(f"the host started through cmd answered {reply}")
     if visible:
         fail("the console of cmd and the host has a visible window")
@@ -332,8 +347,9 @@ def main() -> int:
         check_command_line(cli, env)
         check_install_into_a_profile(cli, host, env, root)
         check_windows_registration(cli, host, env)
-        check_ping(folder, host, env, root)
-        check_hidden_launch(host, env)
+        with running_app(folder, env, root):
+            check_ping(host, env)
+            check_hidden_launch(host, env)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return 0

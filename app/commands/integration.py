@@ -22,9 +22,10 @@ from app.integration.install import (
     uninstall,
     uninstall_system,
 )
-from app.system import policy, settings
+from app.system import instance, policy, settings
 from app.system.registry import WindowsRegistry
 from app.system.settings import Settings
+from host import transport
 from host.caller import CHROMIUM
 
 NAMES = ", ".join(browser.name for browser in BROWSERS)
@@ -177,6 +178,7 @@ def run_install(args: argparse.Namespace) -> int:
     # Manifests written earlier must allow the new extensions too.
     targeted = {action.path for action in actions}
     actions += [action for action in repair(machine, config, host) if action.path not in targeted]
+    actions += tell_the_app(actions)
     for action in actions:
         print(action.line())
     written = [a for a in actions if a.what in ("wrote", "unchanged", "repaired")]
@@ -303,7 +305,53 @@ def run_uninstall(args: argparse.Namespace) -> int:
             settings.save(config)
         except OSError as error:
             actions.append(Action("settings", "failed", reason(error)))
-    return _report(actions)
+    return _report(actions + [a for a in tell_the_app(actions) if a.what == "failed"])
+
+
+def tell_the_app(actions: list[Action]) -> list[Action]:
+    """Have the running app listen for the Flatpak browsers now served (and no longer for
+    those removed): a browser in a Flatpak reaches the app only through a socket in its
+    sandbox, and cannot start it. What the app listens for, and what it cannot serve."""
+    flatpaks = [a for a in actions if a.path is not None and "in its Flatpak" in a.detail]
+    lock = instance.InstanceLock()
+    try:
+        running = not lock.acquire()
+    except (OSError, transport.SocketPathError):
+        running = False
+    lock.release()
+    if not running:
+        if any(a.what in ("wrote", "unchanged", "repaired") for a in flatpaks):
+            print(
+                "bridgekeeper: note: Bridgekeeper is not running. A browser in a Flatpak "
+                "cannot start it: start it (it then listens for these browsers), and turn on "
+                "Start at login in its tray menu.",
+                file=sys.stderr,
+            )
+        return []
+    try:
+        answer = instance.control("flatpaks", timeout=5.0)
+    except (instance.AppNotRunning, instance.ControlFailed, OSError) as error:
+        if flatpaks:
+            return [Action("app", "failed", f"could not tell Bridgekeeper: {error}")]
+        return []
+    listening = answer.get("listening")
+    problems = answer.get("problems")
+    told: list[Action] = []
+    for app_id, path in listening.items() if isinstance(listening, dict) else ():
+        told.append(Action(_flatpak_name(app_id), "listening", f"for its Flatpak: {path}"))
+    for app_id, problem in problems.items() if isinstance(problems, dict) else ():
+        told.append(
+            Action(_flatpak_name(app_id), "failed", f"cannot listen for its Flatpak: {problem}")
+        )
+    return told
+
+
+def _flatpak_name(app_id: object) -> str:
+    """The browser whose Flatpak is ``app_id`` (the id itself when none is)."""
+    for browser in BROWSERS:
+        if browser.linux is not None and browser.linux.flatpak == app_id:
+            return browser.name
+    return str(app_id)[:100]
 
 
 def _report(actions: list[Action]) -> int:

@@ -213,6 +213,8 @@ def _flatpak_checks(
     folder = location.host_dir
     assert folder is not None
     found, ok = check_manifest(location, config, folder / flatpak.LAUNCHER, browser.name, machine)
+    if ok is not None:
+        found.append(sandbox_socket_check(browser, sandbox))
     state = flatpak.copy_state(folder)
     if state == "current":
         found.append(Check(browser.name, "host copy", State.OK, f"current: {folder}"))
@@ -229,6 +231,70 @@ def _flatpak_checks(
         )
         ok = None
     return found, ok
+
+
+def sandbox_socket_check(browser: Browser, sandbox: Sandbox) -> Check:
+    """Whether the app listens where the host copy inside the Flatpak looks for it
+    (``$XDG_RUNTIME_DIR/app/<id>/bridgekeeper/``): its folders safely this user's, the
+    socket served by this user's app, as the host checks them before a byte."""
+    name, what = browser.name, "sandbox socket"
+    if not os.path.isabs(os.environ.get("XDG_RUNTIME_DIR", "")):
+        return Check(
+            name,
+            what,
+            State.WARN,
+            "XDG_RUNTIME_DIR is not set here, so the folder Flatpak shares with the browser "
+            "is unknown",
+            "run this in your desktop session",
+        )
+    try:
+        path = transport.sandbox_socket_path(sandbox.ident)
+        there = transport.check_sandbox_dirs(sandbox.ident)
+        link = transport.connect(path) if there else None
+    except transport.SocketPathError as error:
+        return Check(name, what, State.PROBLEM, error.problem, error.fix)
+    except transport.ForeignPeer as impostor:
+        return Check(
+            name,
+            what,
+            State.PROBLEM,
+            f"{path} is served by {impostor.who}, not by you: an impostor, not your "
+            "Bridgekeeper (nothing was sent to it)",
+            f"ask an administrator to end process {impostor.pid or 'PID'} and remove {path}, "
+            "then restart Bridgekeeper",
+        )
+    except (transport.AppUnavailable, OSError) as error:
+        fix = "restart Bridgekeeper (quit it from the tray, then run `bridgekeeper`)"
+        return Check(name, what, State.PROBLEM, str(error), fix)
+    if link is not None:
+        link.close()
+        return Check(name, what, State.OK, f"Bridgekeeper listens at {path}")
+    if _app_running():
+        return Check(
+            name,
+            what,
+            State.PROBLEM,
+            f"the running Bridgekeeper does not listen at {path}",
+            f"bridgekeeper install --browser {browser.name}  (it tells the app), or restart "
+            "Bridgekeeper",
+        )
+    return Check(
+        name,
+        what,
+        State.NONE,
+        f"Bridgekeeper listens at {path} once it runs; the host cannot start it from inside "
+        "the sandbox: keep it running (Start at login)",
+    )
+
+
+def _app_running() -> bool:
+    lock = instance.InstanceLock()
+    try:
+        running = not lock.acquire()
+    except (OSError, transport.SocketPathError):
+        return False
+    lock.release()
+    return running
 
 
 def browser_checks(

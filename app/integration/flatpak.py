@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import sys
 from pathlib import Path
 
 from app.core.files import write_atomically
@@ -34,6 +35,8 @@ def checked_app_folder(app_id: str, machine: Machine, *, create: bool) -> Path:
     when absent and ``create``). ``SandboxFolderProblem`` when one is a link, is not a
     folder, or is owned or writable by another user; ``FileNotFoundError`` when absent
     and not ``create``."""
+    if sys.platform == "win32":
+        raise SandboxFolderProblem("Flatpak browsers exist only on Linux")
     target = flatpak_home(app_id, machine)
     uid = os.getuid()
     for folder in (target.parent.parent, target.parent, target):

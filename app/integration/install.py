@@ -293,6 +293,25 @@ def owned_locations(machine: Machine, config: Settings) -> list[ManifestLocation
     return found
 
 
+def served_flatpaks(machine: Machine) -> dict[str, str]:
+    """The Flatpak browsers the app listens for, in their sandboxes' runtime folders:
+    app id → browser family, for each Flatpak browser found whose own folder holds a
+    manifest of ours (what ``install`` wrote there, in a folder that can be trusted)."""
+    wanted: dict[str, str] = {}
+    for detection in detect_all(machine):
+        browser = detection.browser
+        for sandbox in detection.sandboxes:
+            if not sandbox.in_sandbox(browser):
+                continue
+            try:
+                flatpak.checked_app_folder(sandbox.ident, machine, create=False)
+            except OSError:
+                continue
+            if manifests.is_ours(flatpak_location(browser, sandbox, machine).path):
+                wanted[sandbox.ident] = browser.family
+    return wanted
+
+
 def repair(machine: Machine, config: Settings, host: Path) -> list[Action]:
     """Rewrite our manifests whose host path or allowed list is stale (the bundle moved or
     was upgraded, or the allowed list changed), and host copies that differ from this

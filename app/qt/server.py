@@ -43,6 +43,7 @@ import os
 import queue
 import select
 import socket
+import stat
 import sys
 import threading
 import time
@@ -58,7 +59,18 @@ from host.caller import Caller
 log = logging.getLogger(__name__)
 
 RECV_CHUNK = 64 * 1024
-READ, WRITE = select.POLLIN, select.POLLOUT
+if sys.platform == "win32":
+    # Windows: the named pipe (app.system.pipe_server), behind poll's interface.
+    from app.system.pipe_server import READ, WRITE, PipeConnection, PipeListener, PipePoller
+
+    Stream = PipeConnection
+    Acceptor = PipeListener
+    Poller = PipePoller
+else:
+    READ, WRITE = select.POLLIN, select.POLLOUT
+    Stream = socket.socket
+    Acceptor = socket.socket
+    Poller = select.poll
 
 MAX_CONNECTIONS = 512
 HELLO_TIMEOUT = 5.0
@@ -86,6 +98,17 @@ class ListenError(Exception):
     """The socket could not be opened."""
 
 
+class _Waker(Protocol):
+    """Wakes the socket thread's ``poll`` from another thread (``read_fd`` is registered
+    with it): ``WakePipe``, or on Windows the pipe poller's."""
+
+    read_fd: int
+
+    def wake(self) -> None: ...
+
+    def drain(self) -> None: ...
+
+
 class Listener(Protocol):
     """What the server tells about its clients (``app.core.router.Router``)."""
 
@@ -108,11 +131,19 @@ class Connection:
     Its frames are read on the socket thread; ``send_reply`` may be called on any thread.
     """
 
-    def __init__(self, sock: socket.socket, server: SocketServer, pid: int | None) -> None:
+    def __init__(
+        self,
+        sock: Stream,
+        server: SocketServer,
+        pid: int | None,
+        sandbox: Sandbox | None = None,
+    ) -> None:
         self._sock = sock
         self._server = server
         self._id = next(_ids)
         self.pid = pid
+        self.sandbox = sandbox
+        """The Flatpak sandbox whose socket it came through (``None``: the app's own)."""
         self._caller = Caller("unknown", "")
         self.role = ""
         self._frames = protocol.SocketFrames()
@@ -349,6 +380,13 @@ class Connection:
         if role not in ("host", "control") or not isinstance(caller, dict):
             self._refuse("the hello frame is not valid")
             return
+        sandbox = self.sandbox
+        if sandbox is not None and (role != "host" or caller.get("family") != sandbox.family):
+            self._refuse(
+                f"the socket of the Flatpak {sandbox.app_id} serves only its browser's hosts "
+                f"({sandbox.family} family)"
+            )
+            return
         try:
             self._caller = self._server.identify(hello)
         except Exception:
@@ -398,13 +436,83 @@ class _Throttled:
         log.warning(message, *args)
 
 
+class Sandbox:
+    """A Flatpak browser the app listens for in its sandbox's runtime folder: its app id,
+    and the browser family its hosts must claim (a sandbox speaks for its browser alone)."""
+
+    __slots__ = ("app_id", "family")
+
+    def __init__(self, app_id: str, family: str) -> None:
+        self.app_id = app_id
+        self.family = family
+
+
+class _Listening:
+    """A socket the app listens on: its own, or one in a Flatpak sandbox's folder."""
+
+    def __init__(self, sock: Acceptor, path: str, sandbox: Sandbox | None = None) -> None:
+        self.sock = sock
+        self.path = path
+        self.sandbox = sandbox
+        self.inode = None if sys.platform == "win32" else _inode(path)
+        """The socket file's, so that only ours is ever removed (a pipe has none)."""
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def remove_file(self) -> None:
+        """Remove the socket file, if it is still the one this socket made."""
+        if self.inode is not None and _inode(self.path) == self.inode:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+
+
+def _inode(path: str) -> tuple[int, int] | None:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino) if stat.S_ISSOCK(info.st_mode) else None
+
+
+def _bind(path: str) -> socket.socket:
+    """A socket listening at ``path`` (0600), in place of whatever had that name: the
+    caller holds the instance lock and the folder is ours, so anything there is stale or
+    planted. Bound under a name of its own and renamed once it listens, so that the path
+    never names a socket that refuses connections (a host would take the app for gone)."""
+    if sys.platform == "win32":
+        raise OSError("Windows has no Unix domain sockets: the app serves a named pipe")
+    listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    fresh = f"{path}~"
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(fresh)
+        listening.bind(fresh)
+        os.chmod(fresh, 0o600)
+        listening.listen(128)
+        os.replace(fresh, path)
+    except BaseException:
+        listening.close()
+        with contextlib.suppress(OSError):
+            os.unlink(fresh)
+        raise
+    listening.setblocking(False)
+    return listening
+
+
 class SocketServer:
     """Listens on the app's socket on its own thread; see the module's description."""
 
     def __init__(self, path: str, listener: Listener) -> None:
         self._path = path
         self._listener = listener
-        self._listening: socket.socket | None = None
+        self._listening: _Listening | None = None
+        self._sandboxes: dict[str, _Listening] = {}
+        """The Flatpak sandboxes' sockets by app id (the GUI thread's)."""
+        self._listeners: dict[int, _Listening] = {}
+        """Every socket listened on, by file descriptor (the socket thread's)."""
+        self._listener_changes: list[tuple[bool, _Listening]] = []
+        """Sockets to start (True) or stop listening on, for the socket thread."""
         self._thread: threading.Thread | None = None
         self._clients: dict[int, Connection] = {}
         """By file descriptor; the socket thread's alone."""
@@ -429,7 +537,15 @@ class SocketServer:
         """Requests of all connections waiting for the GUI thread."""
         self._gui_waiting_since: float | None = None
         self._stopping = False
-        self._wake_thread = WakePipe()
+        self._poller: Poller
+        """The socket thread's ``poll``: ``select.poll``, or on Windows the pipe's."""
+        self._wake_thread: _Waker
+        if sys.platform == "win32":
+            self._poller = PipePoller()
+            self._wake_thread = self._poller.waker()
+        else:
+            self._poller = select.poll()
+            self._wake_thread = WakePipe()
         self._to_gui: queue.SimpleQueue[Connection | tuple[Connection, Work]] = queue.SimpleQueue()
         self._posted = False
         self._wake_gui = WakePipe()
@@ -441,22 +557,22 @@ class SocketServer:
         return len(self._clients)
 
     def listen(self) -> None:
-        """Listen on the path; the caller holds the instance lock, so a file there is stale."""
-        if sys.platform == "win32":
-            raise ListenError("the app's socket needs Unix domain sockets: not on Windows yet")
-        listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        """Listen on the path; the caller holds the instance lock, so a file there is stale.
+        On Windows the path is the pipe's name: its first instance is created owner-only
+        (``PipeInUse`` when another process holds the name: nothing is served then)."""
         try:
-            transport.ensure_private_dir(os.path.dirname(self._path))
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self._path)
-            listening.bind(self._path)
-            os.chmod(self._path, 0o600)
-            listening.listen(128)
+            if sys.platform == "win32":
+                from app.system import pipe_server
+
+                listening = _Listening(pipe_server.listen(self._path, self._poller), self._path)
+            else:
+                transport.ensure_private_dir(os.path.dirname(self._path))
+                listening = _Listening(_bind(self._path), self._path)
         except (OSError, transport.SocketPathError) as error:
-            listening.close()
             raise ListenError(f"cannot listen on {self._path}: {error}") from error
-        listening.setblocking(False)
         self._listening = listening
+        with self._changed_lock:
+            self._listener_changes.append((True, listening))
         self._spare_fd = _open_spare()
         self._thread = threading.Thread(target=self._serve, name="socket", daemon=True)
         self._thread.start()
@@ -469,15 +585,74 @@ class SocketServer:
             self._wake_thread.wake()
             self._thread.join(timeout=5)
             self._thread = None
-        if self._listening is not None:
-            self._listening.close()
-            self._listening = None
-            with contextlib.suppress(OSError):
-                os.unlink(self._path)
+        # The socket thread has ended: nobody polls these any more.
+        for listening in [self._listening, *self._sandboxes.values()]:
+            if listening is not None:
+                listening.remove_file()
+        for listening in [*self._listeners.values(), *(c[1] for c in self._listener_changes)]:
+            listening.sock.close()
+        self._listening = None
+        self._sandboxes.clear()
+        self._listeners.clear()
+        self._listener_changes.clear()
         if self._spare_fd is not None:
             os.close(self._spare_fd)
             self._spare_fd = None
+        if sys.platform == "win32":
+            self._poller.close()  # after its listener and connections
         self._notifier.setEnabled(False)
+
+    def serve_sandboxes(self, wanted: dict[str, str]) -> dict[str, str]:
+        """Listen in the runtime folder of each Flatpak sandbox in ``wanted`` (app id →
+        the browser family its hosts must claim), and no longer in the others; a socket
+        whose file has gone is made again. What could not be served, by app id, and why
+        (the same rules as the app's own socket's folder: ``transport.ensure_sandbox_dirs``).
+        On the GUI thread."""
+        if sys.platform == "win32":
+            return dict.fromkeys(wanted, "Flatpak sandboxes exist only on Linux")
+        problems: dict[str, str] = {}
+        for app_id, listening in list(self._sandboxes.items()):
+            sandbox = listening.sandbox
+            assert sandbox is not None
+            if wanted.get(app_id) != sandbox.family or _inode(listening.path) != listening.inode:
+                del self._sandboxes[app_id]
+                listening.remove_file()
+                self._stop_listening(listening)
+                log.info("no longer listening for the Flatpak %s at %s", app_id, listening.path)
+        for app_id, family in wanted.items():
+            if app_id in self._sandboxes:
+                continue
+            try:
+                path = transport.sandbox_socket_path(app_id)
+                transport.ensure_sandbox_dirs(app_id)
+                listening = _Listening(_bind(path), path, Sandbox(app_id, family))
+            except transport.SocketPathError as error:
+                problems[app_id] = str(error)
+            except OSError as error:
+                problems[app_id] = f"cannot listen in its folder: {error}"
+            else:
+                self._sandboxes[app_id] = listening
+                with self._changed_lock:
+                    self._listener_changes.append((True, listening))
+                self._wake_thread.wake()
+                log.info("listening for the Flatpak %s at %s", app_id, path)
+        for app_id, problem in problems.items():
+            log.warning("cannot listen for the Flatpak %s: %s", app_id, problem)
+        return problems
+
+    def sandbox_sockets(self) -> dict[str, str]:
+        """The Flatpak sandboxes listened for: app id → socket path (GUI thread)."""
+        return {app_id: listening.path for app_id, listening in self._sandboxes.items()}
+
+    def _stop_listening(self, listening: _Listening) -> None:
+        with self._changed_lock:
+            if self._thread is None:  # not serving yet: it was never polled
+                with contextlib.suppress(ValueError):
+                    self._listener_changes.remove((True, listening))
+                listening.sock.close()
+                return
+            self._listener_changes.append((False, listening))
+        self._wake_thread.wake()
 
     # Any thread.
 
@@ -535,18 +710,18 @@ class SocketServer:
         self._posted = True
 
     def _serve(self) -> None:
-        assert self._listening is not None
-        poller = select.poll()
-        listening = self._listening.fileno()
-        poller.register(listening, READ)
+        poller = self._poller
+        listeners = self._listeners
         poller.register(self._wake_thread.read_fd, READ)
         listening_watched = True
         try:
             while not self._stopping:
+                if self._listener_changes:
+                    self._apply_listener_changes(poller, listening_watched)
                 timed = bool(self._no_hello or self._clocked or self._listen_paused_until)
                 for fd, events in poller.poll(self._timeout_ms() if timed else -1):
-                    if fd == listening:
-                        self._accept(poller)
+                    if fd in listeners:
+                        self._accept(listeners[fd], poller)
                     elif fd == self._wake_thread.read_fd:
                         self._wake_thread.drain()
                     else:
@@ -557,7 +732,8 @@ class SocketServer:
                     self._apply_changes(poller)
                 paused = bool(self._listen_paused_until)
                 if paused == listening_watched:
-                    poller.modify(listening, 0 if paused else READ)
+                    for fd in listeners:
+                        poller.modify(fd, 0 if paused else READ)
                     listening_watched = not paused
                 if self._posted:
                     self._posted = False
@@ -568,6 +744,19 @@ class SocketServer:
             for connection in list(self._clients.values()):
                 connection.close_socket()
             self._clients.clear()
+
+    def _apply_listener_changes(self, poller: Poller, watched: bool) -> None:
+        with self._changed_lock:
+            changes, self._listener_changes = self._listener_changes, []
+        for start, listening in changes:
+            fd = listening.fileno()
+            if start:
+                self._listeners[fd] = listening
+                poller.register(fd, READ if watched else 0)
+            elif self._listeners.get(fd) is listening:
+                del self._listeners[fd]
+                poller.unregister(fd)
+                listening.sock.close()
 
     def _timeout_ms(self) -> int:
         """Until the next deadline of a connection (or listening again); -1 when none."""
@@ -594,35 +783,23 @@ class SocketServer:
         if self._listen_paused_until and now >= self._listen_paused_until:
             self._listen_paused_until = 0.0
 
-    def _accept(self, poller: select.poll) -> None:
-        assert self._listening is not None
+    def _accept(self, listening: _Listening, poller: Poller) -> None:
         for _ in range(ACCEPTS_PER_ROUND):
             try:
-                sock, _ = self._listening.accept()
+                sock, _ = listening.sock.accept()
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as error:
-                if error.errno in (errno.EMFILE, errno.ENFILE) and self._shed():
+                if error.errno in (errno.EMFILE, errno.ENFILE) and self._shed(listening):
                     continue
                 log.error("cannot accept a client: %s", error)
                 self._listen_paused_until = time.monotonic() + 0.1  # not a busy loop
                 return
-            self._admit(sock, poller)
+            self._admit(sock, poller, listening.sandbox)
 
-    def _admit(self, sock: socket.socket, poller: select.poll) -> None:
-        try:
-            uid, pid = transport.peer_credentials(sock)
-        except OSError as error:
-            self._refusals.warning("refused a client whose credentials are unknown: %s", error)
-            sock.close()
-            return
-        if uid != os.geteuid():
-            self._refusals.warning(
-                "refused a client of another user (uid %s, pid %s): only this user's "
-                "programs may use Bridgekeeper",
-                uid,
-                pid,
-            )
+    def _admit(self, sock: Stream, poller: Poller, sandbox: Sandbox | None = None) -> None:
+        same, pid = self._peer(sock)
+        if not same:
             sock.close()
             return
         if len(self._clients) >= self._max_connections and not self._make_room():
@@ -632,10 +809,43 @@ class SocketServer:
             _refuse_now(sock, f"Bridgekeeper serves too many connections ({len(self._clients)})")
             return
         sock.setblocking(False)
-        connection = Connection(sock, self, pid)
+        connection = Connection(sock, self, pid, sandbox)
         self._clients[connection.fileno()] = connection
         self._no_hello[connection] = None
         poller.register(connection.fileno(), READ)
+
+    def _peer(self, sock: Stream) -> tuple[bool, int | None]:
+        """Whether the client runs as this user (a refusal is logged), and its pid
+        (``None``: unknown): its credentials (``SO_PEERCRED``, or on Windows the client
+        process's token user, read while it is connected)."""
+        if sys.platform == "win32":
+            try:
+                pid = sock.client_pid()
+            except OSError as error:
+                self._refusals.warning("refused a client whose process is unknown: %s", error)
+                return False, None
+            if not sock.client_is_same_user():
+                self._refusals.warning(
+                    "refused a client of another user (pid %s): only this user's programs "
+                    "may use Bridgekeeper",
+                    pid,
+                )
+                return False, pid
+            return True, pid
+        try:
+            uid, pid = transport.peer_credentials(sock)
+        except OSError as error:
+            self._refusals.warning("refused a client whose credentials are unknown: %s", error)
+            return False, None
+        if uid != os.geteuid():
+            self._refusals.warning(
+                "refused a client of another user (uid %s, pid %s): only this user's "
+                "programs may use Bridgekeeper",
+                uid,
+                pid,
+            )
+            return False, pid
+        return True, pid
 
     def _make_room(self) -> bool:
         """Close the oldest connection yet to say hello, if any."""
@@ -645,15 +855,14 @@ class SocketServer:
             return True
         return False
 
-    def _shed(self) -> bool:
+    def _shed(self, listening: _Listening) -> bool:
         """Out of descriptors: accept one client with the spare descriptor, refuse it."""
-        assert self._listening is not None
         if self._spare_fd is None:
             return False
         os.close(self._spare_fd)
         self._spare_fd = None
         try:
-            sock, _ = self._listening.accept()
+            sock, _ = listening.sock.accept()
         except OSError:
             return False
         else:
@@ -742,7 +951,7 @@ class SocketServer:
         if connection.slot:
             self._release_slot(connection)
 
-    def _apply_changes(self, poller: select.poll) -> None:
+    def _apply_changes(self, poller: Poller) -> None:
         with self._changed_lock:
             changed, self._changed = self._changed, set()
         for connection in changed:
@@ -797,7 +1006,7 @@ class SocketServer:
                 self.changed(client)
 
 
-def _refuse_now(sock: socket.socket, message: str) -> None:
+def _refuse_now(sock: Stream, message: str) -> None:
     """Tell a client it is refused, without waiting for it, and close it."""
     sock.setblocking(False)
     with contextlib.suppress(OSError):
@@ -826,6 +1035,8 @@ def _malloc_trim() -> Any:
 
 
 def _open_spare() -> int | None:
+    if sys.platform == "win32":
+        return None  # pipe instances are handles: there is no descriptor limit to meet
     try:
         return os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
@@ -835,6 +1046,8 @@ def _open_spare() -> int | None:
 def _connection_limit() -> int:
     """``MAX_CONNECTIONS``, or fewer when the process may not open that many descriptors
     (Qt and the rest keep a hundred or so), but never fewer than 16."""
+    if sys.platform == "win32":
+        return MAX_CONNECTIONS  # handles, not descriptors
     try:
         import resource
 

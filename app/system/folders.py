@@ -50,6 +50,8 @@ def _private(path: Path) -> Path:
 def _tighten(path: Path) -> None:
     """Make a real folder of this user 0700, through a descriptor that did not follow a
     link (the folder may have been swapped for one since it was looked at)."""
+    if sys.platform == "win32":
+        return  # folders there are private by their access list, not by mode bits
     flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(path, flags)

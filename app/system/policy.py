@@ -90,7 +90,8 @@ def _closed(source: str, problem: str) -> Policy:
 
 def policy_path(platform: str | None = None, root: Path = Path("/")) -> Path | None:
     """Where the policy lives on this machine (``root`` prefixes a system path; a
-    packager's staging root). None where no file is read (Windows: the registry)."""
+    packager's staging root). None where no file is read (Windows, whose machine policy
+    belongs in the registry, ``HKLM\\Software\\Policies\\Bridgekeeper``: not read yet)."""
     home = os.environ.get("BRIDGEKEEPER_HOME")
     if home:
         return Path(home).absolute() / FILE_NAME
@@ -106,11 +107,19 @@ def _trusted_owners(path: Path, root: Path) -> tuple[frozenset[int], Path]:
     BRIDGEKEEPER_HOME (tests, benchmarks) the user's own folder is theirs to write."""
     home = os.environ.get("BRIDGEKEEPER_HOME")
     if home and path.parent == Path(home).absolute():
+        if sys.platform == "win32":
+            return frozenset({0}), path.parent  # unused there: see _unsafe
         return frozenset({0, os.getuid()}), path.parent
     return frozenset({0}), root if path.is_relative_to(root) else Path(path.anchor)
 
 
 def _unsafe(path: Path, info: os.stat_result, owners: frozenset[int], what: str) -> str:
+    if sys.platform == "win32":
+        # Windows reads a policy file only under BRIDGEKEEPER_HOME, the user's own folder
+        # (policy_path: the machine's policy belongs in HKLM, which only administrators
+        # write, and is not read yet); its owner and mode bits say nothing there (st_uid
+        # is 0, the mode mirrors the read-only attribute), and its access list is not read.
+        return ""
     if info.st_uid not in owners:
         return f"{what} {path} is owned by user id {info.st_uid}, not root"
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):

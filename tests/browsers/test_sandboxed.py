@@ -2,10 +2,11 @@
 Flatpak gives a browser (tests/support/sandbox.py), registered by ``bridgekeeper install``
 alone (a FAKE Flatpak install beforehand), reaching the app started outside.
 
-What runs today: the browser inside finds the manifest install placed in its
-``~/.var/app/<id>`` and starts the host copy with the runtime's ``/usr/bin/python3``; the
-copy answers. What waits for the app to listen where a sandbox can reach it
-(``$XDG_RUNTIME_DIR/app/<id>/``): the round trips through the app, skipped until then.
+The browser inside finds the manifest install placed in its ``~/.var/app/<id>`` and
+starts the host copy with the runtime's ``/usr/bin/python3``; the copy reaches the app
+through the socket the app keeps where the sandbox sees it
+(``$XDG_RUNTIME_DIR/app/<id>/bridgekeeper/``), or, with no app running, answers
+``app_unavailable`` itself: from inside, it cannot start the app.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not available(), reason="needs bwrap, chromium and firefox-esr"),
 ]
-NEEDS_SOCKET = pytest.mark.skip(reason="needs the app to listen in $XDG_RUNTIME_DIR/app/<id>")
 CONFIRM = {"type": "confirm", "title": "Asked from inside a sandbox?", "timeout": 30}
 
 
@@ -44,11 +44,13 @@ def value(outcome: dict[str, Any]) -> Any:
 @pytest.mark.parametrize("name", BROWSERS)
 def test_the_sandboxed_browser_starts_the_host_copy_install_placed(name: BrowserName) -> None:
     with temp_home() as home, open_sandboxed_browser(name, home) as browser:
-        # Nothing outside the sandbox is reachable from the copy yet, and from inside it
-        # cannot start the app: it answers for itself, framed, as the contract says.
+        # No app runs, and from inside the copy cannot start it: it answers for itself,
+        # framed, as the contract says, with what to do.
         outcome = browser.run({"op": "request", "message": {"type": "ping"}}, timeout=40)
         failure = error(outcome)
         assert failure["code"] == "app_unavailable", outcome
+        assert "runs in a Flatpak sandbox" in failure["message"], outcome
+        assert "Start at login" in failure["message"], outcome
 
 
 @dataclass
@@ -73,14 +75,12 @@ def session(request: pytest.FixtureRequest, desktop: Desktop) -> Iterator[Sessio
             app.stop()
 
 
-@NEEDS_SOCKET
 @pytest.mark.xvfb
 def test_ping_from_inside_the_sandbox(session: Session) -> None:
     reply = value(session.browser.run({"op": "raw", "message": {"type": "ping"}}))
     assert reply["result"]["pong"] is True
 
 
-@NEEDS_SOCKET
 @pytest.mark.xvfb
 @pytest.mark.parametrize("answer", ["allow", "deny"])
 def test_confirm_from_inside_is_answered_in_its_dialog(session: Session, answer: str) -> None:
@@ -93,7 +93,6 @@ def test_confirm_from_inside_is_answered_in_its_dialog(session: Session, answer:
     }
 
 
-@NEEDS_SOCKET
 @pytest.mark.xvfb
 def test_a_port_and_cancel_from_inside(session: Session) -> None:
     browser, desktop = session.browser, session.desktop
@@ -113,7 +112,6 @@ def test_a_port_and_cancel_from_inside(session: Session) -> None:
         browser.run({"op": "port.disconnect", "port": "p"})
 
 
-@NEEDS_SOCKET
 @pytest.mark.xvfb
 def test_the_browser_gone_mid_prompt_closes_its_dialog(session: Session) -> None:
     browser, desktop = session.browser, session.desktop

@@ -218,6 +218,7 @@ def test_host_exits_quickly_after_end_of_input(app: AppProcess) -> None:
         host.kill()
 
 
+@pytest.mark.find_processes
 def test_app_not_running_is_started_by_the_host(home: Home) -> None:
     reply = one_shot(home, {"type": "ping", "id": 1})
     try:
@@ -226,6 +227,7 @@ def test_app_not_running_is_started_by_the_host(home: Home) -> None:
         os.kill(_app_pid(home), signal.SIGTERM)
 
 
+@pytest.mark.unix_socket
 def test_stale_socket_file_is_replaced(home: Home) -> None:
     home.socket.parent.mkdir(parents=True, mode=0o700)
     stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -254,7 +256,8 @@ def test_unstartable_app_gets_app_unavailable_not_a_hang(home: Home) -> None:
 
 
 def test_app_that_exits_at_start_gets_app_unavailable(home: Home) -> None:
-    host = HostProcess(home, env={"BRIDGEKEEPER_APP_COMMAND": "/bin/false"})
+    exits_1 = f'"{sys.executable}" -c "raise SystemExit(1)"'  # /bin/false, on every platform
+    host = HostProcess(home, env={"BRIDGEKEEPER_APP_COMMAND": exits_1})
     try:
         started = time.monotonic()
         host.send({"type": "ping", "id": 1})
@@ -273,6 +276,7 @@ def test_fifty_hosts_at_once_are_all_answered(app: AppProcess) -> None:
     assert all(r["ok"] for r in replies)
 
 
+@pytest.mark.find_processes
 def test_fifty_hosts_at_once_start_one_app(home: Home) -> None:
     with ThreadPoolExecutor(50) as pool:
         replies = list(pool.map(lambda i: one_shot(home, {"type": "ping", "id": i}), range(50)))
@@ -283,6 +287,7 @@ def test_fifty_hosts_at_once_start_one_app(home: Home) -> None:
         os.kill(_app_pid(home), signal.SIGTERM)
 
 
+@pytest.mark.find_processes
 def test_port_outlives_a_killed_app_by_starting_it_again(app: AppProcess) -> None:
     host = HostProcess(app.home)
     try:
@@ -302,6 +307,7 @@ def test_port_outlives_a_killed_app_by_starting_it_again(app: AppProcess) -> Non
 # over the browser's limit, needs the scripted FAKE app.
 
 
+@pytest.mark.unix_socket
 def test_app_gone_with_requests_outstanding_answers_each_in_order(home: Home) -> None:
     held: list[int] = []
     fake = FakeApp(home.socket, lambda _conn, seq, _req: held.append(seq))
@@ -319,6 +325,7 @@ def test_app_gone_with_requests_outstanding_answers_each_in_order(home: Home) ->
         host.kill()
 
 
+@pytest.mark.unix_socket
 def test_app_frame_over_the_socket_limit_drops_the_app_and_answers_app_unavailable(
     home: Home,
 ) -> None:
@@ -334,6 +341,7 @@ def test_app_frame_over_the_socket_limit_drops_the_app_and_answers_app_unavailab
     assert reply["error"]["code"] == "app_unavailable"
 
 
+@pytest.mark.unix_socket
 def test_reply_of_exactly_one_mib_passes(home: Home) -> None:
     def exact(conn: socket.socket, seq: int, request: Any) -> None:
         overhead = len(protocol.ok_reply(request.get("id"), {"value": ""}))
@@ -345,6 +353,7 @@ def test_reply_of_exactly_one_mib_passes(home: Home) -> None:
     assert len(reply["result"]["value"]) > 1_000_000
 
 
+@pytest.mark.unix_socket
 def test_host_tells_app_at_end_of_input_and_exits_within_a_second(home: Home) -> None:
     fake = FakeApp(home.socket, lambda _conn, _seq, _req: None)
     host = HostProcess(home)

@@ -512,6 +512,7 @@ def test_dialogs_come_one_at_a_time_in_arrival_order_across_hosts(
         assert app.stop() == 0
 
 
+@pytest.mark.unix_socket
 def test_forget_fails_rather_than_edit_the_file_when_the_app_hangs(home: Home) -> None:
     path = seed(home, (KEY, "allow"))
     before = path.read_text()

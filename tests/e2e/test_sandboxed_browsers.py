@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,8 @@ from tests.support.harness import (
     wait_for,
 )
 from tests.support.machine import bk, fake_browsers, read_json
+from tests.support.needs import NOT_ROOT
+from tests.support.sandbox import runtime_env
 
 CHROMIUM_ID = "org.chromium.Chromium"
 BRAVE_ID = "com.brave.Browser"
@@ -66,11 +69,26 @@ def run_copy(home: Home, app_id: str) -> object:
     return read_frame(io.BytesIO(done.stdout))
 
 
-def test_install_serves_a_flatpak_browser_and_its_host_copy_answers(app: AppProcess) -> None:
-    home = app.home
+@pytest.fixture
+def session_app(home: Home) -> Iterator[AppProcess]:
+    """The app as a desktop session starts it (with XDG_RUNTIME_DIR, where it listens for
+    Flatpak browsers)."""
+    app = start_app(home, env=runtime_env(home))
+    yield app
+    app.stop()
+
+
+def session(home: Home) -> dict[str, str]:
+    return {**fake_browsers(home), **runtime_env(home)}
+
+
+def test_install_serves_a_flatpak_browser_and_its_host_copy_answers(
+    session_app: AppProcess,
+) -> None:
+    home = session_app.home
     install_flatpak(home, CHROMIUM_ID)
-    done = bk(home, "install", env=fake_browsers(home))
-    assert done.returncode == 0, done.stderr
+    done = bk(home, "install", env=session(home))
+    assert done.returncode == 0, done.stdout + done.stderr
     assert f"wrote      chromium       in its Flatpak: {manifest(home, CHROMIUM_ID)}" in done.stdout
     data = read_json(manifest(home, CHROMIUM_ID))
     assert data["allowed_origins"] == [f"chrome-extension://{CHROME_ID}/"]
@@ -78,7 +96,7 @@ def test_install_serves_a_flatpak_browser_and_its_host_copy_answers(app: AppProc
     reply = run_copy(home, CHROMIUM_ID)
     assert isinstance(reply, dict)
     assert reply["result"]["pong"] is True
-    status = bk(home, "status", env=fake_browsers(home))
+    status = bk(home, "status", env=session(home))
     assert status.returncode == 0, status.stdout
     lines = status.stdout.splitlines()
     assert f"[ ok ] chromium      browser found      Flatpak ({CHROMIUM_ID}, per user)" in lines
@@ -87,14 +105,29 @@ def test_install_serves_a_flatpak_browser_and_its_host_copy_answers(app: AppProc
         for line in lines
     )
     assert f"[ ok ] chromium      host copy          current: {copy(home, CHROMIUM_ID)}" in lines
-    doctor = bk(home, "doctor", env=fake_browsers(home))
+    doctor = bk(home, "doctor", env=session(home))
     assert doctor.returncode == 0, doctor.stdout
     assert "[ ok ] chromium      ping, host copy    pong from Bridgekeeper" in doctor.stdout
-    removed = bk(home, "uninstall", env=fake_browsers(home))
+    removed = bk(home, "uninstall", env=session(home))
     assert removed.returncode == 0
     assert not manifest(home, CHROMIUM_ID).exists()
     assert not copy(home, CHROMIUM_ID).exists()
     assert var_app(home, CHROMIUM_ID).is_dir()  # the browser's own folder stays
+
+
+def test_an_app_without_a_runtime_folder_cannot_serve_a_flatpak_and_install_says_so(
+    app: AppProcess,
+) -> None:
+    home = app.home  # started without XDG_RUNTIME_DIR (over ssh, from a bare su)
+    install_flatpak(home, CHROMIUM_ID)
+    done = bk(home, "install", env=session(home))
+    assert done.returncode == 1
+    assert (
+        "failed     chromium       cannot listen for its Flatpak: XDG_RUNTIME_DIR is not set"
+        in done.stdout
+    )
+    assert "run Bridgekeeper in your desktop session" in done.stdout
+    assert manifest(home, CHROMIUM_ID).exists()  # what install writes is written all the same
 
 
 def test_a_symlinked_var_app_folder_is_refused_with_what_to_do(home: Home) -> None:
@@ -114,7 +147,7 @@ def test_a_symlinked_var_app_folder_is_refused_with_what_to_do(home: Home) -> No
     assert "[FAIL] chromium      flatpak folder" in status.stdout
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the folder to another user")
+@pytest.mark.skipif(NOT_ROOT, reason="needs root to give the folder to another user")
 def test_a_var_app_folder_owned_by_another_user_is_refused(home: Home) -> None:
     install_flatpak(home, CHROMIUM_ID)
     folder = var_app(home, CHROMIUM_ID)

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,6 +35,8 @@ pytestmark = [pytest.mark.keyring, pytest.mark.app_transport]
 
 if sys.platform == "linux":  # keyring's Secret Service client: a Linux-only dependency
     import secretstorage
+else:  # the tests that use it need a Secret Service (the keyring need): skipped there
+    secretstorage: Any = None
 
 CHROME = Caller("chromium", CHROME_ID)
 FIREFOX = Caller("firefox", FIREFOX_ID)

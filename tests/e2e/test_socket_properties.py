@@ -20,6 +20,8 @@ from host import protocol
 from tests.support.harness import AppProcess, one_shot, start_app, temp_home
 from tests.support.raw_client import RawClient
 
+pytestmark = pytest.mark.unix_socket
+
 MEMORY_BOUND_MB = 120
 """The app's own bound (app.qt.server: 49 MiB of frames in progress, 32 MiB unsent,
 256 checked requests for the GUI thread) with room for Python's overhead."""

@@ -17,8 +17,9 @@ import pytest
 from host.protocol import HOST_NAME
 from tests.support.harness import BIN, CHROME_ID, FIREFOX_ID, Home
 from tests.support.machine import CHROMIUM_MANIFEST, bk, fake_browsers, read_json
+from tests.support.needs import NOT_ROOT
 
-ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+ROOT_ONLY = pytest.mark.skipif(NOT_ROOT, reason="needs root")
 SYSTEM_FOLDERS = (
     "etc/opt/chrome/native-messaging-hosts",
     "etc/chromium/native-messaging-hosts",

@@ -130,6 +130,56 @@ def test_many_replies_in_one_read_are_all_handed_out(transport: Transport, folde
     assert all(json.loads(payload) == {"n": seq} for _kind, seq, payload in replies)
 
 
+def test_receive_ready_with_nothing_come_is_blocking_io_error(
+    transport: Transport, folder: Path
+) -> None:
+    """The relay reads when woken, and may be woken for nothing: never a wait, nor an end."""
+    address = transport.address(folder)
+    with transport.serve(address):
+        link = connected(transport, address)
+        try:
+            link.settimeout(0)
+            with pytest.raises(BlockingIOError):
+                link.receive_ready()
+            link.settimeout(10)
+            request(link, 1, {"n": 1})
+            assert link.receive() == (protocol.REPLY, 1, b'{"n": 1}')
+        finally:
+            link.close()
+
+
+def test_queued_frames_larger_than_the_buffers_go_out_whole_by_flushing(
+    transport: Transport, folder: Path
+) -> None:
+    """The host's relay writes without waiting (``queue``, then ``flush`` whenever the link
+    is writable) while it reads replies: frames far larger than the buffers go out whole,
+    in order, however the writes are cut."""
+    address = transport.address(folder)
+    count, pad = 4, "p" * 700_000
+    with transport.serve(address) as server:
+        link = transport.connect(address)
+        assert link is not None
+        try:
+            link.queue(protocol.HELLO, 0, HELLO)
+            for seq in range(1, count + 1):
+                link.queue(protocol.REQUEST, seq, json.dumps({"size": seq, "pad": pad}).encode())
+            replies: list[tuple[int, int, bytes]] = []
+            deadline = time.monotonic() + 30
+            while len(replies) < count and time.monotonic() < deadline:
+                if link.unsent and transport.wait_writable(link, 0.05):
+                    link.flush()
+                if transport.wait_readable(link, 0 if link.unsent else 5):
+                    frames = link.receive_ready()
+                    assert frames is not None, "the server closed the connection"
+                    replies += frames
+            assert link.unsent == 0
+            assert link.flush()
+        finally:
+            link.close()
+    assert replies == [(protocol.REPLY, seq, b"x" * seq) for seq in range(1, count + 1)]
+    assert [json.loads(payload)["pad"] == pad for payload in server.requests] == [True] * count
+
+
 def test_the_largest_frame_passes_both_ways(transport: Transport, folder: Path) -> None:
     address = transport.address(folder)
     largest = protocol.MAX_SOCKET_FRAME_BYTES
@@ -334,7 +384,8 @@ def test_unix_socket_served_by_another_user_is_refused_before_a_byte(
     reason="needs a second Windows account, which this suite does not create. How: as an "
     "administrator, `net user bktest <password> /add`; start a pipe server as that user "
     "(`runas /user:bktest`, or CreateProcessWithLogonW) on "
-    "winpipe.pipe_name(<our SID>); then winpipe.connect must raise WrongUser, and the "
+    "winpipe.pipe_name(<our SID>); then transport.connect must raise ForeignPeer (from "
+    "winpipe.WrongUser), and the "
     "server must have read nothing (the check of GetNamedPipeServerProcessId's token "
     "user comes before the first write)"
 )

@@ -41,6 +41,8 @@ from tests.support.machine import bk
 from tests.support.other_user import Impostor, User, throwaway_user
 from tests.support.raw_client import HOST_HELLO, RawClient
 
+pytestmark = pytest.mark.unix_socket
+
 SECRET_SET = {"type": "secret.set", "id": "s", "name": "token", "value": "hunter2"}
 
 

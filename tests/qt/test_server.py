@@ -8,7 +8,7 @@ import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -18,8 +18,11 @@ from app.main import Bridgekeeper
 from app.qt.server import MAX_UNSENT, Connection, SocketServer
 from host import protocol
 from host.caller import Caller
-from host.transport import AppLink, connect
+from host.transport import connect
 from tests.support.harness import AppProcess, Home, HostProcess, app_command
+
+if TYPE_CHECKING:
+    from host.transport import PlatformLink
 
 pytestmark = pytest.mark.app_transport
 
@@ -39,7 +42,7 @@ def bridgekeeper(
     running.stop()
 
 
-def open_link(path: Path | str) -> AppLink:
+def open_link(path: Path | str) -> PlatformLink:
     link = connect(str(path))
     assert link is not None
     link.send(protocol.HELLO, 0, HELLO)
@@ -50,7 +53,7 @@ def open_link(path: Path | str) -> AppLink:
 def test_ping_is_answered_while_the_gui_thread_is_busy(
     bridgekeeper: Bridgekeeper, home: Home, qtbot: QtBot
 ) -> None:
-    link = open_link(home.socket)
+    link = open_link(home.address)
     # This thread is the GUI thread, and it runs no Qt events until told to below.
     link.send(protocol.REQUEST, 1, b'{"type":"status","id":"s"}')
     link.send(protocol.REQUEST, 2, b'{"type":"ping","id":"p"}')
@@ -73,7 +76,7 @@ def test_ping_is_answered_while_the_gui_thread_is_busy(
 def test_bad_and_unknown_requests_are_answered_by_the_socket_thread(
     bridgekeeper: Bridgekeeper, home: Home
 ) -> None:
-    link = open_link(home.socket)
+    link = open_link(home.address)
     link.send(protocol.REQUEST, 1, b"{not json")
     link.send(protocol.REQUEST, 2, b'{"type":"teleport","id":7}')
     replies = [link.receive(), link.receive()]
@@ -125,6 +128,7 @@ class BigReplies:
         self.closed.append(connection)
 
 
+@pytest.mark.unix_socket
 def test_replies_larger_than_the_socket_buffer_are_written_whole_then_closed(
     tmp_path: Path, qtbot: QtBot
 ) -> None:
@@ -148,6 +152,7 @@ def test_replies_larger_than_the_socket_buffer_are_written_whole_then_closed(
     assert not (tmp_path / "s.sock").exists()
 
 
+@pytest.mark.unix_socket
 def test_an_app_that_cannot_listen_says_why_and_exits(home: Home) -> None:
     home.socket.parent.mkdir(parents=True, mode=0o700)
     home.socket.mkdir()  # a folder where the socket should go
@@ -174,6 +179,7 @@ class HogAndOthers(BigReplies):
         return work
 
 
+@pytest.mark.unix_socket
 def test_a_peer_that_leaves_more_than_max_unsent_unread_is_dropped_and_others_served(
     tmp_path: Path, qtbot: QtBot
 ) -> None:
@@ -199,7 +205,7 @@ def test_a_peer_that_leaves_more_than_max_unsent_unread_is_dropped_and_others_se
         server.close()
 
 
-def other_replied(link: AppLink) -> bool:
+def other_replied(link: PlatformLink) -> bool:
     link.settimeout(0.05)
     try:
         frame = link.receive()

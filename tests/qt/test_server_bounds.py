@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -26,6 +25,8 @@ from host import protocol
 from host.caller import Caller
 from tests.support.harness import Home, wait_for
 from tests.support.raw_client import RawClient
+
+pytestmark = pytest.mark.unix_socket
 
 
 @pytest.fixture
@@ -221,6 +222,8 @@ def test_out_of_descriptors_clients_are_refused_at_once_and_service_resumes(
     )
     assert holder.stdout is not None
     assert holder.stdin is not None
+    import resource  # POSIX only: imported here, so the module loads on Windows
+
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     try:
         # Room for a few clients in this process (the server's), not for all of them.

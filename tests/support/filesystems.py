@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import errno
 import os
-import resource
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -69,6 +68,8 @@ def small_full_filesystem(folder: Path) -> Iterator[Path]:
 @contextmanager
 def file_size_limit(limit: int = 0) -> Iterator[None]:
     """While the block runs, no file of this process may grow past ``limit`` bytes."""
+    import resource  # POSIX only: imported here, so the module loads on Windows
+
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from host.caller import CHROMIUM, FIREFOX
-from tests.support.needs import PHASE_TWO
 
 BIN = Path(sys.executable).parent
 CHROME_ID = "jkdnicfhmapgokpkghnoknfplbgkmjan"
@@ -67,7 +66,18 @@ class Home:
 
     @property
     def socket(self) -> Path:
+        """The app's Unix socket (POSIX)."""
         return self.bk_home / "run" / "bk.sock"
+
+    @property
+    def address(self) -> str:
+        """Where the app of this home listens: its Unix socket, or on Windows its pipe
+        (named for the user and this home, as ``host.winpipe.user_pipe_name``)."""
+        if sys.platform == "win32":
+            from host import winpipe
+
+            return winpipe.pipe_name(winpipe.current_user_sid(), os.path.abspath(self.bk_home))
+        return str(self.socket)
 
     def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         env = dict(os.environ)
@@ -123,8 +133,9 @@ def processes_of(root: Path) -> list[int]:
     on purpose), browsers, hosts. A test that fails half-way must not leave them behind.
 
     Linux reads /proc, macOS ``ps -E``. Windows offers no way to read another process's
-    environment from the standard library: there none are found (the app cannot run
-    there yet; issue 15's phase 2 must find its apps another way)."""
+    environment from the standard library: there none are found, so an app a host
+    started outlives a test that failed half-way (its pipe is named for its home, so it
+    never answers another test; the CI runner is thrown away after the job)."""
     marks = [f"{name}={root}".encode() for name in ("BRIDGEKEEPER_HOME", "HOME")]
     if sys.platform == "darwin":
         return _processes_by_ps(marks)
@@ -196,12 +207,23 @@ def wait_for(predicate: Any, timeout: float, what: str) -> None:
         time.sleep(0.01)
 
 
-def socket_accepts(path: Path) -> bool:
+def socket_accepts(address: Path | str) -> bool:
+    """Whether something accepts connections at ``address`` (a Unix socket's path, or on
+    Windows a pipe's name)."""
     if sys.platform == "win32":
-        raise NotImplementedError(PHASE_TWO)
+        from host import winpipe
+
+        try:
+            link = winpipe.connect(str(address), timeout=0)
+        except OSError:
+            return False
+        if link is None:
+            return False
+        link.close()
+        return True
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         try:
-            sock.connect(str(path))
+            sock.connect(str(address))
         except OSError:
             return False
     return True
@@ -221,7 +243,7 @@ class AppProcess:
                 raise RuntimeError(
                     f"app exited with {self.process.returncode}:\n{self.home.log_text()}"
                 )
-            return socket_accepts(self.home.socket)
+            return socket_accepts(self.home.address)
 
         wait_for(ready, timeout, "the app to listen")
 

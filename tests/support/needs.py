@@ -19,11 +19,8 @@ from collections.abc import Callable
 import pytest
 
 LINUX = sys.platform == "linux"
-PHASE_TWO = (
-    "the app has no Windows transport yet: the named pipe is written (host/winpipe.py, "
-    "app/system/pipe_server.py) but not wired into host/transport.py, host/relay.py and "
-    "app/qt/server.py (issue 15, phase 2)"
-)
+NOT_ROOT = sys.platform == "win32" or os.geteuid() != 0
+"""For ``skipif``: not running as root (Windows has no root: there this is true)."""
 
 
 def _linux_only(what: str) -> Callable[[], str | None]:
@@ -44,7 +41,12 @@ def _root_with(*tools: str) -> Callable[[], str | None]:
 
 
 def _app_transport() -> str | None:
-    return PHASE_TWO if sys.platform == "win32" else None
+    """The app's transport: the named pipe on Windows, a Unix socket elsewhere."""
+    import socket
+
+    if sys.platform == "win32" or hasattr(socket, "AF_UNIX"):
+        return None
+    return f"needs Unix domain sockets or Windows' named pipes: {sys.platform} has neither"
 
 
 NEEDS: dict[str, tuple[str, Callable[[], str | None]]] = {
@@ -80,6 +82,25 @@ NEEDS: dict[str, tuple[str, Callable[[], str | None]]] = {
     "dpkg": (
         "installs a .deb into a temporary dpkg root",
         _root_with("dpkg", "dpkg-deb"),
+    ),
+    "unix_socket": (
+        "uses the Unix socket itself (AF_UNIX clients and fakes, its file, its folder's modes)",
+        lambda: (
+            "needs POSIX's Unix socket (AF_UNIX, a socket file, folder modes); Windows' "
+            "named pipe has its own tests (tests/e2e/test_transport_contract.py, "
+            "tests/unit/test_windows.py)"
+            if sys.platform == "win32"
+            else None
+        ),
+    ),
+    "find_processes": (
+        "finds the app a host started by its environment (tests/support/harness.processes_of)",
+        lambda: (
+            "needs /proc or `ps -E` to find the app a host started: Windows' standard "
+            "library cannot read another process's environment"
+            if sys.platform == "win32"
+            else None
+        ),
     ),
     "windows": (
         "calls Win32 itself (named pipes, the registry, consoles)",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pwd
 import secrets
 import select
 import signal
@@ -61,6 +60,8 @@ def throwaway_user() -> Iterator[User]:
         if attempt == 19:
             raise RuntimeError(f"useradd {name} failed: {done.stderr}")
         time.sleep(0.1)
+    import pwd  # POSIX only: imported here, so the module loads on Windows
+
     entry = pwd.getpwnam(name)
     user = User(name, entry.pw_uid, entry.pw_gid)
     try:

@@ -121,6 +121,38 @@ def bwrap_command(
     return [*command, "--", *inner]
 
 
+def host_copy(home: Home, name: BrowserName) -> Path:
+    """The host copy ``install`` placed for the browser's Flatpak (its manifest's path)."""
+    inside = var_app(home, name)
+    folder = (
+        "config/chromium/NativeMessagingHosts"
+        if name == "chromium"
+        else (".mozilla/native-messaging-hosts")
+    )
+    manifest = json.loads((inside / folder / "org.bridgekeeper.host.json").read_text())
+    return Path(manifest["path"])
+
+
+def host_argv(home: Home, name: BrowserName) -> list[str]:
+    """The host copy's command line as the browser inside its Flatpak builds it."""
+    if name == "chromium":
+        return [str(host_copy(home, name)), f"chrome-extension://{CHROME_ID}/"]
+    manifest = home.home / ".mozilla/native-messaging-hosts/org.bridgekeeper.host.json"
+    return [str(host_copy(home, name)), str(manifest), FIREFOX_ID]
+
+
+def sandboxed_host(home: Home, name: BrowserName) -> subprocess.Popen[bytes]:
+    """The host copy started inside the browser's sandbox stand-in, as the browser starts
+    it there (framed stdio; the test speaks for the browser)."""
+    return subprocess.Popen(
+        bwrap_command(home, name, host_argv(home, name), {}),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
 def start_sandboxed(
     name: BrowserName, home: Home, server: ResultsServer, env: Mapping[str, str]
 ) -> Browser:

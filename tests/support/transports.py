@@ -50,6 +50,16 @@ class Link(Protocol):
     def close(self) -> None: ...
 
 
+class QueuingLink(Link, Protocol):
+    """The surface the host's relay uses: writes that never wait."""
+
+    unsent: int
+
+    def queue(self, kind: int, seq: int, payload: bytes) -> None: ...
+
+    def flush(self) -> bool: ...
+
+
 @dataclass
 class FrameServer:
     """A frame server on its own thread (see the module's description)."""
@@ -194,11 +204,14 @@ class Transport(Protocol):
     def address(self, folder: Path) -> str:
         """A fresh address whose private parts live in ``folder``."""
 
-    def connect(self, address: str) -> Link | None:
+    def connect(self, address: str) -> QueuingLink | None:
         """The client's connect: a link, or None when nothing serves ``address``."""
 
     def wait_readable(self, link: Link, timeout: float) -> bool:
         """Wait until ``link.receive_ready()`` has something (False: timed out)."""
+
+    def wait_writable(self, link: QueuingLink, timeout: float) -> bool:
+        """Wait until ``link.flush()`` can go on (False: timed out), as the relay waits."""
 
     def serve(self, address: str) -> contextlib.AbstractContextManager[FrameServer]:
         """A running ``FrameServer`` at ``address``."""
@@ -215,7 +228,7 @@ class UnixSocket:
     def address(self, folder: Path) -> str:
         return str(folder / "bk.sock")
 
-    def connect(self, address: str) -> Link | None:
+    def connect(self, address: str) -> QueuingLink | None:
         from host import transport
 
         return transport.connect(address)
@@ -224,6 +237,11 @@ class UnixSocket:
         assert isinstance(link, AppLink)
         readable, _, _ = select.select([link.fileno()], [], [], timeout)
         return bool(readable)
+
+    def wait_writable(self, link: QueuingLink, timeout: float) -> bool:
+        assert isinstance(link, AppLink)
+        _, writable, _ = select.select([], [link.fileno()], [], timeout)
+        return bool(writable)
 
     @contextlib.contextmanager
     def serve(self, address: str) -> Iterator[FrameServer]:
@@ -262,8 +280,8 @@ class _PipeWaker:
 
 
 class NamedPipe:
-    """``host.winpipe``'s named pipe: the client is ``winpipe.connect``, the server the
-    app's ``app.system.pipe_server``. Phase 2 makes ``transport.connect`` choose it."""
+    """``host.winpipe``'s named pipe: the client is ``transport.connect`` (which chooses
+    it on Windows), the server the app's ``app.system.pipe_server``."""
 
     name = "named-pipe"
 
@@ -275,16 +293,23 @@ class NamedPipe:
 
         return winpipe.pipe_name(winpipe.current_user_sid(), str(folder))
 
-    def connect(self, address: str) -> Link | None:
-        from host import winpipe
+    def connect(self, address: str) -> QueuingLink | None:
+        from host import transport
 
-        return winpipe.connect(address)
+        return transport.connect(address)
 
     def wait_readable(self, link: Link, timeout: float) -> bool:
         from host import winpipe
 
         assert isinstance(link, winpipe.PipeLink)
         return winpipe.wait_any([link.wait_handle()], timeout) is not None
+
+    def wait_writable(self, link: QueuingLink, timeout: float) -> bool:
+        from host import winpipe
+
+        assert isinstance(link, winpipe.PipeLink)
+        writing = link.write_handle()
+        return writing is None or winpipe.wait_any([writing], timeout) is not None
 
     @contextlib.contextmanager
     def serve(self, address: str) -> Iterator[FrameServer]:

@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import keyring.backend
 import keyring.backends.fail
@@ -28,6 +29,8 @@ pytestmark = pytest.mark.keyring
 
 if sys.platform == "linux":  # keyring's Secret Service client: a Linux-only dependency
     import secretstorage
+else:  # the tests that use it need a Secret Service (the keyring need): skipped there
+    secretstorage: Any = None
 ROOT = Path(__file__).resolve().parents[2]
 
 ALICE = Caller("chromium", "aaaabbbbccccddddeeeeffffgggghhhh", "Chromium")

@@ -88,10 +88,50 @@ def test_a_tmpdir_of_another_user_is_refused(tmp_path: Path) -> None:
     assert darwin.runtime_dir(answers(None), {"TMPDIR": str(theirs)}) is None
 
 
-@pytest.mark.skipif(sys.platform != "darwin", reason="asks macOS itself")
+@pytest.mark.skipif(sys.platform != "darwin", reason="needs macOS (confstr's per-user temp folder)")
 def test_macos_answers_with_a_private_folder_of_this_user() -> None:
     found = darwin.user_temp_dir()
     assert found is not None
     info = os.lstat(found)
     assert info.st_uid == os.getuid()
     assert not info.st_mode & 0o077
+
+
+# --- The transport's choice ------------------------------------------------------------
+
+
+def test_the_transport_puts_the_socket_there_when_the_platform_is_macos(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``host.transport`` on macOS asks ``host.darwin``: with no system answer (this is
+    Linux, where ``confstr`` knows no such name) a private ``$TMPDIR`` serves, and one
+    that others can open leaves no safe place, said with what to do. ``sys.platform``
+    says macOS for the duration (FAKE: the rest of the process is Linux)."""
+    from host import transport
+
+    private = tmp_path / "T"
+    private.mkdir(mode=0o700)
+    private.chmod(0o700)
+    monkeypatch.delenv("BRIDGEKEEPER_HOME", raising=False)
+    monkeypatch.setenv("TMPDIR", str(private))
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert transport.socket_path() == str(private / "bridgekeeper" / SOCKET_NAME)
+    private.chmod(0o1777)
+    with pytest.raises(transport.SocketPathError) as refused:
+        transport.socket_path()
+    assert "$TMPDIR" in refused.value.problem
+    assert "BRIDGEKEEPER_HOME" in refused.value.fix
+
+
+@pytest.mark.skipif(sys.platform != "darwin", reason="needs macOS (its per-user temp folder)")
+def test_on_macos_the_socket_is_in_the_users_own_temporary_folder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from host import transport
+
+    monkeypatch.delenv("BRIDGEKEEPER_HOME", raising=False)
+    monkeypatch.setenv("TMPDIR", "/tmp")  # a browser's odd environment changes nothing
+    found = darwin.user_temp_dir()
+    assert found is not None
+    assert transport.socket_path() == os.path.join(found, "bridgekeeper", SOCKET_NAME)
+    assert not transport.socket_path().startswith("/tmp/")

@@ -37,6 +37,7 @@ from app.system.settings import Extension, Settings
 from host.protocol import HOST_NAME
 from tests.support.fake_registry import FakeRegistry
 from tests.support.harness import CHROME_ID, FIREFOX_ID
+from tests.support.needs import NOT_ROOT
 
 HOST = Path("/opt/Bridgekeeper/bridgekeeper-host")
 CONFIG = Settings([Extension("chromium", CHROME_ID, "Demo"), Extension("firefox", FIREFOX_ID)])
@@ -409,7 +410,7 @@ def test_a_symlinked_var_app_folder_is_refused_and_not_followed(tmp_path: Path) 
     assert uninstall(machine, CONFIG) == []  # nothing of ours there: nothing to report
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a folder away")
+@pytest.mark.skipif(NOT_ROOT, reason="needs root to give a folder away")
 def test_a_var_app_folder_owned_by_another_user_is_refused(tmp_path: Path) -> None:
     machine = linux(tmp_path)
     flatpak(machine, "org.chromium.Chromium")

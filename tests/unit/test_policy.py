@@ -17,9 +17,10 @@ from app.system.extensions import Extension
 from app.system.policy import Policy, PolicyWatch
 from host.caller import CHROMIUM, FIREFOX
 from tests.support.harness import CHROME_ID, FIREFOX_ID
+from tests.support.needs import NOT_ROOT
 
 OTHER_USER = 54321
-ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a file away")
+ROOT_ONLY = pytest.mark.skipif(NOT_ROOT, reason="needs root to give a file away")
 
 
 @pytest.fixture

@@ -28,9 +28,14 @@ def test_ruff_format_is_clean() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-# mypy checks as the platform it runs on: host/relay.py and app/qt/server.py use select.poll
-# and fcntl, which Windows lacks, until the Windows transport is wired in.
-@pytest.mark.app_transport
+# mypy checks as the platform it runs on. On Windows the tests' POSIX parts (other users,
+# signals, Unix sockets, resource limits) do not type-check; there Linux CI checks host/ and
+# app/ as Windows instead (`mypy --platform win32 host app`, .github/workflows/ci.yml).
+@pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="needs POSIX: the tests' POSIX parts do not type-check as Windows "
+    "(Linux CI runs mypy --platform win32 on host/ and app/)",
+)
 def test_mypy_strict_is_clean() -> None:
     done = run(str(BIN / "mypy"))
     assert done.returncode == 0, done.stdout + done.stderr

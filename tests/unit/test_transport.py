@@ -14,9 +14,10 @@ import pytest
 from app.system import folders
 from host import protocol, transport
 from host.caller import CHROMIUM, FIREFOX, UNKNOWN, Caller, parse_caller
+from tests.support.needs import NOT_ROOT
 
 ID = "jkdnicfhmapgokpkghnoknfplbgkmjan"
-as_root = pytest.mark.skipif(os.geteuid() != 0, reason="changing a folder's owner needs root")
+as_root = pytest.mark.skipif(NOT_ROOT, reason="changing a folder's owner needs root")
 
 
 @pytest.fixture
@@ -252,3 +253,151 @@ def test_a_settings_folder_of_another_user_is_refused(
     monkeypatch.setenv("BRIDGEKEEPER_HOME", str(tmp_path / "bk"))
     with pytest.raises(folders.FolderError, match="uid 54321"):
         folders.config_dir()
+
+
+# --- Flatpak sandboxes -----------------------------------------------------------------
+
+CHROMIUM_APP = "org.chromium.Chromium"
+
+
+def flatpak_info(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "flatpak-info"
+    path.write_text(text)
+    return str(path)
+
+
+def test_outside_a_sandbox_there_is_no_app_id(tmp_path: Path) -> None:
+    assert transport.flatpak_app_id(str(tmp_path / "absent")) is None
+
+
+def test_the_app_id_is_read_from_the_application_group_of_flatpak_info(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FLATPAK_ID", raising=False)
+    info = flatpak_info(
+        tmp_path,
+        "[Runtime]\nname=org.freedesktop.Platform\n\n[Application]\n"
+        f"runtime=runtime/x\nname = {CHROMIUM_APP}\n[Instance]\nname=other.app.id\n",
+    )
+    assert transport.flatpak_app_id(info) == CHROMIUM_APP
+    monkeypatch.setenv("FLATPAK_ID", CHROMIUM_APP)
+    assert transport.flatpak_app_id(info) == CHROMIUM_APP
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "chromium",
+        "../../etc",
+        "org.chromium/../x",
+        "org..x",
+        "org.chromium.",
+        "örg.x.y",
+        "a." + "b" * 254,
+        "org.chro mium.x",
+    ],
+)
+def test_flatpak_info_naming_no_valid_app_id_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.delenv("FLATPAK_ID", raising=False)
+    info = flatpak_info(tmp_path, f"[Application]\nname={name}\n")
+    with pytest.raises(transport.SocketPathError, match="names no Flatpak app id"):
+        transport.flatpak_app_id(info)
+
+
+def test_flatpak_info_without_an_application_name_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FLATPAK_ID", raising=False)
+    info = flatpak_info(tmp_path, f"[Runtime]\nname={CHROMIUM_APP}\n")
+    with pytest.raises(transport.SocketPathError, match="names no Flatpak app id"):
+        transport.flatpak_app_id(info)
+
+
+def test_a_flatpak_id_that_disagrees_with_flatpak_info_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLATPAK_ID", "org.mozilla.firefox")
+    info = flatpak_info(tmp_path, f"[Application]\nname={CHROMIUM_APP}\n")
+    with pytest.raises(transport.SocketPathError, match="FLATPAK_ID says"):
+        transport.flatpak_app_id(info)
+
+
+def test_sandbox_sockets_follow_xdg_runtime_dir_even_under_bridgekeeper_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BRIDGEKEEPER_HOME", str(tmp_path / "bk"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "/run/user/1000")
+    assert transport.sandbox_socket_path(CHROMIUM_APP) == (
+        f"/run/user/1000/app/{CHROMIUM_APP}/bridgekeeper/bk.sock"
+    )
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    with pytest.raises(transport.SocketPathError, match="XDG_RUNTIME_DIR is not set"):
+        transport.sandbox_socket_path(CHROMIUM_APP)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "/run/user/1000")
+    with pytest.raises(transport.SocketPathError, match="is not a Flatpak app id"):
+        transport.sandbox_socket_path("../bridgekeeper")
+
+
+def test_the_app_creates_flatpaks_folder_and_ours_0700(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    assert transport.check_sandbox_dirs(CHROMIUM_APP) is False
+    old = os.umask(0)
+    try:
+        ours = transport.ensure_sandbox_dirs(CHROMIUM_APP)
+    finally:
+        os.umask(old)
+    shared = tmp_path / "app" / CHROMIUM_APP
+    assert ours == str(shared / "bridgekeeper")
+    assert [mode(tmp_path / "app"), mode(shared), mode(shared / "bridgekeeper")] == [0o700] * 3
+    assert transport.check_sandbox_dirs(CHROMIUM_APP) is True
+    transport.ensure_sandbox_dirs(CHROMIUM_APP)  # again: all there already
+
+
+def test_a_link_where_flatpaks_folder_belongs_is_refused_and_never_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    target = tmp_path / "elsewhere"
+    target.mkdir(mode=0o700)
+    (tmp_path / "app").mkdir(mode=0o700)
+    (tmp_path / "app" / CHROMIUM_APP).symlink_to(target)
+    for check in (transport.check_sandbox_dirs, transport.ensure_sandbox_dirs):
+        with pytest.raises(transport.SocketPathError) as refused:
+            check(CHROMIUM_APP)
+        assert "is a symbolic link" in refused.value.problem
+        assert "Flatpak creates it again" in refused.value.fix
+    assert list(target.iterdir()) == []
+
+
+def test_flatpaks_folder_open_to_others_is_refused_not_repaired(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    shared = tmp_path / "app" / CHROMIUM_APP
+    shared.mkdir(parents=True)
+    shared.chmod(0o755)
+    with pytest.raises(transport.SocketPathError) as refused:
+        transport.ensure_sandbox_dirs(CHROMIUM_APP)
+    assert refused.value.fix == f"chmod 700 {shared}"
+    assert mode(shared) == 0o755
+    assert list(shared.iterdir()) == []
+
+
+@as_root
+def test_flatpaks_folder_of_another_user_is_refused_and_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    shared = tmp_path / "app" / CHROMIUM_APP
+    shared.mkdir(parents=True, mode=0o700)
+    os.chown(shared, 54321, 54321)
+    with pytest.raises(transport.SocketPathError) as refused:
+        transport.ensure_sandbox_dirs(CHROMIUM_APP)
+    assert "belongs to user 54321 (uid 54321)" in refused.value.problem
+    assert f"sudo rm -r {shared}" in refused.value.fix
+    assert list(shared.iterdir()) == []

@@ -302,3 +302,175 @@ def test_installer_registers_through_the_app_and_names_the_bundles_executables()
     assert "SaveString" not in iss
     assert "Exec(Command, 'install " in iss
     assert 'Parameters: "uninstall"' in iss
+
+
+# --- The host on Windows: starting the app, reading the browser ------------------------
+
+
+def executable_file(path: Path) -> Path:
+    path.write_text("")
+    path.chmod(0o755)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("platform", "beside", "expected"),
+    [
+        ("win32", ["bridgekeeperw.exe", "bridgekeeper.exe"], ["bridgekeeperw.exe"]),
+        ("win32", ["bridgekeeper.exe", "pythonw.exe"], ["pythonw.exe", "-m", "app"]),
+        ("win32", ["bridgekeeper.exe"], ["python.exe", "-m", "app"]),
+        ("linux", ["bridgekeeper"], ["bridgekeeper"]),
+        ("linux", [], ["python.exe", "-m", "app"]),
+    ],
+)
+def test_the_host_starts_the_windowed_tray_app_beside_it(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    platform: str,
+    beside: list[str],
+    expected: list[str],
+) -> None:
+    """Never the console ``bridgekeeper.exe``: started by a host, it would get a console."""
+    from host import relay
+
+    monkeypatch.delenv(relay.APP_COMMAND_ENV, raising=False)
+    for name in beside:
+        executable_file(tmp_path / name)
+    python = str(tmp_path / "python.exe")
+    command = relay.app_command(python, platform)
+    assert command == [str(tmp_path / expected[0]), *expected[1:]]
+
+
+@pytest.mark.parametrize(
+    ("platform", "configured", "words"),
+    [
+        (
+            "win32",
+            r'"C:\Program Files\Bridgekeeper\bridgekeeperw.exe" --x',
+            [r"C:\Program Files\Bridgekeeper\bridgekeeperw.exe", "--x"],
+        ),
+        ("win32", r"C:\bk\bridgekeeperw.exe", [r"C:\bk\bridgekeeperw.exe"]),
+        ("linux", "'/opt/my bk/bridgekeeper' --x", ["/opt/my bk/bridgekeeper", "--x"]),
+    ],
+)
+def test_a_configured_app_command_keeps_windows_paths_whole(
+    platform: str, configured: str, words: list[str]
+) -> None:
+    from host import relay
+
+    assert relay.split_command(configured, platform) == words
+
+
+class FakeSignal:
+    """FAKE: ``winpipe.Event``'s set/clear on a ``threading.Event`` (no Win32 here)."""
+
+    handle = 0
+
+    def __init__(self) -> None:
+        import threading
+
+        self.flag = threading.Event()
+
+    def set(self) -> None:
+        self.flag.set()
+
+    def clear(self) -> None:
+        self.flag.clear()
+
+
+def test_the_stdin_reader_hands_out_chunks_in_order_and_then_the_end() -> None:
+    import os
+
+    read_end, write_end = os.pipe()
+    signal = FakeSignal()
+    reader = winpipe.StdinReader(read_end, chunk=4, signal=signal)
+    try:
+        assert reader.read(100) is None  # nothing yet: never waits
+        assert not reader.ready()
+        os.write(write_end, b"abcdefghij")
+        got = b""
+        while len(got) < 10:
+            assert signal.flag.wait(5)
+            assert reader.ready()
+            piece = reader.read(3)  # smaller than a chunk: the rest stays, still signalled
+            assert piece
+            got += piece
+            assert len(reader._chunk) <= 4  # never more than one chunk ahead
+        assert got == b"abcdefghij"
+        os.close(write_end)
+        assert signal.flag.wait(5)
+        assert reader.read(100) == b""
+        assert reader.read(100) == b""  # the end stays the end
+        buffer = bytearray(4)
+        assert reader.readinto(memoryview(buffer)) == 0
+    finally:
+        os.close(read_end)
+
+
+def test_the_stdin_reader_reads_no_further_until_a_chunk_is_taken() -> None:
+    import os
+
+    read_end, write_end = os.pipe()
+    signal = FakeSignal()
+    reader = winpipe.StdinReader(read_end, chunk=4, signal=signal)
+    try:
+        os.write(write_end, b"12345678")
+        assert signal.flag.wait(5)
+        time.sleep(0.1)  # room for a reader that would read on: it must not
+        assert reader._chunk == b"1234"
+        buffer = bytearray(4)
+        assert reader.readinto(memoryview(buffer)) == 4
+        assert bytes(buffer) == b"1234"
+        assert signal.flag.wait(5)
+        assert reader.read(4) == b"5678"
+    finally:
+        os.close(write_end)
+        os.close(read_end)
+
+
+# --- The host's and the command line's errors from the pipe ------------------------------
+
+
+def refusing(error: OSError) -> object:
+    """FAKE ``winpipe.connect``: fails as Win32 would make it fail (no pipe here)."""
+
+    def connect(name: str, timeout: float) -> None:
+        assert timeout == 0  # the host never waits inside connect: it has its own deadline
+        raise error
+
+    return connect
+
+
+def test_a_pipe_of_another_user_is_a_foreign_peer_naming_its_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from host import transport
+
+    wrong = winpipe.WrongUser(winpipe.ERROR_ACCESS_DENIED, "served by process 4242, not you")
+    wrong.pid = 4242
+    monkeypatch.setattr(winpipe, "connect", refusing(wrong))
+    with pytest.raises(transport.ForeignPeer) as refused:
+        transport._connect_pipe(r"\\.\pipe\bridgekeeper-S-1-5-21-1-2-3-1001")
+    assert refused.value.pid == 4242
+    assert refused.value.uid is None
+    assert "served by process 4242" in str(refused.value)
+    assert "4242" in refused.value.who
+
+
+def test_a_busy_pipe_is_app_busy_and_other_failures_app_unavailable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from host import transport
+
+    name = r"\\.\pipe\bridgekeeper-S-1-5-21-1-2-3-1001"
+    busy = winpipe.PipeError(winpipe.ERROR_PIPE_BUSY, "every instance is busy")
+    monkeypatch.setattr(winpipe, "connect", refusing(busy))
+    with pytest.raises(transport.AppBusy, match="accepts no connection now"):
+        transport._connect_pipe(name)
+    broken = winpipe.PipeError(winpipe.ERROR_NO_DATA, "The pipe is being closed")
+    monkeypatch.setattr(winpipe, "connect", refusing(broken))
+    with pytest.raises(transport.AppUnavailable) as unavailable:
+        transport._connect_pipe(name)
+    assert not isinstance(unavailable.value, transport.AppBusy)
+    assert "The pipe is being closed" in str(unavailable.value)
+    assert transport.HOW_TO_FIX in str(unavailable.value)
