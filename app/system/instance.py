@@ -72,6 +72,17 @@ class InstanceLock:
             self._fd = None
 
 
+def hung_app_fix(pid: int | None, platform: str = sys.platform) -> str:
+    """What to do about an app that does not answer, in this platform's words. POSIX: it
+    may have been stopped (SIGSTOP), so resume it first; Windows has no such stop: end it."""
+    if platform == "win32":
+        if pid is None:
+            return "End it in Task Manager (bridgekeeperw.exe) and start it again"
+        return f"End it (`taskkill /PID {pid} /F`) and start it again"
+    resume = "`pkill -CONT -u $USER -x bridgekeeper`" if pid is None else f"`kill -CONT {pid}`"
+    return f"Resume it ({resume}), or quit it and start it again"
+
+
 def control(command: str, timeout: float = 10.0, **fields: Any) -> dict[str, Any]:
     """Send one command to the running app and return the ``result`` of its reply.
 
@@ -99,8 +110,7 @@ def control(command: str, timeout: float = 10.0, **fields: Any) -> dict[str, Any
             if busy:
                 raise AppUnresponsive(
                     "Bridgekeeper listens but does not accept connections: it may be stopped "
-                    "or hung. Resume it (`pkill -CONT -u $USER -x bridgekeeper`), or quit it "
-                    "and start it again"
+                    f"or hung. {hung_app_fix(None)}"
                 )
             raise AppNotRunning(f"Bridgekeeper is not running ({problem})")
         time.sleep(0.05)
@@ -113,10 +123,9 @@ def control(command: str, timeout: float = 10.0, **fields: Any) -> dict[str, Any
         frame = link.receive()
     except TimeoutError as error:
         pid = "" if link.pid is None else f" (pid {link.pid})"
-        resume = "" if link.pid is None else f" (`kill -CONT {link.pid}`)"
         raise AppUnresponsive(
             f"Bridgekeeper{pid} is running but did not answer within {wait:.0f} s: it may be "
-            f"stopped or hung. Resume it{resume}, or quit it and start it again"
+            f"stopped or hung. {hung_app_fix(link.pid)}"
         ) from error
     except protocol.ProtocolError as error:
         raise AppNotRunning(f"Bridgekeeper answered out of protocol: {error}") from error

@@ -474,3 +474,18 @@ def test_a_busy_pipe_is_app_busy_and_other_failures_app_unavailable(
     assert not isinstance(unavailable.value, transport.AppBusy)
     assert "The pipe is being closed" in str(unavailable.value)
     assert transport.HOW_TO_FIX in str(unavailable.value)
+
+
+def test_the_fix_for_a_hung_app_is_said_in_the_platforms_words() -> None:
+    """Windows has no SIGSTOP to undo: the fix ends the app (taskkill), and never offers a
+    POSIX command; elsewhere the stopped app is resumed first."""
+    from app.system.instance import hung_app_fix
+
+    assert hung_app_fix(4242, "win32") == "End it (`taskkill /PID 4242 /F`) and start it again"
+    assert "Task Manager" in hung_app_fix(None, "win32")
+    for pid in (4242, None):
+        assert "kill -CONT" not in hung_app_fix(pid, "win32")
+    assert hung_app_fix(4242, "linux") == (
+        "Resume it (`kill -CONT 4242`), or quit it and start it again"
+    )
+    assert "pkill -CONT -u $USER -x bridgekeeper" in hung_app_fix(None, "darwin")
