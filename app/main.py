@@ -292,26 +292,20 @@ def _run_gui(bridgekeeper: Bridgekeeper, allow_list: AllowList) -> int:
     from app.qt.signals import SignalWatcher
     from app.ui.i18n import install_translations
 
-    log.info("T qt imported")
+    bundled_qt_conf()
     qapp = QApplication.instance() or QApplication(sys.argv)
-    log.info("T qapp")
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("Bridgekeeper")
     qapp.setApplicationVersion(__version__)
     qapp.setQuitOnLastWindowClosed(False)
     signals = SignalWatcher(qapp)
     install_translations(qapp)  # before any window is built: their texts are read then
-    log.info("T translations")
     from app.ui.dialogs import DialogPresenter
-
-    log.info("T dialogs imported")
 
     desktop = _Desktop(bridgekeeper, allow_list)
     presenter = DialogPresenter()
     _connect_dialogs(bridgekeeper, presenter, desktop)
-    log.info("T presenter")
     bridgekeeper.serve_gui(presenter, desktop.notify)
-    log.info("T served")
     # The tray waits for the dialog the waiting work showed, if any, to be painted (but
     # not for long): built before, it would delay the paint.
     presenter.painted.connect(desktop.build_soon)
@@ -321,6 +315,22 @@ def _run_gui(bridgekeeper: Bridgekeeper, allow_list: AllowList) -> int:
     finally:
         desktop.close()
         signals.close()
+
+
+def bundled_qt_conf() -> None:
+    """In the bundle, once Qt is loaded: the embedded qt.conf that PyInstaller's run-time
+    hook for PySide6 would have checked for at start-up, before the app could listen
+    (packaging/hooks/rthooks/pyi_rth_pyside6_lazy.py). PySide6's wheels register it when
+    QtCore is imported, so this finds it there; elsewhere, nothing to do."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle is None:
+        return
+    import importlib
+    import os
+
+    qt_rth_utils = importlib.import_module("_pyi_rth_utils.qt")  # PyInstaller's, bundled
+    parts = ("PySide6",) if sys.platform == "win32" else ("PySide6", "Qt")
+    qt_rth_utils.create_embedded_qt_conf("PySide6", os.path.join(bundle, *parts))
 
 
 class _Desktop:
