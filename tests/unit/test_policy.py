@@ -236,6 +236,16 @@ def test_the_watch_follows_edits_and_mode_changes(system: Path) -> None:
     assert watch.current().failed_closed
     system.unlink()
     assert watch.current() == Policy()
+    # No file: its folder is not looked at, but a file written into an unsafe folder is
+    # seen as such, and so is a folder made unsafe under a file.
+    system.parent.chmod(0o777)
+    assert watch.current() == Policy()
+    write(system, {"version": 1, "pause": False})
+    assert watch.current().failed_closed
+    system.parent.chmod(0o755)
+    assert watch.locks() == Locks(pause=False)
+    system.parent.chmod(0o775)
+    assert watch.current().failed_closed
 
 
 def test_the_allow_list_follows_policy_and_settings_edits_at_once(
