@@ -5,7 +5,9 @@
 # can listen, which it does before it loads Qt (the first call after login waits on it).
 # PySide6's wheels register that qt.conf themselves when QtCore is imported (the check is
 # a no-op for them); app/main.py makes sure of it once it has loaded Qt
-# (``bundled_qt_conf``). The environment is set here as PyInstaller's hook sets it.
+# (``bundled_qt_conf``). The environment is set here as PyInstaller's hook sets it, but
+# for what the app does not use: QML's second import path inside a macOS .app, and
+# DYLD_LIBRARY_PATH for QtNetwork's OpenSSL on macOS (the spec excludes QtNetwork).
 
 
 def _pyi_rthook():
