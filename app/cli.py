@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from app import __version__
-from app.commands.common import Exit, UsageError
 
-Command = Callable[[argparse.Namespace], int]
+if TYPE_CHECKING:
+    import argparse
+
+    Command = Callable[[argparse.Namespace], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="bridgekeeper",
         description="Desktop companion for browser extensions. With no command, starts "
@@ -47,8 +51,17 @@ def _run_app(_args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if not arguments:
+        # The tray app, as a host or the login starts it: the parser and the commands'
+        # modules are not needed (importing them would delay the first request).
+        from app.main import run
+
+        return run()
+    from app.commands.common import Exit, UsageError
+
     parser = build_parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(arguments)
     command: Command = args.command
     try:
         return command(args)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["host", "prompts", "trust", "bundle", "browsers", "sandboxed"]
+BENCHMARKS = ["host", "coldstart", "prompts", "trust", "bundle", "browsers", "sandboxed"]
 
 
 def main() -> None:

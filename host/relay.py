@@ -51,6 +51,9 @@ CONNECT_TIMEOUT = 10.0
 AFTER_END_CONNECT = 0.5
 """How long connecting goes on once the browser's input has ended; what is left of
 ``END_GRACE_SECONDS`` then goes to the app's answers."""
+START_POLL = 0.005
+"""How often a host looks for the socket of the app it started: the app listens within
+about a tenth of a second, before it has loaded Qt, and each look is one connect()."""
 APP_COMMAND_ENV = "BRIDGEKEEPER_APP_COMMAND"
 MAX_UNSENT = 8 * 1024 * 1024
 """Requests queued for an app that does not take them: above this the host stops reading
@@ -180,7 +183,7 @@ def start_app_and_connect(
                     f"Bridgekeeper was started but exited with status {process.returncode}. "
                     f"{HOW_TO_FIX}"
                 )
-            pause(min(0.02, left))
+            pause(min(START_POLL, left))
         raise AppUnavailable(
             f"Bridgekeeper could not be reached within {CONNECT_TIMEOUT:.0f} s ({why}). "
             f"{HOW_TO_FIX}"

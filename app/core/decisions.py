@@ -10,7 +10,6 @@ reported to the log and to the ``on_problem`` listeners (the tray shows it).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -47,6 +46,8 @@ class DecisionKey:
     def short_id(self) -> str:
         """A stable printable name for ``bridgekeeper decisions forget KEY``."""
         joined = "\x1f".join(getattr(self, name) for name in _KEY_FIELDS)
+        import hashlib  # here: OpenSSL's loading is not for the app's start to wait on
+
         # surrogatepass: the same bytes as UTF-8 for every string that has them, and
         # still a name for a key carrying a lone surrogate.
         return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()[:12]

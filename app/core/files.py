@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -15,6 +14,8 @@ def write_atomically(path: Path, data: bytes, mode: int = 0o600) -> None:
     ``os.replace``, then fsync the folder so the rename lasts too. ``mode`` is the new
     file's permission bits; the folder must exist. Raises ``OSError`` on failure, leaving
     no temp file behind."""
+    import tempfile  # here: the app's start writes nothing and need not wait for it
+
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as stream:

@@ -5,9 +5,11 @@ credentials are checked as they connect), splits their frames (``host.protocol``
 them and hands each request to the ``Listener`` (the router), which answers it there and
 then or returns the work that answers it on the GUI thread: a port's pings never wait for
 the Qt event loop. That work reaches the GUI thread in arrival order, each client's end
-after its last request. Replies may be sent from either thread; each is written whole, in
-the order sent. What a request means is the listener's business; this module knows
-frames, threads and connections, and what each connection may cost.
+after its last request, from the moment the GUI thread serves (``serve_gui_thread``): the
+socket listens before Qt is loaded, and what comes meanwhile waits. Replies may be sent
+from either thread; each is written whole, in the order sent. What a request means is the
+listener's business; this module knows frames, threads and connections, and what each
+connection may cost.
 
 Bounds (a peer over one is closed, or refused as it connects; every other peer is still
 served):
@@ -47,14 +49,15 @@ import stat
 import sys
 import threading
 import time
-from typing import Any, Protocol
-
-from PySide6.QtCore import QSocketNotifier
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.core.router import Work
 from app.qt.wake import WakePipe
 from host import protocol, transport
 from host.caller import Caller
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QSocketNotifier
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,10 @@ MAX_UNSENT = 4 * 1024 * 1024
 OUTPUT_BUDGET = 32 * 1024 * 1024
 MAX_QUEUED_WORK = 32
 MAX_QUEUED_TOTAL = 256
+GUI_START_TIMEOUT = 30.0
+"""How long the GUI thread may take to come up (Qt is loaded after the socket listens)
+while ``ALIVE`` is still answered: a slow start is not a hang, but a start that never ends
+must not keep hosts waiting for good."""
 TRIM_AFTER = 1024 * 1024
 """Closed connections' buffers let go of before freed memory is handed back to the system
 (glibc keeps what a thread frees for that thread's later use)."""
@@ -536,6 +543,8 @@ class SocketServer:
         self.queued_total = 0
         """Requests of all connections waiting for the GUI thread."""
         self._gui_waiting_since: float | None = None
+        self._gui_start_by: float | None = time.monotonic() + GUI_START_TIMEOUT
+        """Until the GUI thread serves (``serve_gui_thread``): when it must have come up."""
         self._stopping = False
         self._poller: Poller
         """The socket thread's ``poll``: ``select.poll``, or on Windows the pipe's."""
@@ -549,8 +558,8 @@ class SocketServer:
         self._to_gui: queue.SimpleQueue[Connection | tuple[Connection, Work]] = queue.SimpleQueue()
         self._posted = False
         self._wake_gui = WakePipe()
-        self._notifier = QSocketNotifier(self._wake_gui.read_fd, QSocketNotifier.Type.Read)
-        self._notifier.activated.connect(self._deliver)
+        self._notifier: QSocketNotifier | None = None
+        """Wakes the GUI thread for its work (made by ``serve_gui_thread``)."""
 
     @property
     def connections(self) -> int:
@@ -600,7 +609,8 @@ class SocketServer:
             self._spare_fd = None
         if sys.platform == "win32":
             self._poller.close()  # after its listener and connections
-        self._notifier.setEnabled(False)
+        if self._notifier is not None:
+            self._notifier.setEnabled(False)
 
     def serve_sandboxes(self, wanted: dict[str, str]) -> dict[str, str]:
         """Listen in the runtime folder of each Flatpak sandbox in ``wanted`` (app id →
@@ -677,7 +687,11 @@ class SocketServer:
             self._unsent_total -= size
 
     def gui_responsive(self) -> bool:
-        """Whether the GUI thread picks up the work it is handed (the liveness check)."""
+        """Whether the GUI thread picks up the work it is handed (the liveness check); while
+        it comes up, whether it is still within ``GUI_START_TIMEOUT``."""
+        start_by = self._gui_start_by
+        if start_by is not None:
+            return time.monotonic() < start_by
         since = self._gui_waiting_since
         return since is None or time.monotonic() - since < protocol.LIVENESS_TIMEOUT
 
@@ -974,6 +988,22 @@ class SocketServer:
             _return_free_memory()
 
     # The GUI thread.
+
+    def serve_gui_thread(self) -> None:
+        """From now on the GUI thread runs the work posted for it, what waits already first.
+        Call it on the GUI thread once Qt is up (its event loop runs the work). Until then
+        the socket thread answers what it can (a ping, a malformed or untrusted request) and
+        the rest waits: Qt is loaded after the socket listens."""
+        # Not imported with the module: the socket serves before Qt is loaded.
+        from PySide6.QtCore import QSocketNotifier
+
+        if self._notifier is not None:
+            return
+        self._notifier = QSocketNotifier(self._wake_gui.read_fd, QSocketNotifier.Type.Read)
+        self._notifier.activated.connect(self._deliver)
+        self._gui_waiting_since = time.monotonic()  # cleared once it has taken what waits
+        self._gui_start_by = None
+        self._deliver()  # what waited, now: a dialog starts painting with the event loop
 
     def _deliver(self) -> None:
         self._wake_gui.drain()

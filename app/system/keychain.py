@@ -2,20 +2,22 @@
 ``KeychainUnavailable`` with a message that tells the user what to do.
 
 Calls here block (D-Bus round trips, an unlock prompt): run them off the GUI thread.
-Secret values never reach a log line or an exception message.
+Secret values never reach a log line or an exception message. ``keyring`` is imported at
+the first call, in the worker (it and its backends' discovery cost tens of milliseconds
+that the app's start need not wait for).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-
-import keyring
-import keyring.backend
-import keyring.errors
+from typing import TYPE_CHECKING
 
 from app.core.handlers.secrets import KeychainUnavailable, service_for
 from host.caller import Caller
+
+if TYPE_CHECKING:
+    import keyring.backend
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,8 @@ class Keychain:
         """Delete the secret ``name`` of ``caller``; False when there was none."""
         service = service_for(caller)
         backend = self._resolve()
+        import keyring.errors  # imported by _resolve: a look-up in sys.modules
+
         try:
             backend.delete_password(service, name)
         except keyring.errors.PasswordDeleteError as delete_error:
@@ -101,6 +105,8 @@ class Keychain:
         with self._lock:
             if self._backend is None:
                 try:
+                    import keyring
+
                     self._backend = keyring.get_keyring()
                 except Exception as error:
                     raise _unavailable(error, "open", "") from None
@@ -144,6 +150,8 @@ def _unavailable(
     """The user-facing error for ``error``; the log gets its kind and a redacted text.
 
     No traceback is logged: a frame's text could show the value being stored."""
+    import keyring.errors
+
     detail = _redact(str(error), value)
     log.warning(
         "keychain %s failed for %s: %s: %s",
@@ -166,6 +174,8 @@ def _is_locked(error: Exception) -> bool:
 
 def _kind(error: Exception) -> str:
     """A short, value-free description of ``error`` for the user."""
+    import keyring.errors
+
     kinds = {cls.__name__ for cls in type(error).__mro__}
     if kinds & {"SecretServiceNotAvailableException", "DBusErrorResponse", "DBusException"}:
         return "the Secret Service did not answer over D-Bus"

@@ -253,8 +253,9 @@ def _max_timeout(value: Any) -> float | None:
 
 @dataclass
 class PolicyWatch:
-    """The policy in effect, re-read when the file changes (an administrator's edit takes
-    effect without a restart). Safe to ask from any thread."""
+    """The policy in effect, re-read when the file or its folder changes (an
+    administrator's edit takes effect without a restart). Safe to ask from any thread;
+    ``path`` is fixed once made."""
 
     path: Path | None = field(default_factory=policy_path)
     root: Path = Path("/")
@@ -262,10 +263,16 @@ class PolicyWatch:
     _stamp: tuple[int, ...] | None = None
     _policy: Policy = field(default_factory=Policy)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _watched: tuple[str, ...] = field(default=(), init=False, repr=False)
+    """The file and its folder, as strings (looked at on every request)."""
+
+    def __post_init__(self) -> None:
+        path = self.path
+        self._watched = () if path is None else (str(path), str(path.parent))
 
     def current(self) -> Policy:
         with self._lock:
-            stamp = _stamp(self.path)
+            stamp = _stamp(self._watched)
             if stamp != self._stamp:
                 self._stamp = stamp
                 self._policy = load(self.path, self.root) if self.path is not None else Policy()
@@ -280,22 +287,28 @@ class PolicyWatch:
         return self.current().locks
 
 
-def _stamp(path: Path | None) -> tuple[int, ...]:
-    if path is None:
-        return ()
-    stamps: list[int] = []
-    for item in (path, path.parent):
+def _stamp(paths: tuple[str, ...]) -> tuple[int, ...]:
+    """What changes when the policy file (``paths[0]``) or its folder changes. Without
+    the file there is no policy, whatever its folder (``load``): the folder is then not
+    looked at (one system call fewer on every request)."""
+    stamp: tuple[int, ...] = ()
+    for item in paths:
         try:
             info = os.lstat(item)
-        except OSError:
-            stamps += [0] * 6
+        except FileNotFoundError:
+            if not stamp:
+                return (0,)  # no file
+            stamp += (0, 0, 0, 0, 0, 0)
             continue
-        stamps += [
+        except OSError:
+            stamp += (0, 0, 0, 0, 0, 0)
+            continue
+        stamp += (
             info.st_ino,
             info.st_mtime_ns,
             info.st_ctime_ns,
             info.st_size,
             info.st_mode,
             info.st_uid,
-        ]
-    return tuple(stamps)
+        )
+    return stamp

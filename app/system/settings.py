@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,27 +187,31 @@ class AllowList:
 
     def __init__(self, path: Path | None = None, managed: policy.PolicyWatch | None = None) -> None:
         self._path = path or settings_file()
+        self._file = os.fspath(self._path)
         self._managed = managed or policy.PolicyWatch()
         self._stamp: tuple[object, ...] | None = None
         self._settings = Settings()
+        self._allowed: dict[tuple[str, str], Extension] = {}
+        """``_settings.effective`` by family and id (asked on every request)."""
         self._lock = threading.Lock()
         self.problem = ""
         """Why no extension is allowed now, or "" while the file is read fine."""
 
-    def _current(self) -> Settings:
-        with self._lock:
-            return self._reread()
-
     def _reread(self) -> Settings:
         managed = self._managed.current()
         try:
-            st = self._path.stat()
-            stamp: tuple[object, ...] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+            st = os.stat(self._file)
+            stamp: tuple[object, ...] = (
+                st.st_mtime_ns,
+                st.st_ctime_ns,
+                st.st_size,
+                st.st_ino,
+                id(managed),  # the policy changed: read again
+            )
         except FileNotFoundError:
-            stamp = ()
+            stamp = (id(managed),)
         except OSError as error:
             return self._closed(None, f"cannot read {self._path}: {error}", managed)
-        stamp += (id(managed),)  # the policy changed: read again
         if stamp == self._stamp:
             return self._settings
         # The stamp and what was read from the file change together, or not at all.
@@ -217,8 +222,12 @@ class AllowList:
         except Exception as error:  # a bug in load must not leave the old list in force
             log.exception("reading %s failed", self._path)
             return self._closed(stamp, f"cannot read {self._path}: {error!r}", managed)
-        self._stamp, self._settings, self.problem = stamp, settings, ""
+        self._use(stamp, settings, "")
         return settings
+
+    def _use(self, stamp: tuple[object, ...] | None, settings: Settings, problem: str) -> None:
+        self._stamp, self._settings, self.problem = stamp, settings, problem
+        self._allowed = {(ext.family, ext.id): ext for ext in settings.effective}
 
     def _closed(self, stamp: tuple[object, ...] | None, problem: str, managed: Policy) -> Settings:
         # Fail closed: serving anyone because the file is unreadable is worse. Logged once
@@ -226,14 +235,18 @@ class AllowList:
         if (stamp, problem) != (self._stamp, self.problem):
             but = " but the system policy's" if managed.allowed_extensions else ""
             log.error("%s; no extension is allowed%s until it is fixed", problem, but)
-        self._stamp, self._settings, self.problem = stamp, Settings(policy=managed), problem
+        self._use(stamp, Settings(policy=managed), problem)
         return self._settings
 
     def is_allowed(self, caller: Caller) -> bool:
         """True when ``caller``'s extension is in the allowed list."""
-        return self._current().find(caller.family, caller.extension) is not None
+        with self._lock:
+            self._reread()
+            return (caller.family, caller.extension) in self._allowed
 
     def names(self, caller: Caller) -> str:
         """The install-time name of ``caller``'s extension, or "" when it has none."""
-        found = self._current().find(caller.family, caller.extension)
+        with self._lock:
+            self._reread()
+            found = self._allowed.get((caller.family, caller.extension))
         return found.name if found else ""

@@ -256,6 +256,7 @@ class PromptDialog(QDialog):
     waiting request of this extension."""
 
     deny_all = Signal(int)
+    painted = Signal(int)
 
     def __init__(self, prompt: Prompt, waiting: int, answer: AnswerCallback) -> None:
         super().__init__(None)
@@ -263,6 +264,7 @@ class PromptDialog(QDialog):
         self._answer = answer
         self._done = False
         self._floor_height = 0
+        self._painted = False
         self.setObjectName("bridgekeeper-prompt")
         self.setWindowTitle(WINDOW_TITLE)
         self.setWindowIcon(load_icon())
@@ -901,10 +903,17 @@ class PromptDialog(QDialog):
                 QTimer.singleShot(0, self, lambda: self._reveal(row))
 
     def event(self, event: QEvent) -> bool:
+        kind = event.type()
         # Content that changed its size while shown (the Caps Lock warning, a hint that
         # turned bold, the details unfolded): the dialog's height follows, never squeezes.
-        if event.type() == QEvent.Type.LayoutRequest and self.isVisible():
+        if kind == QEvent.Type.LayoutRequest and self.isVisible():
             QTimer.singleShot(0, self, self._fit_height)
+        elif kind == QEvent.Type.Paint and not self._painted:
+            # When the user can first see it (its children are painted in the same pass):
+            # the log's record of it, which `./dev bench coldstart` reads.
+            self._painted = True
+            log.info("prompt %s (%s) painted", self.prompt.key, self.prompt.kind)
+            self.painted.emit(self.prompt.key)
         return super().event(event)
 
     def hideEvent(self, event: QHideEvent) -> None:
@@ -998,7 +1007,8 @@ class DialogPresenter(QObject):
     ``answered(key, answer)`` carries the user's answers (the composition root connects it
     to the queue); ``deny_all(key)`` the user's "Deny all waiting from this extension"
     (to ``PromptQueue.deny_all_from``); ``unfocused(title, message)`` says a dialog did
-    not get the focus, for a tray notification. ``pending`` lists the queue's prompts
+    not get the focus, for a tray notification; ``painted(key)`` that a dialog was first
+    painted. ``pending`` lists the queue's prompts
     (``PromptQueue.prompts``), to count those from the shown dialog's extension.
 
     Dialogs that follow one another (the queue moving on) open where the last one was, at
@@ -1007,6 +1017,7 @@ class DialogPresenter(QObject):
     answered = Signal(int, object)
     deny_all = Signal(int)
     unfocused = Signal(str, str)
+    painted = Signal(int)
 
     def __init__(self, pending: Callable[[], list[Prompt]] = list) -> None:
         super().__init__()
@@ -1024,6 +1035,7 @@ class DialogPresenter(QObject):
         dialog = PromptDialog(prompt, waiting, self._on_answer)
         dialog.destroyed.connect(lambda *_: self._forget(dialog))
         dialog.deny_all.connect(self.deny_all)
+        dialog.painted.connect(self.painted)
         self.dialog = dialog
         dialog.set_waiting(waiting, self._from_same(prompt))
         kept = self._kept

@@ -4,13 +4,15 @@
 The tray is a view over the prompt queue: the composition root calls ``Tray.refresh``
 when the queue changes and connects the tray's signals to the icon; menu items call the
 queue, the decision store, autostart. Where the desktop has no system tray the app keeps
-serving requests and says so once in the log.
+serving requests and says so once in the log. The windows' modules are imported when
+first opened: the icon comes up with the app's first dialog, the menu after it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices
@@ -31,10 +33,11 @@ from app.core.queue import PromptQueue
 from app.core.text import neutralise
 from app.system import folders
 from app.system.autostart import Autostart, AutostartError
-from app.ui.extensions_window import AllowedExtensionsWindow
-from app.ui.integration_menu import IntegrationMenu
 from app.ui.widgets import APP_NAME, load_icon
-from app.ui.windows import AboutWindow, ActivityWindow, DecisionsWindow, Names
+
+if TYPE_CHECKING:
+    from app.ui.extensions_window import AllowedExtensionsWindow
+    from app.ui.windows import AboutWindow, ActivityWindow, DecisionsWindow, Names
 
 log = logging.getLogger(__name__)
 translate = QCoreApplication.translate
@@ -171,6 +174,8 @@ class Tray(QObject):
         self.extensions_action.triggered.connect(self.show_extensions)
         self.integration_menu: QMenu | None = None
         if integration_menu is not None:
+            from app.ui.integration_menu import IntegrationMenu
+
             self.integration_menu = integration_menu(None)
             self.integration_menu.setTitle(translate("Tray", "&Browser integration"))
             self.menu.addMenu(self.integration_menu)
@@ -238,6 +243,8 @@ class Tray(QObject):
 
     def show_decisions(self) -> None:
         if self.decisions_window is None:
+            from app.ui.windows import DecisionsWindow
+
             queue = self._queue  # not self: a cycle through a Qt object may be collected
             # by the garbage collector on another thread, which PySide cannot survive
             self.decisions_window = DecisionsWindow(
@@ -247,16 +254,22 @@ class Tray(QObject):
 
     def show_activity(self) -> None:
         if self.activity_window is None:
+            from app.ui.windows import ActivityWindow
+
             self.activity_window = ActivityWindow(self._activity)
         self._present(self.activity_window)
 
     def show_extensions(self) -> None:
         if self.extensions_window is None:
+            from app.ui.extensions_window import AllowedExtensionsWindow
+
             self.extensions_window = AllowedExtensionsWindow(self._runner)
         self._present(self.extensions_window)
 
     def show_about(self) -> None:
         if self.about_box is None:
+            from app.ui.windows import AboutWindow
+
             self.about_box = AboutWindow(folders.log_dir(), self.open_log_folder)
         self._present(self.about_box)
 

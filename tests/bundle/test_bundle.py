@@ -286,6 +286,16 @@ def test_bundled_host_holds_only_the_standard_library(bundle: Bundle) -> None:
     assert foreign == []
 
 
+def test_bundled_app_loads_no_qt_before_it_runs(bundle: Bundle) -> None:
+    # PyInstaller's run-time hook for PySide6 imports QtCore at start-up, before the app
+    # can listen (100-150 ms on the first call after login); ours sets the same
+    # environment without it.
+    entries, _ = archive_contents(bundle.app)
+    hooks = [name for name in entries if name.startswith("pyi_rth")]
+    assert "pyi_rth_pyside6_lazy" in hooks
+    assert "pyi_rth_pyside6" not in hooks
+
+
 def test_build_refuses_packages_other_than_the_pinned_ones(tmp_path: Path) -> None:
     done = subprocess.run(
         [str(ROOT / "packaging" / "build"), "--out", str(tmp_path), "--python", "/usr/bin/python3"],

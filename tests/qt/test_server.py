@@ -136,6 +136,7 @@ def test_replies_larger_than_the_socket_buffer_are_written_whole_then_closed(
     listener = BigReplies(3, protocol.MAX_SOCKET_FRAME_BYTES)
     server = SocketServer(str(tmp_path / "s.sock"), listener)
     server.listen()
+    server.serve_gui_thread()
     try:
         link = open_link(tmp_path / "s.sock")
         link.send(protocol.REQUEST, 9, b"later")
@@ -187,6 +188,7 @@ def test_a_peer_that_leaves_more_than_max_unsent_unread_is_dropped_and_others_se
     assert listener.count * listener.size > MAX_UNSENT
     server = SocketServer(str(tmp_path / "s.sock"), listener)
     server.listen()
+    server.serve_gui_thread()
     try:
         hog = open_link(tmp_path / "s.sock")
         hog.send(protocol.REQUEST, 9, b"later")

@@ -66,6 +66,30 @@ def test_alive_is_answered_only_while_the_gui_thread_takes_its_work(
     client.close()
 
 
+def test_alive_is_answered_while_the_gui_thread_comes_up_but_not_past_its_start_timeout(
+    home: Home, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BRIDGEKEEPER_HOME", str(home.bk_home))
+    monkeypatch.setattr(server_module, "GUI_START_TIMEOUT", 0.5)
+    running = Bridgekeeper()
+    running.listen()  # the GUI thread is not served yet: Qt would be loading now
+    try:
+        client = RawClient(home.socket)
+        client.request(1, {"type": "status", "id": "s"})  # waits for the GUI thread
+        client.send(protocol.ALIVE, 2, b"")
+        assert client.receive() == (protocol.ALIVE, 2, b"")  # starting is not hanging
+        time.sleep(0.7)  # a start that takes longer than GUI_START_TIMEOUT...
+        client.send(protocol.ALIVE, 3, b"")
+        assert no_frame_within(client, 0.3)  # ...is a hang: hosts give it up
+        running.serve_gui()
+        assert client.receive()[:2] == (protocol.REPLY, 1)  # type: ignore[index]
+        client.send(protocol.ALIVE, 4, b"")
+        assert client.receive() == (protocol.ALIVE, 4, b"")
+        client.close()
+    finally:
+        running.stop()
+
+
 def test_a_connection_with_32_requests_waiting_for_the_gui_is_not_read(
     bridgekeeper: Bridgekeeper, home: Home, qtbot: QtBot
 ) -> None:
@@ -114,6 +138,7 @@ def echo_server(tmp_path: Path, qtbot: QtBot) -> Iterator[tuple[Path, Echo, Sock
     listener = Echo()
     server = SocketServer(str(path), listener)
     server.listen()
+    server.serve_gui_thread()
     yield path, listener, server
     server.close()
 
@@ -126,6 +151,7 @@ def test_no_hello_in_time_and_a_frame_that_stalls_are_closed(
     path = tmp_path / "s.sock"
     server = SocketServer(str(path), Echo())
     server.listen()
+    server.serve_gui_thread()
     try:
         silent = RawClient(path, hello=None)
         stalled = RawClient(path)
@@ -148,6 +174,7 @@ def test_over_the_connection_limit_the_oldest_without_hello_makes_room(
     path = tmp_path / "s.sock"
     server = SocketServer(str(path), Echo())
     server.listen()
+    server.serve_gui_thread()
     try:
         silent = RawClient(path, hello=None)
         hosts = [RawClient(path) for _ in range(2)]
@@ -177,6 +204,7 @@ def test_replies_past_the_output_budget_close_the_peer_they_are_for(
     listener = Echo()
     server = SocketServer(str(path), listener)
     server.listen()
+    server.serve_gui_thread()
     try:
         hogs = [RawClient(path) for _ in range(2)]
         for hog in hogs:  # each leaves ~2 MiB of replies unread: 4 MiB in all

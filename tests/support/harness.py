@@ -247,6 +247,21 @@ class AppProcess:
 
         wait_for(ready, timeout, "the app to listen")
 
+    def wait_started(self, earlier: int = 0, timeout: float = 15.0) -> None:
+        """Until the app has started whole: it listens before Qt is loaded, and says in
+        its log when the rest (the dialogs, the tray) is up; ``earlier`` is how many such
+        records the log held before this start."""
+        self.wait_listening(timeout)
+
+        def ready() -> bool:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"app exited with {self.process.returncode}:\n{self.home.log_text()}"
+                )
+            return starts_logged(self.home) > earlier
+
+        wait_for(ready, timeout, "the app to start")
+
     def stop(self) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -262,7 +277,15 @@ class AppProcess:
         self.process.wait()
 
 
+def starts_logged(home: Home) -> int:
+    """How many times the app's log says it has started."""
+    from app import __version__
+
+    return home.log_text().count(f"Bridgekeeper {__version__} started")
+
+
 def start_app(home: Home, *args: str, env: Mapping[str, str] | None = None) -> AppProcess:
+    earlier = starts_logged(home)
     with open(home.root / "app.stderr", "ab") as stderr:
         process = subprocess.Popen(
             [*app_command(), *args],
@@ -273,7 +296,7 @@ def start_app(home: Home, *args: str, env: Mapping[str, str] | None = None) -> A
             start_new_session=True,
         )
     app = AppProcess(home, process, dict(env or {}))
-    app.wait_listening()
+    app.wait_started(earlier)
     return app
 
 

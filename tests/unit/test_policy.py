@@ -15,7 +15,7 @@ from app.core.queue import Locks
 from app.system import policy, settings
 from app.system.extensions import Extension
 from app.system.policy import Policy, PolicyWatch
-from host.caller import CHROMIUM, FIREFOX
+from host.caller import CHROMIUM, FIREFOX, Caller
 from tests.support.harness import CHROME_ID, FIREFOX_ID
 from tests.support.needs import NOT_ROOT
 
@@ -237,3 +237,47 @@ def test_the_watch_follows_edits_and_mode_changes(system: Path) -> None:
     assert watch.current().failed_closed
     system.unlink()
     assert watch.current() == Policy()
+    # No file: its folder is not looked at, but a file written into an unsafe folder is
+    # seen as such, and so is a folder made unsafe under a file.
+    system.parent.chmod(0o777)
+    assert watch.current() == Policy()
+    write(system, {"version": 1, "pause": False})
+    assert watch.current().failed_closed
+    system.parent.chmod(0o755)
+    assert watch.locks() == Locks(pause=False)
+    system.parent.chmod(0o775)
+    assert watch.current().failed_closed
+
+
+def test_the_allow_list_follows_policy_and_settings_edits_at_once(
+    system: Path, tmp_path: Path
+) -> None:
+    chrome, firefox = Caller(CHROMIUM, CHROME_ID), Caller(FIREFOX, FIREFOX_ID)
+    mine = tmp_path / "settings.json"
+    allow = settings.AllowList(mine, PolicyWatch(system, system.parents[2]))
+    assert not allow.is_allowed(chrome)
+    assert not allow.is_allowed(firefox)
+    write(system, {"version": 1, "allowed_extensions": [f"{CHROME_ID}=Wallet"]})
+    assert allow.is_allowed(chrome)
+    assert allow.names(chrome) == "Wallet"
+    assert not allow.is_allowed(firefox)
+    settings.save(settings.Settings([Extension(FIREFOX, FIREFOX_ID, "Fox")]), mine)
+    assert allow.is_allowed(firefox)
+    assert allow.names(firefox) == "Fox"
+    assert allow.is_allowed(chrome)
+    system.chmod(0o666)  # same bytes, now untrustworthy: the policy's are gone
+    assert not allow.is_allowed(chrome)
+    assert allow.names(chrome) == ""
+    assert allow.is_allowed(firefox)
+    # Swapped in by a rename, as an editor saves: the folder's change is noticed.
+    staged = system.with_name("policy.json.new")
+    write(staged, {"version": 1, "allowed_extensions": [FIREFOX_ID]})
+    staged.replace(system)
+    assert not allow.is_allowed(chrome)
+    assert allow.is_allowed(firefox)
+    assert allow.names(firefox) == "Fox"
+    mine.unlink()
+    assert allow.is_allowed(firefox)
+    assert allow.names(firefox) == ""
+    system.unlink()
+    assert not allow.is_allowed(firefox)
