@@ -32,7 +32,7 @@ from app.integration.browsers import (
 )
 from app.integration.manifests import ManifestProblem, ReadManifest
 from app.system import instance, policy, settings
-from app.system.policy import Policy, policy_path
+from app.system.policy import WINDOWS_SOURCE, Policy, policy_path
 from app.system.settings import Settings
 from host import protocol, transport
 from host.caller import CHROME_ORIGIN_PREFIX, CHROMIUM
@@ -381,11 +381,13 @@ def _system_manifest_checks(
 def policy_checks(policy: Policy) -> list[Check]:
     """What the administrator's policy sets, and what is wrong with its file."""
     if not policy.source:
-        where = policy_path()
-        shown = f" ({where})" if where is not None else ""
-        return [Check("policy", "none", State.NONE, f"no system policy{shown}")]
+        where = policy_path() or WINDOWS_SOURCE
+        return [Check("policy", "none", State.NONE, f"no system policy ({where})")]
     checks: list[Check] = []
-    fix = f"ask your administrator to fix it (as root: sudoedit {policy.source})"
+    if policy.source == WINDOWS_SOURCE:
+        fix = f"ask your administrator to fix it (Group Policy, or regedit: {policy.source})"
+    else:
+        fix = f"ask your administrator to fix it (as root: sudoedit {policy.source})"
     for problem in policy.problems:
         state = State.PROBLEM if policy.failed_closed else State.WARN
         checks.append(Check("policy", "file", state, problem, fix))

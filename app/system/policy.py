@@ -17,13 +17,17 @@ import os
 import stat
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core.handlers.prompts import TIMEOUT_DEFAULT, TIMEOUT_MAX, TIMEOUT_MIN
 from app.core.queue import Locks
 from app.system.extensions import BadExtension, Extension, parse_extension
+
+if TYPE_CHECKING:
+    from app.system.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,14 @@ MAX_BYTES = 1_048_576
 KEYS = ("version", "allowed_extensions", "remember", "pause", "max_timeout")
 LINUX_PATH = "/etc/bridgekeeper/policy.json"
 MACOS_PATH = "/Library/Application Support/Bridgekeeper/policy.json"
+WINDOWS_KEY = r"Software\Policies\Bridgekeeper"
+WINDOWS_VALUE = "Policy"
+"""Windows: the policy is this string value (REG_SZ) of ``HKLM\\Software\\Policies\\
+Bridgekeeper``, holding the same JSON document as the file elsewhere."""
+WINDOWS_SOURCE = f"HKLM\\{WINDOWS_KEY}\\{WINDOWS_VALUE}"
+WINDOWS_REREAD_S = 1.0
+"""How often the app looks at the registry value again (a file's change is seen by its
+stamp; a registry value has none that costs less than reading it)."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +103,7 @@ def _closed(source: str, problem: str) -> Policy:
 def policy_path(platform: str | None = None, root: Path = Path("/")) -> Path | None:
     """Where the policy lives on this machine (``root`` prefixes a system path; a
     packager's staging root). None where no file is read (Windows, whose machine policy
-    belongs in the registry, ``HKLM\\Software\\Policies\\Bridgekeeper``: not read yet)."""
+    is a registry value: ``load_registry``)."""
     home = os.environ.get("BRIDGEKEEPER_HOME")
     if home:
         return Path(home).absolute() / FILE_NAME
@@ -116,8 +128,8 @@ def _trusted_owners(path: Path, root: Path) -> tuple[frozenset[int], Path]:
 def _unsafe(path: Path, info: os.stat_result, owners: frozenset[int], what: str) -> str:
     if sys.platform == "win32":
         # Windows reads a policy file only under BRIDGEKEEPER_HOME, the user's own folder
-        # (policy_path: the machine's policy belongs in HKLM, which only administrators
-        # write, and is not read yet); its owner and mode bits say nothing there (st_uid
+        # (policy_path: the machine's policy is in HKLM, which only administrators
+        # write: load_registry); its owner and mode bits say nothing there (st_uid
         # is 0, the mode mirrors the read-only attribute), and its access list is not read.
         return ""
     if info.st_uid not in owners:
@@ -128,12 +140,13 @@ def _unsafe(path: Path, info: os.stat_result, owners: frozenset[int], what: str)
 
 
 def load(path: Path | None = None, root: Path = Path("/")) -> Policy:
-    """The policy at ``path`` (default: this machine's); ``Policy()`` when there is none.
-    The folders above it are checked up to ``root`` (a packager's staging root)."""
+    """The policy at ``path`` (default: this machine's; on Windows its registry value);
+    ``Policy()`` when there is none. The folders above it are checked up to ``root`` (a
+    packager's staging root)."""
     if path is None:
         path = policy_path(root=root)
         if path is None:
-            return Policy()
+            return load_registry()
     source = str(path)
     owners, anchor = _trusted_owners(path, root)
     try:
@@ -170,6 +183,29 @@ def load(path: Path | None = None, root: Path = Path("/")) -> Policy:
     return parse(text, source)
 
 
+def load_registry(registry: Registry | None = None) -> Policy:
+    """Windows: the policy in ``HKLM\\Software\\Policies\\Bridgekeeper``, value ``Policy``
+    (``Policy()`` when there is none). Only administrators can write under
+    ``HKLM\\Software\\Policies`` (its default access list), which is what the file's owner
+    and mode checks stand for elsewhere; this key is shared by the 32- and 64-bit views."""
+    if registry is None:
+        from app.system.registry import WindowsRegistry
+
+        registry = WindowsRegistry("HKLM")
+    try:
+        text = registry.get(WINDOWS_KEY, WINDOWS_VALUE)
+    except OSError as error:
+        return _closed(WINDOWS_SOURCE, f"cannot read the policy {WINDOWS_SOURCE}: {error}")
+    if text is None:
+        return Policy()
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) > MAX_BYTES:
+        return _closed(
+            WINDOWS_SOURCE, f"the policy {WINDOWS_SOURCE} is larger than {MAX_BYTES} bytes"
+        )
+    return parse(data, WINDOWS_SOURCE)
+
+
 def _read(path: Path, seen: os.stat_result) -> bytes:
     """The file's bytes, opened without following a link or blocking on a FIFO, and only
     if it is still the file that was checked."""
@@ -189,19 +225,20 @@ def _read(path: Path, seen: os.stat_result) -> bytes:
 
 def parse(data: bytes, source: str) -> Policy:
     """The policy written in ``data`` (read from ``source``)."""
+    what = "the policy" if source == WINDOWS_SOURCE else "the policy file"
     try:
         document = json.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
-        return _closed(source, f"the policy file {source} is not valid JSON ({error})")
+        return _closed(source, f"{what} {source} is not valid JSON ({error})")
     if not isinstance(document, dict):
-        return _closed(source, f"the policy file {source} is not a JSON object")
+        return _closed(source, f"{what} {source} is not a JSON object")
     version = document.get("version")
     if type(version) is not int:
         return _closed(source, f'the policy file {source} has no "version": 1')
     if version > VERSION:
         return _closed(
             source,
-            f"the policy file {source} is version {version}; this Bridgekeeper understands "
+            f"{what} {source} is version {version}; this Bridgekeeper understands "
             f"version {VERSION}",
         )
     try:
@@ -210,10 +247,10 @@ def parse(data: bytes, source: str) -> Policy:
         pause = _flag(document, "pause")
         max_timeout = _max_timeout(document.get("max_timeout"))
     except ValueError as error:
-        return _closed(source, f"the policy file {source}: {error}")
+        return _closed(source, f"{what} {source}: {error}")
     unknown = sorted(key for key in document if key not in KEYS)
     problems = tuple(
-        f'the policy file {source} has a key this Bridgekeeper does not know, "{key}" '
+        f'{what} {source} has a key this Bridgekeeper does not know, "{key}" '
         f"(ignored; it knows {', '.join(KEYS)})"
         for key in unknown
     )
@@ -251,6 +288,15 @@ def _max_timeout(value: Any) -> float | None:
     return float(value)
 
 
+def _machine_registry() -> Registry | None:
+    """HKLM on Windows when the policy is not a file there (no ``BRIDGEKEEPER_HOME``)."""
+    if sys.platform != "win32" or policy_path() is not None:
+        return None
+    from app.system.registry import WindowsRegistry
+
+    return WindowsRegistry("HKLM")
+
+
 @dataclass
 class PolicyWatch:
     """The policy in effect, re-read when the file or its folder changes (an
@@ -260,6 +306,9 @@ class PolicyWatch:
     path: Path | None = field(default_factory=policy_path)
     root: Path = Path("/")
     """The top folder checked above the file (as for ``load``)."""
+    registry: Registry | None = field(default_factory=_machine_registry)
+    """Windows, where ``path`` is None: the registry the policy is read from, again every
+    ``WINDOWS_REREAD_S``. None elsewhere."""
     _stamp: tuple[int, ...] | None = None
     _policy: Policy = field(default_factory=Policy)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -272,10 +321,18 @@ class PolicyWatch:
 
     def current(self) -> Policy:
         with self._lock:
-            stamp = _stamp(self._watched)
+            if self.path is None and self.registry is not None:
+                stamp: tuple[int, ...] = (int(time.monotonic() // WINDOWS_REREAD_S),)
+            else:
+                stamp = _stamp(self._watched)
             if stamp != self._stamp:
                 self._stamp = stamp
-                self._policy = load(self.path, self.root) if self.path is not None else Policy()
+                if self.path is not None:
+                    self._policy = load(self.path, self.root)
+                elif self.registry is not None:
+                    self._policy = load_registry(self.registry)
+                else:
+                    self._policy = Policy()
                 for problem in self._policy.problems:
                     log.error("system policy: %s", problem)
                 if self._policy.source and not self._policy.failed_closed:

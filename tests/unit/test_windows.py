@@ -489,3 +489,108 @@ def test_the_fix_for_a_hung_app_is_said_in_the_platforms_words() -> None:
         "Resume it (`kill -CONT 4242`), or quit it and start it again"
     )
     assert "pkill -CONT -u $USER -x bridgekeeper" in hung_app_fix(None, "darwin")
+
+
+class UnreadableRegistry(FakeRegistry):
+    """A FAKE registry whose reads are refused, as an access list that shuts the user out
+    of the key would."""
+
+    def get(self, key: str, name: str = "") -> str | None:
+        raise PermissionError("access denied")
+
+
+def test_the_windows_policy_is_a_registry_value_holding_the_files_json() -> None:
+    from app.core.queue import Locks
+    from app.system import policy
+
+    registry = FakeRegistry()
+    assert policy.load_registry(registry) == policy.Policy()  # none: no policy
+    registry.set(
+        policy.WINDOWS_KEY,
+        json.dumps(
+            {
+                "version": 1,
+                "allowed_extensions": [f"{CHROME_ID}=Team vault"],
+                "remember": False,
+                "max_timeout": 90,
+                "colour": "blue",
+            }
+        ),
+        policy.WINDOWS_VALUE,
+    )
+    found = policy.load_registry(registry)
+    assert found.source == r"HKLM\Software\Policies\Bridgekeeper\Policy"
+    assert not found.failed_closed
+    assert [(ext.id, ext.name) for ext in found.allowed_extensions] == [(CHROME_ID, "Team vault")]
+    assert found.locks == Locks(remember=False, pause=True, max_timeout=90.0)
+    assert found.problems == (
+        r"the policy HKLM\Software\Policies\Bridgekeeper\Policy has a key this Bridgekeeper "
+        'does not know, "colour" (ignored; it knows version, allowed_extensions, remember, '
+        "pause, max_timeout)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("{not json", "is not valid JSON"),
+        ("1", "is not a JSON object"),  # a REG_DWORD read back as its number
+        ('{"version": 1, "pause": "no"}', '"pause" must be true or false'),
+        ("x" * 1_048_577, "is larger than 1048576 bytes"),
+    ],
+)
+def test_a_broken_windows_policy_fails_closed_and_says_why(value: str, fragment: str) -> None:
+    from app.core.queue import Locks
+    from app.system import policy
+
+    registry = FakeRegistry()
+    registry.set(policy.WINDOWS_KEY, value, policy.WINDOWS_VALUE)
+    found = policy.load_registry(registry)
+    assert found.failed_closed
+    assert found.locks == Locks(remember=False, pause=False, max_timeout=60.0)
+    assert found.allowed_extensions == ()
+    (problem,) = found.problems
+    assert problem.startswith(r"the policy HKLM\Software\Policies\Bridgekeeper\Policy")
+    assert fragment in problem
+
+
+def test_an_unreadable_windows_policy_fails_closed() -> None:
+    from app.system import policy
+
+    found = policy.load_registry(UnreadableRegistry())
+    assert found.failed_closed
+    assert "cannot read the policy" in found.problems[0]
+    assert "access denied" in found.problems[0]
+
+
+def test_the_apps_watch_reads_the_windows_policy_again_within_a_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where the policy is not a file, the watch reads the registry value again every
+    ``WINDOWS_REREAD_S`` (shortened here): an administrator's change applies without a
+    restart."""
+    from app.core.queue import Locks
+    from app.system import policy
+
+    monkeypatch.setattr(policy, "WINDOWS_REREAD_S", 0.05)
+    registry = FakeRegistry()
+    watch = policy.PolicyWatch(path=None, registry=registry)
+    assert watch.locks() == Locks()
+    registry.set(policy.WINDOWS_KEY, '{"version": 1, "pause": false}', policy.WINDOWS_VALUE)
+    wait_for(lambda: watch.locks() == Locks(pause=False), 5, "the pause lock")
+    registry.delete(policy.WINDOWS_KEY, policy.WINDOWS_VALUE)
+    wait_for(lambda: watch.locks() == Locks(), 5, "the lock lifted")
+
+
+def test_doctor_says_where_a_windows_policy_is_fixed() -> None:
+    from app.integration.checks import policy_checks
+    from app.system import policy
+
+    registry = FakeRegistry()
+    registry.set(policy.WINDOWS_KEY, "{not json", policy.WINDOWS_VALUE)
+    (check,) = policy_checks(policy.load_registry(registry))
+    assert check.fix == (
+        "ask your administrator to fix it (Group Policy, or regedit: "
+        r"HKLM\Software\Policies\Bridgekeeper\Policy)"
+    )
+    assert "sudo" not in check.fix
