@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -251,11 +252,30 @@ def run() -> int:
             return 1
         log.info("Bridgekeeper is already running; handed over to it")
         return 0
+    # Until Qt's event loop watches them (SignalWatcher), SIGTERM and SIGINT are noted,
+    # and the app quits as from the loop (the socket removed, the lock released) before
+    # the loop starts. Raising from the handler instead could stop PySide half-loaded.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _note_signal)
     try:
         return _run_desktop()
     finally:
         lock.release()
         log.info("Bridgekeeper stopped")
+
+
+_SIGNALLED: list[int] = []
+"""The signals received before the event loop ran (``_note_signal``)."""
+
+
+def _note_signal(signum: int, _frame: object) -> None:
+    _SIGNALLED.append(signum)
+
+
+def _quit_requested(where: str) -> bool:
+    if _SIGNALLED:
+        log.info("signal %d received %s; quitting", _SIGNALLED[0], where)
+    return bool(_SIGNALLED)
 
 
 def start_problem(error: Exception) -> str:
@@ -293,6 +313,8 @@ def _run_desktop() -> int:
             log.error("%s; Bridgekeeper cannot serve browsers and stops", error)
             print(f"bridgekeeper: {error}", file=sys.stderr)
             return 1
+        if _quit_requested("before the desktop was started"):
+            return 0
         log.info("listening; starting the desktop")
         return _run_gui(bridgekeeper, allow_list)
     finally:
@@ -331,6 +353,8 @@ def _run_gui(bridgekeeper: Bridgekeeper, allow_list: AllowList) -> int:
     presenter.painted.connect(desktop.build_soon)
     QTimer.singleShot(0 if presenter.dialog is None else TRAY_AFTER_MS, desktop.build)
     try:
+        if _quit_requested("while the desktop started"):
+            return 0
         return qapp.exec()
     finally:
         desktop.close()

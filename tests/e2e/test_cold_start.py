@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import signal
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -19,7 +21,7 @@ from typing import Any
 import pytest
 
 from app.core.decisions import DecisionKey, DecisionStore
-from host import protocol
+from host import protocol, transport
 from host.caller import CHROMIUM
 from tests.support.harness import (
     CHROME_ID,
@@ -216,3 +218,38 @@ def test_a_host_waits_through_a_qt_start_longer_than_its_patience(home: Home, ga
     assert status["id"] == "s"
     assert status["ok"] is True, status
     assert replies_until_end(host) == []
+
+
+def exited(pid: int) -> bool:
+    """Gone, or a zombie its parent has not reaped yet."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_while_qt_loads_quits_cleanly(
+    home: Home, gate: QtGate, signum: signal.Signals
+) -> None:
+    """Logging out while the app starts: it leaves as a quit does (the request that waited
+    answered once, the socket removed, "stopped" logged), not killed mid-way."""
+    host = started_host(home, gate)
+    link = transport.connect(str(home.socket))
+    assert link is not None
+    pid = link.pid
+    link.close()
+    assert pid is not None
+    host.send({"type": "status", "id": "s"})  # waits for the GUI thread
+    os.kill(pid, signum)
+    # Python runs the handler between bytecodes: once the held import goes on (in life,
+    # Qt's import is work, not a wait).
+    gate.release()
+    wait_for(lambda: exited(pid), 10, "the app to exit")
+    assert not home.socket.exists()
+    assert "Bridgekeeper stopped" in home.log_text()
+    reply = host.read()  # the work that waited is handed out before the app quits
+    assert reply["id"] == "s"
+    assert reply["ok"] is True, reply
+    assert replies_until_end(host) == []  # once
