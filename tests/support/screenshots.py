@@ -42,6 +42,9 @@ def variant_env(scale: int, theme: str, language: str) -> dict[str, str]:
         "QT_SCALE_FACTOR": str(scale),
         "LANGUAGE": language,
         "LANG": "C.UTF-8",
+        # No accessibility bus: GTK's bridge would start at-spi's daemons, which print
+        # to the test run's terminal and outlive the variant.
+        "NO_AT_BRIDGE": "1",
     }
     if theme == "dark":
         env.update(QT_QPA_PLATFORMTHEME="gtk3", GTK_THEME="Adwaita:dark")
