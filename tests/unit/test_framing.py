@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import struct
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -52,12 +52,127 @@ def frames(
     return out, stream
 
 
+SPEC_MAX_REQUEST = 64 * 1024 * 1024
+"""SPEC: "Browser -> host: at most 64 MiB a frame"."""
+
+Segment = bytes | int
+"""Bytes of a stream, or that many zero bytes (an oversize payload, never built)."""
+
+
+class SegmentStream:
+    """A pipe's worth of segments, as ``CountingStream`` but without holding the zeros of
+    an oversize payload in memory."""
+
+    def __init__(self, segments: list[Segment], pipe: int) -> None:
+        self._segments = [s for s in segments if s]
+        self.pipe = pipe
+        self.position = 0
+        self.largest_read = 0
+
+    def _take(self, size: int) -> bytes:
+        size = min(size, self.pipe)
+        out = b""
+        while self._segments and len(out) < size:
+            head = self._segments[0]
+            want = size - len(out)
+            if isinstance(head, int):
+                piece, rest = min(head, want), head - min(head, want)
+                out += b"\0" * piece
+                self._segments[0] = rest
+            else:
+                out += head[:want]
+                self._segments[0] = head[want:]
+            if not self._segments[0]:
+                self._segments.pop(0)
+        self.position += len(out)
+        return out
+
+    def read(self, size: int, /) -> bytes:
+        assert size > 0
+        self.largest_read = max(self.largest_read, size)
+        return self._take(size)
+
+    def readinto(self, buffer: memoryview, /) -> int:
+        self.largest_read = max(self.largest_read, len(buffer))
+        data = self._take(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def fileno(self) -> int:
+        raise NotImplementedError
+
+
 @given(st.binary(max_size=4096))
-def test_any_bytes_end_cleanly_within_limits(data: bytes) -> None:
+def test_any_bytes_are_read_to_the_end_and_never_make_more_than_they_hold(data: bytes) -> None:
     out, stream = frames(data)
-    assert stream.tell() == len(data) or not out or stream.tell() <= len(data)
+    assert stream.tell() == len(data)
     assert stream.largest_read <= protocol.MAX_REQUEST_BYTES
     assert sum(len(f) for f in out if isinstance(f, bytes)) <= len(data)
+
+
+@st.composite
+def streams(draw: st.DrawFn) -> tuple[list[Segment], list[bytes | protocol.Oversize]]:
+    """A browser's byte stream built on purpose from whole frames, oversize ones (whose
+    payload the stream carries, to be skipped) and at most one frame or header cut short
+    by the end of input; with the frames the reader must hand out, in order."""
+    segments: list[Segment] = []
+    expected: list[bytes | protocol.Oversize] = []
+    for kind in draw(st.lists(st.sampled_from(["whole", "oversize"]), max_size=8)):
+        if kind == "whole":
+            payload = draw(st.binary(max_size=300))
+            segments.append(struct.pack("=I", len(payload)) + payload)
+            expected.append(payload)
+        else:
+            length = SPEC_MAX_REQUEST + draw(st.integers(1, 64))
+            segments += [struct.pack("=I", length), length]
+            expected.append(protocol.Oversize(length))
+    ending = draw(st.sampled_from(["clean", "cut payload", "cut header", "cut oversize"]))
+    if ending == "cut payload":
+        payload = draw(st.binary(min_size=1, max_size=300))
+        cut = draw(st.integers(0, len(payload) - 1))
+        segments.append(struct.pack("=I", len(payload)) + payload[:cut])
+    elif ending == "cut header":
+        header = struct.pack("=I", draw(st.integers(0, 2**32 - 1)))
+        segments.append(header[: draw(st.integers(1, 3))])
+    elif ending == "cut oversize":
+        length = SPEC_MAX_REQUEST + draw(st.integers(1, 64))
+        segments += [struct.pack("=I", length), draw(st.integers(0, length - 1))]
+    return segments, expected
+
+
+@settings(max_examples=40)
+@given(streams(), st.sampled_from([4096, 65536, 70000]))
+def test_any_mix_of_frames_comes_out_whole_in_order_within_limits(
+    stream_and_frames: tuple[list[Segment], list[bytes | protocol.Oversize]], pipe: int
+) -> None:
+    segments, expected = stream_and_frames
+    stream = SegmentStream(segments, pipe)
+    total = sum(len(s) if isinstance(s, bytes) else s for s in segments)
+    reader = protocol.BrowserFrames(stream)
+    out: list[bytes | protocol.Oversize] = []
+    while not reader.ended:
+        reader.fill()
+        while (frame := reader.next_frame()) is not None:
+            out.append(frame if isinstance(frame, protocol.Oversize) else bytes(frame.pop()))
+    assert out == expected  # a frame cut short by the end of input yields nothing
+    assert stream.position == total  # all was read, the payloads skipped included
+    assert stream.largest_read <= protocol.READ_CHUNK  # none of these is read into place
+
+
+def test_a_frame_of_exactly_64_mib_is_a_request_and_one_byte_more_is_oversize() -> None:
+    for length, expected in (
+        (SPEC_MAX_REQUEST, "request"),
+        (SPEC_MAX_REQUEST + 1, protocol.Oversize(SPEC_MAX_REQUEST + 1)),
+    ):
+        stream = SegmentStream([struct.pack("=I", length), length], 65536)
+        reader = protocol.BrowserFrames(stream)
+        got: list[Any] = []
+        while not reader.ended:
+            reader.fill()
+            while (frame := reader.next_frame()) is not None:
+                got.append(frame if isinstance(frame, protocol.Oversize) else len(frame.pop()))
+        assert got == ([length] if expected == "request" else [expected])
+        assert stream.position == 4 + length
 
 
 @given(st.lists(st.binary(max_size=300), max_size=20), st.integers(1, 400))

@@ -156,3 +156,209 @@ def test_site_is_reduced_to_its_origin(site: str, origin: str) -> None:
 def test_site_with_bidi_override_is_refused() -> None:
     with pytest.raises(BadRequest, match="'site'"):
         site_origin("https://example.com/\u202egnp.exe")
+
+
+# -- the SPEC's numbers, as the SPEC states them -------------------------------------------
+
+
+def _options(count: int) -> list[dict[str, str]]:
+    return [{"id": f"o{i}", "label": f"Option {i}"} for i in range(count)]
+
+
+def _choose(**fields: Any) -> dict[str, Any]:
+    return {"type": "choose", "title": "t", "options": _options(2), **fields}
+
+
+def _option(**option: Any) -> dict[str, Any]:
+    return _choose(options=[*_options(1), {"id": "last", "label": "Last", **option}])
+
+
+# (field, the largest valid request, the same one step over): each limit of the SPEC's
+# table and the README's, written as they state it, so changing one in the code fails here.
+LIMITS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+    ("title", {"type": "confirm", "title": "t" * 200}, {"type": "confirm", "title": "t" * 201}),
+    (
+        "message",
+        {"type": "notify", "title": "t", "message": "m" * 4_000},
+        {"type": "notify", "title": "t", "message": "m" * 4_001},
+    ),
+    (
+        "details",
+        {"type": "confirm", "title": "t", "details": "d" * 20_000},
+        {"type": "confirm", "title": "t", "details": "d" * 20_001},
+    ),
+    (
+        "site",
+        {"type": "confirm", "title": "t", "site": "https://x.org/" + "p" * 2_034},
+        {"type": "confirm", "title": "t", "site": "https://x.org/" + "p" * 2_035},
+    ),
+    (
+        "action",
+        {"type": "confirm", "title": "t", "action": "a" * 100},
+        {"type": "confirm", "title": "t", "action": "a" * 101},
+    ),
+    (
+        "allow_label",
+        {"type": "confirm", "title": "t", "allow_label": "a" * 40},
+        {"type": "confirm", "title": "t", "allow_label": "a" * 41},
+    ),
+    (
+        "deny_label",
+        {"type": "confirm", "title": "t", "deny_label": "d" * 40},
+        {"type": "confirm", "title": "t", "deny_label": "d" * 41},
+    ),
+    (
+        "timeout",
+        {"type": "confirm", "title": "t", "timeout": 600},
+        {"type": "confirm", "title": "t", "timeout": 600.001},
+    ),
+    (
+        "timeout",
+        {"type": "prompt", "title": "t", "timeout": 5},
+        {"type": "prompt", "title": "t", "timeout": 4.999},
+    ),
+    ("options", _choose(options=_options(12)), _choose(options=_options(13))),
+    ("options", _choose(options=_options(2)), _choose(options=_options(1))),
+    ("options[1].id", _option(id="i" * 100), _option(id="i" * 101)),
+    ("options[1].label", _option(label="l" * 200), _option(label="l" * 201)),
+    (
+        "placeholder",
+        {"type": "prompt", "title": "t", "placeholder": "p" * 200},
+        {"type": "prompt", "title": "t", "placeholder": "p" * 201},
+    ),
+    (
+        "max_length",
+        {"type": "prompt", "title": "t", "max_length": 4_096},
+        {"type": "prompt", "title": "t", "max_length": 4_097},
+    ),
+    (
+        "max_length",
+        {"type": "prompt", "title": "t", "max_length": 1},
+        {"type": "prompt", "title": "t", "max_length": 0},
+    ),
+    (
+        "default",
+        {"type": "prompt", "title": "t", "default": "x" * 1_024},
+        {"type": "prompt", "title": "t", "default": "x" * 1_025},
+    ),
+    (
+        "default",
+        {"type": "prompt", "title": "t", "max_length": 8, "default": "x" * 8},
+        {"type": "prompt", "title": "t", "max_length": 8, "default": "x" * 9},
+    ),
+    ("name", {"type": "secret.get", "name": "n" * 100}, {"type": "secret.get", "name": "n" * 101}),
+    ("name", {"type": "secret.delete", "name": "A-z_0.9"}, {"type": "secret.delete", "name": ""}),
+    (
+        "value",
+        {"type": "secret.set", "name": "n", "value": "v" * 65_536},
+        {"type": "secret.set", "name": "n", "value": "v" * 65_537},
+    ),
+    ("target", {"type": "cancel", "target": "t" * 128}, {"type": "cancel", "target": "t" * 129}),
+    (
+        "id",
+        {"type": "notify", "title": "t", "id": "i" * 128},
+        {"type": "notify", "title": "t", "id": "i" * 129},
+    ),
+]
+
+
+def all_validators() -> Dispatcher:
+    """A dispatcher with every request type's real validator and a handler that echoes."""
+    from app.core.handlers.secrets import VALIDATORS as SECRET_VALIDATORS
+
+    dispatcher = Dispatcher(lambda _c: True)
+    for type_, validate in {**VALIDATORS, **SECRET_VALIDATORS}.items():
+        dispatcher.register(type_, validate, lambda r: r.reply_ok({"valid": True}))
+    return dispatcher
+
+
+@pytest.mark.parametrize(
+    ("field", "largest", "over"), LIMITS, ids=[f"{f}-{i}" for i, (f, _, _) in enumerate(LIMITS)]
+)
+def test_each_limit_is_where_the_spec_puts_it(
+    field: str, largest: dict[str, Any], over: dict[str, Any]
+) -> None:
+    dispatcher, client = all_validators(), Recorder()
+    dispatcher.handle(client, 1, json.dumps(largest).encode())
+    dispatcher.handle(client, 2, json.dumps(over).encode())
+    valid, refused = client.replies
+    assert valid["ok"] is True, valid
+    assert refused["ok"] is False
+    assert refused["error"]["code"] == "bad_request"
+    assert f"'{field}'" in refused["error"]["message"]
+
+
+def test_defaults_are_the_specs() -> None:
+    # timeout: default 60; max_length: default 1,024 (SPEC's table).
+    assert validate_confirm({"title": "t"})["timeout"] == 60
+    assert validate_choose({"title": "t", "options": OPTIONS})["timeout"] == 60
+    assert validate_prompt({"title": "t"})["timeout"] == 60
+    assert validate_prompt({"title": "t"})["max_length"] == 1_024
+
+
+# -- replies: at most 1,048,576 bytes --------------------------------------------------------
+
+
+class RawRecorder(Recorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.raw: list[bytes] = []
+
+    def send_reply(self, seq: int, payload: bytes) -> None:
+        self.raw.append(payload)
+        super().send_reply(seq, payload)
+
+
+@pytest.mark.parametrize("size", [1_048_576, 1_048_577])
+def test_a_reply_over_1_048_576_bytes_is_replaced_by_too_large(size: int) -> None:
+    from app.core.dispatch import Request
+
+    client = RawRecorder()
+    request = Request(client, 1, "r", type="secret.get")
+    overhead = len(b'{"id":"r","ok":true,"result":{"value":""}}')
+    request.reply_ok({"value": "v" * (size - overhead)})
+    [payload] = client.raw
+    if size == 1_048_576:
+        assert len(payload) == 1_048_576
+        assert client.replies[0]["result"]["value"] == "v" * (size - overhead)
+    else:
+        assert client.replies == [
+            {
+                "id": "r",
+                "ok": False,
+                "error": {
+                    "code": "too_large",
+                    "message": "the reply is 1048577 bytes; browsers accept at most 1048576 bytes",
+                },
+            }
+        ]
+
+
+# -- who may ask ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b'"ping"', b'{"type": "ping", "id": 1}', b"[1]", b'{"type": "nope"}', b'{"id": {}}'],
+    ids=["bare-ping", "ping", "not-an-object", "unknown-type", "bad-id"],
+)
+def test_a_caller_not_allowed_gets_untrusted_extension_for_anything_it_sends(
+    payload: bytes,
+) -> None:
+    """Even the bare "ping" (MDN's ping_pong): an extension that is not allowed learns
+    nothing but that it is not, with the command that allows it."""
+    dispatcher = Dispatcher(lambda _c: False)
+    dispatcher.register("ping", lambda m: {}, lambda r: r.reply_ok({"pong": True}))
+    client = Recorder()
+    dispatcher.handle(client, 1, payload)
+    [reply] = client.replies
+    assert reply["ok"] is False
+    assert reply["error"]["code"] == "untrusted_extension"
+    assert f"bridgekeeper install --extension {'x' * 32}" in reply["error"]["message"]
+
+
+def test_an_allowed_caller_gets_pong_for_the_bare_ping_string() -> None:
+    dispatcher = Dispatcher(lambda caller: caller == Recorder.caller)
+    client = Recorder()
+    dispatcher.handle(client, 1, b'"ping"')
+    assert client.replies == ["pong"]
