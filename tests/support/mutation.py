@@ -12,9 +12,10 @@ killed / (killed + survived); the survivors are printed with their diffs.
 
 Everything lives under ``build/mutate/`` (never in the tree): the copies (``tree-N``, one
 per job) and a cosmic-ray session per module (``sessions/``), resumed by the next run as
-long as neither the module nor its tests changed (``--fresh`` starts over). Mutants that
-change only a type annotation are skipped: with ``from __future__ import annotations``
-they are never evaluated, so no test can tell them apart (each module here has it).
+long as the module did not change (changed tests try the survivors again; ``--fresh``
+starts over). Skipped, as no test can tell them apart: mutants of a type annotation (with
+``from __future__ import annotations``, which every module here has, never evaluated) and
+mutants that are not valid Python.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,6 +166,14 @@ def stage(tree: Path) -> None:
             target = tree / os.fsdecode(name)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
+    # What cosmic-ray's ExceptionReplacer writes into an ``except``: an exception nothing
+    # raises, in every process of the copy (the host and the app included).
+    (tree / "sitecustomize.py").write_text(
+        "import builtins\n\n\n"
+        "class CosmicRayTestingException(Exception):\n"
+        '    """Raised by nothing: an except clause naming it catches nothing."""\n\n\n'
+        "builtins.CosmicRayTestingException = CosmicRayTestingException  # type: ignore\n"
+    )
     # Built by ./dev test, not tracked: the demo extension's copy of the client.
     vendor = ROOT / "assets" / "extension" / "vendor"
     if vendor.is_dir():
@@ -259,13 +269,32 @@ class Session:
             init([Path(self.module)], self.db, {})
         finally:
             os.chdir(previous)
-        spans = annotation_spans((ROOT / self.module).read_text(encoding="utf-8"))
+        from cosmic_ray.mutating import mutate_code
+        from cosmic_ray.plugins import get_operator
+
+        source = (ROOT / self.module).read_text(encoding="utf-8")
+        spans = annotation_spans(source)
         for item in self.db.work_items:
             mutation = item.mutations[0]
+            why = ""
             if _inside(tuple(mutation.start_pos), tuple(mutation.end_pos), spans):
+                why = "an annotation"
+            else:
+                # cosmic-ray also takes the "/" of positional-only parameters for a division:
+                # such a mutant is not Python, and would count as killed by any test.
+                operator = get_operator(mutation.operator_name)()
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        mutated = mutate_code(source, operator, mutation.occurrence)
+                        compile(mutated, self.module, "exec")
+                except SyntaxError:
+                    why = "not valid Python"
+                except Exception as error:  # cosmic-ray cannot write this one
+                    why = f"cosmic-ray failed: {type(error).__name__}: {error}"
+            if why:
                 self.db.set_result(
-                    item.job_id,
-                    WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output="an annotation"),
+                    item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output=why)
                 )
 
     def pending(self) -> list[Mutant]:
