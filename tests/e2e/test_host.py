@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from app import __version__
 from host import protocol
 from tests.support.fake_app import FakeApp
 from tests.support.harness import (
@@ -41,8 +42,11 @@ def test_host_answers_ping_one_shot(app: AppProcess) -> None:
     reply = one_shot(app.home, {"type": "ping", "id": 7})
     assert reply["id"] == 7
     assert reply["ok"] is True
-    assert reply["result"]["pong"] is True
-    assert reply["result"]["protocol"] == protocol.PROTOCOL
+    assert reply == {
+        "id": 7,
+        "ok": True,
+        "result": {"pong": True, "version": __version__, "protocol": 1},
+    }
 
 
 def test_host_answers_bare_ping_string_with_pong(app: AppProcess) -> None:
@@ -55,7 +59,7 @@ def test_host_answers_status(app: AppProcess) -> None:
         "id": "s",
         "ok": True,
         "result": {
-            "version": reply["result"]["version"],
+            "version": __version__,
             "protocol": 1,
             "paused": False,
             "pending": 0,
@@ -145,7 +149,7 @@ def test_host_unknown_type_error_names_the_type(app: AppProcess) -> None:
 def test_host_oversize_frame_replies_too_large_and_skips_payload(app: AppProcess) -> None:
     host = HostProcess(app.home)
     try:
-        declared = protocol.MAX_REQUEST_BYTES + 1
+        declared = 64 * 1024 * 1024 + 1  # SPEC: "at most 64 MiB a frame"
         host.send_raw(HEADER.pack(declared))
         chunk = b" " * (1024 * 1024)
         for _ in range(declared // len(chunk)):
@@ -153,7 +157,14 @@ def test_host_oversize_frame_replies_too_large_and_skips_payload(app: AppProcess
         host.send_raw(b" " * (declared % len(chunk)))
         host.send({"type": "ping", "id": "after"})
         reply = host.read()
-        assert reply["error"]["code"] == "too_large"
+        assert reply == {
+            "id": None,
+            "ok": False,
+            "error": {
+                "code": "too_large",
+                "message": "the request is 67108865 bytes; at most 67108864 bytes are accepted",
+            },
+        }
         assert host.read()["id"] == "after"
         assert host.wait() == 0
     finally:
@@ -325,8 +336,8 @@ def test_app_frame_over_the_socket_limit_drops_the_app_and_answers_app_unavailab
     # No valid reply is larger than a browser accepts (the app answers too_large instead:
     # test_secrets.py), so a larger frame means a broken app, never relayed.
     def broken(conn: socket.socket, seq: int, request: Any) -> None:
-        limit = protocol.MAX_SOCKET_FRAME_BYTES
-        conn.sendall(protocol.SOCKET_HEADER.pack(protocol.REPLY, seq, limit + 1) + b"x" * 4096)
+        over = 1_048_576 + 1  # SPEC: "at most 1,048,576 bytes a frame"
+        conn.sendall(protocol.SOCKET_HEADER.pack(protocol.REPLY, seq, over) + b"x" * 4096)
 
     FakeApp(home.socket, broken)
     reply = one_shot(home, {"type": "secret.get", "id": "s", "name": "n"})
@@ -334,24 +345,33 @@ def test_app_frame_over_the_socket_limit_drops_the_app_and_answers_app_unavailab
     assert reply["error"]["code"] == "app_unavailable"
 
 
-def test_reply_of_exactly_one_mib_passes(home: Home) -> None:
+def test_reply_of_exactly_1_048_576_bytes_passes_whole(home: Home) -> None:
+    overhead = len(b'{"id":"s","ok":true,"result":{"value":""}}')
+    value = "x" * (1_048_576 - overhead)  # SPEC: "at most 1,048,576 bytes a frame"
+
     def exact(conn: socket.socket, seq: int, request: Any) -> None:
-        overhead = len(protocol.ok_reply(request.get("id"), {"value": ""}))
-        value = "x" * (protocol.MAX_REPLY_BYTES - overhead)
         FakeApp.reply(conn, seq, protocol.ok_reply(request.get("id"), {"value": value}))
 
     FakeApp(home.socket, exact)
-    reply = one_shot(home, {"type": "secret.get", "id": "s", "name": "n"})
-    assert len(reply["result"]["value"]) > 1_000_000
+    host = HostProcess(home)
+    try:
+        host.send({"type": "secret.get", "id": "s", "name": "n"})
+        host.close()
+        frame = host.stdout.read()
+        assert struct.unpack("=I", frame[:4]) == (1_048_576,)
+        assert len(frame) == 4 + 1_048_576
+        assert json.loads(frame[4:]) == {"id": "s", "ok": True, "result": {"value": value}}
+    finally:
+        host.kill()
 
 
 def test_host_tells_app_at_end_of_input_and_exits_within_a_second(home: Home) -> None:
-    fake = FakeApp(home.socket, lambda _conn, _seq, _req: None)
+    held: list[int] = []
+    fake = FakeApp(home.socket, lambda _conn, seq, _req: held.append(seq))
     host = HostProcess(home)
     try:
         host.send({"type": "confirm", "id": 1, "title": "t"})
-        wait_for(lambda: fake.hellos, 5, "the hello")
-        time.sleep(0.1)
+        wait_for(lambda: held, 5, "the fake app to hold the request")
         started = time.monotonic()
         assert host.wait() == 0
         assert time.monotonic() - started < 1.0
@@ -407,3 +427,40 @@ def _app_pids(home: Home) -> list[int]:
 def _app_pid(home: Home) -> int:
     wait_for(lambda: len(_app_pids(home)) == 1, 5, "exactly one app process")
     return _app_pids(home)[0]
+
+
+# The SPEC's 10 s (slow tests: last, so that a mutation run fails fast on the others).
+
+
+def test_an_app_that_stops_answering_is_given_up_after_10_s(home: Home) -> None:
+    """SPEC (1.1): a host whose app says nothing for 10 s (this FAKE app holds the request
+    and ignores ALIVE, as a stopped one would) answers it app_unavailable."""
+    held: list[int] = []
+    FakeApp(home.socket, lambda _conn, seq, _req: held.append(seq))
+    host = HostProcess(home)
+    try:
+        host.send({"type": "confirm", "id": "c", "title": "t"})
+        wait_for(lambda: held, 5, "the fake app to hold the request")
+        sent = time.monotonic()
+        reply = host.read()
+        waited = time.monotonic() - sent
+        assert (reply["id"], reply["error"]["code"]) == ("c", "app_unavailable")
+        assert "has not answered for 10 s" in reply["error"]["message"]
+        assert 9.9 <= waited < 11.5, waited
+    finally:
+        host.kill()
+
+
+def test_an_app_that_never_listens_is_given_up_10_s_after_the_host_started(home: Home) -> None:
+    """SPEC: the host starts the app and waits up to 10 s for its socket."""
+    started = time.monotonic()
+    host = HostProcess(home, env={"BRIDGEKEEPER_APP_COMMAND": "sleep 30"})
+    try:
+        host.send({"type": "ping", "id": 1})
+        reply = host.read()
+        waited = time.monotonic() - started
+        assert (reply["id"], reply["error"]["code"]) == (1, "app_unavailable")
+        assert "could not be reached within 10 s" in reply["error"]["message"]
+        assert 10.0 <= waited < 11.5, waited
+    finally:
+        host.kill()
