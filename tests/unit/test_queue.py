@@ -450,14 +450,17 @@ def test_busy_at_21_pending_from_one_extension_while_others_still_queue(rig: Rig
 
 def test_busy_at_200_pending_in_all(tmp_path: Path) -> None:
     presenter, clock, store = RecordingPresenter(), ManualScheduler(), DecisionStore(tmp_path)
-    queue = PromptQueue(presenter, clock, store, ActivityLog(), overall_limit=200)
+    queue = PromptQueue(presenter, clock, store, ActivityLog())  # the app's own limits
     dispatcher = Dispatcher(lambda _c: True)
     register_prompts(dispatcher, queue, ActivityLog(), lambda _t, _m: False)
     clients = [FakeClient(Caller("chromium", f"{i:032d}")) for i in range(201)]
     for index, client in enumerate(clients):
         dispatcher.handle(client, 1, json.dumps(confirm(rid=index)).encode())
     assert [c for c in clients if c.replies] == [clients[200]]
-    assert clients[200].replies[1]["error"]["code"] == "busy"
+    assert clients[200].replies[1]["error"] == {
+        "code": "busy",
+        "message": "200 requests already wait for the user (at most 200); try again later",
+    }
     clock.advance(200 * 60)  # each in turn gets its 60 s on screen
     assert all(c.replies[1]["result"]["reason"] == "timeout" for c in clients[:200])
 
@@ -866,11 +869,20 @@ def test_broken_presenter_loses_nothing(tmp_path: Path, logged_errors: ErrorReco
 
 # -- any sequence of events: every request answered exactly once ---------------------
 
+SECRET_OPS = ["secret.get", "secret.set", "secret.delete"]
+KEYCHAIN_ENDINGS = ["ok", "unavailable", "timeout", "bug"]
+
 EVENTS = st.lists(
     st.one_of(
         st.tuples(st.just("confirm"), st.integers(0, 2), st.integers(5, 20), st.booleans()),
         st.tuples(st.just("choose"), st.integers(0, 2), st.integers(5, 20)),
+        st.tuples(st.just("prompt"), st.integers(0, 2), st.integers(5, 20)),
+        st.tuples(st.just("secret"), st.integers(0, 2), st.sampled_from(SECRET_OPS)),
+        st.tuples(st.just("notify"), st.integers(0, 2)),
+        st.tuples(st.just("status"), st.integers(0, 2)),
+        st.tuples(st.just("ping"), st.integers(0, 2), st.booleans()),
         st.tuples(st.just("answer"), st.sampled_from(["yes", "no", "closed", "remember"])),
+        st.tuples(st.just("keychain"), st.integers(0, 5), st.sampled_from(KEYCHAIN_ENDINGS)),
         st.tuples(st.just("cancel"), st.integers(0, 2), st.integers(0, 30)),
         st.tuples(st.just("gone"), st.integers(0, 2)),
         st.tuples(st.just("advance"), st.floats(0, 10)),
@@ -880,10 +892,63 @@ EVENTS = st.lists(
 )
 
 
+class FakeKeychain:
+    """A FAKE keychain (the real one is tests/unit/test_keychain.py's and the e2e suite's
+    Secret Service): one dict per caller, as the real one keeps one service per caller."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[Caller, str], str] = {}
+
+    def get(self, caller: Caller, name: str) -> str | None:
+        return self.items.get((caller, name))
+
+    def set(self, caller: Caller, name: str, value: str) -> None:
+        self.items[(caller, name)] = value
+
+    def delete(self, caller: Caller, name: str) -> bool:
+        return self.items.pop((caller, name), None) is not None
+
+
+class ManualRunner:
+    """Keychain calls wait here until the test ends them, in any order, each in one of the
+    ways a real one ends: a result, the keychain unavailable, its timeout, or a bug."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[Callable[[], Any], Callable[[Any], None], Callable[..., None]]] = []
+
+    def run(
+        self,
+        work: Callable[[], Any],
+        on_result: Callable[[Any], None],
+        on_error: Callable[[Exception], None],
+        timeout: float,
+    ) -> None:
+        self.jobs.append((work, on_result, on_error))
+
+    def end(self, pick: int, how: str) -> None:
+        from app.core.blocking import BlockingTimeout
+        from app.core.handlers.secrets import KeychainUnavailable
+
+        if not self.jobs:
+            return
+        work, on_result, on_error = self.jobs.pop(pick % len(self.jobs))
+        if how == "ok":
+            on_result(work())
+        elif how == "unavailable":
+            on_error(KeychainUnavailable("the keychain is locked"))
+        elif how == "timeout":
+            on_error(BlockingTimeout())
+        else:
+            on_error(RuntimeError("a bug"))
+
+
 class Scenario:
-    """Three hosts, small limits, and the events a test throws at them."""
+    """Three hosts, small limits, every request type, and the events a test throws at
+    them."""
 
     def __init__(self, folder: Path) -> None:
+        from app.core.handlers.secrets import register_secrets
+
         self.presenter, self.clock = RecordingPresenter(), ManualScheduler()
         self.queue = PromptQueue(
             self.presenter,
@@ -894,26 +959,38 @@ class Scenario:
             overall_limit=6,
         )
         self.dispatcher = Dispatcher(lambda _c: True)
-        register_prompts(self.dispatcher, self.queue, ActivityLog(), lambda _t, _m: False)
+        register_basics(self.dispatcher, self.queue, "0.0-test")
+        register_prompts(self.dispatcher, self.queue, ActivityLog(), lambda _t, _m: True)
+        self.runner = ManualRunner()
+        register_secrets(self.dispatcher, self.queue, FakeKeychain(), self.runner)
         self.clients = [FakeClient(caller) for caller in (CHROME, OTHER, FIREFOX)]
         self.sent: dict[int, list[int]] = {c.client_id: [] for c in self.clients}
         self.ids: dict[int, list[int]] = {c.client_id: [] for c in self.clients}
         self._seqs = itertools.count(1)
 
-    def send(self, client: FakeClient, message: dict[str, Any]) -> None:
+    def send(self, client: FakeClient, message: object) -> None:
         seq = next(self._seqs)
         self.sent[client.client_id].append(seq)
         self.dispatcher.handle(client, seq, json.dumps(message).encode())
 
-    def ask(self, kind: str, client: FakeClient, timeout: int, action: bool = False) -> None:
+    def request(self, client: FakeClient, message: dict[str, Any]) -> None:
         rid = next(self._seqs)
         self.ids[client.client_id].append(rid)
-        message: dict[str, Any] = {"type": kind, "id": rid, "title": "t", "timeout": timeout}
+        self.send(client, {"id": rid, **message})
+
+    def ask(self, kind: str, client: FakeClient, timeout: int, action: bool = False) -> None:
+        message: dict[str, Any] = {"type": kind, "title": "t", "timeout": timeout}
         if kind == "choose":
             message["options"] = OPTIONS
         elif action:
             message["action"] = "act"
-        self.send(client, message)
+        self.request(client, message)
+
+    def secret(self, client: FakeClient, operation: str) -> None:
+        message: dict[str, Any] = {"type": operation, "name": "token"}
+        if operation == "secret.set":
+            message["value"] = "s3cret"
+        self.request(client, message)
 
     def answer(self, how: str) -> None:
         prompt = self.presenter.current
@@ -928,7 +1005,8 @@ class Scenario:
             prompt.key,
             Answer(
                 decision,
-                choice="a" if yes else None,
+                choice="a" if yes and prompt.kind == "choose" else None,
+                value="typed" if yes and prompt.kind == "prompt" else None,
                 closed=how == "closed",
                 remember=how == "remember",
             ),
@@ -942,10 +1020,20 @@ class Scenario:
 
     def apply(self, event: tuple[Any, ...]) -> None:
         kind = event[0]
-        if kind in ("confirm", "choose"):
+        if kind in ("confirm", "choose", "prompt"):
             self.ask(kind, self.clients[event[1]], event[2], *event[3:])
+        elif kind == "secret":
+            self.secret(self.clients[event[1]], event[2])
+        elif kind == "notify":
+            self.request(self.clients[event[1]], {"type": "notify", "title": "t"})
+        elif kind == "status":
+            self.request(self.clients[event[1]], {"type": "status"})
+        elif kind == "ping":
+            self.send(self.clients[event[1]], "ping" if event[2] else {"type": "ping"})
         elif kind == "answer":
             self.answer(event[1])
+        elif kind == "keychain":
+            self.runner.end(event[1], event[2])
         elif kind == "cancel":
             self.cancel(self.clients[event[1]], event[2])
         elif kind == "gone":
@@ -956,7 +1044,7 @@ class Scenario:
             self.queue.set_paused(event[1])
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(events=EVENTS)
 def test_any_event_sequence_answers_every_request_exactly_once(
     tmp_path_factory: pytest.TempPathFactory, events: list[tuple[Any, ...]]
@@ -971,11 +1059,17 @@ def test_any_event_sequence_answers_every_request_exactly_once(
             front = scenario.queue.prompts()[:1]
             assert ([scenario.presenter.current] if scenario.presenter.current else []) == front
             assert scenario.queue.pending <= 6
+        # Each prompt gets its whole timeout once shown, one after another (secrets' 60 s),
+        # and every keychain call ends.
+        scenario.clock.advance(6 * 60 + 1)
+        while scenario.runner.jobs:
+            scenario.runner.end(0, "ok")
     finally:
         logging.getLogger("app").removeHandler(errors)
-    assert errors.messages == []
-    # Each prompt gets its whole timeout (at most 20 s) once shown, one after another.
-    scenario.clock.advance(6 * 20 + 1)
+    # The one error expected: the keychain "bug" ending, answered internal.
+    assert [
+        m for m in errors.messages if not re.fullmatch(r"secret\.\w+ failed: RuntimeError", m)
+    ] == []
     assert scenario.queue.pending == 0
     assert scenario.presenter.current is None
     assert scenario.clock.scheduled == 0
