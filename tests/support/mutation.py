@@ -10,10 +10,11 @@ app subprocesses included (they import the copy: ``PYTHONPATH``). A mutant the t
 on is killed; one they pass is a survivor: a change nobody would notice. The score is
 killed / (killed + survived); the survivors are printed with their diffs.
 
-Everything lives under ``build/mutate/`` (never in the tree): the copies (``tree-N``, one
-per job) and a cosmic-ray session per module (``sessions/``), resumed by the next run as
-long as the module did not change (changed tests try the survivors again; ``--fresh``
-starts over). Skipped, as no test can tell them apart: mutants of a type annotation (with
+Everything lives under ``build/mutate/`` (never in the tree): the copies (``trees/``, one
+per job of a run, removed when it ends) and a cosmic-ray session per module
+(``sessions/``), resumed by the next run as long as the module did not change (changed
+tests try the survivors again; ``--fresh`` starts over). Runs of different modules may go
+side by side. Skipped, as no test can tell them apart: mutants of a type annotation (with
 ``from __future__ import annotations``, which every module here has, never evaluated) and
 mutants that are not valid Python.
 """
@@ -531,11 +532,16 @@ def main() -> int:
     if args.report:
         sessions = [Session(module, fresh=False) for module in modules]
     else:
-        trees = [WORK / f"tree-{index}" for index in range(max(1, args.jobs))]
-        for tree in trees:
-            stage(tree)
-        for module in modules:
-            sessions.append(measure(module, trees, args.fresh))
+        # Copies of this run's own: runs of other modules may go side by side.
+        trees = [WORK / "trees" / f"{os.getpid()}-{index}" for index in range(max(1, args.jobs))]
+        try:
+            for tree in trees:
+                stage(tree)
+            for module in modules:
+                sessions.append(measure(module, trees, args.fresh))
+        finally:
+            for tree in trees:
+                shutil.rmtree(tree, ignore_errors=True)
     report(sessions)
     return 0
 
