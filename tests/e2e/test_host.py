@@ -178,6 +178,72 @@ def test_host_large_but_allowed_frame_is_bad_request_with_its_id(app: AppProcess
     assert reply["error"]["code"] == "bad_request"
 
 
+def _frame_of(size: int, rid: str) -> dict[str, str]:
+    """A confirm whose JSON is exactly ``size`` bytes."""
+    message = {"type": "confirm", "id": rid, "title": ""}
+    message["title"] = "x" * (size - len(json.dumps(message)))
+    assert len(json.dumps(message).encode()) == size
+    return message
+
+
+def test_a_request_over_1_048_576_bytes_is_answered_by_the_host_itself(app: AppProcess) -> None:
+    over = one_shot(app.home, _frame_of(1_048_577, "over"))
+    assert over == {
+        "id": "over",
+        "ok": False,
+        "error": {
+            "code": "bad_request",
+            "message": "the request is 1048577 bytes; no valid request is larger than "
+            "1048576 bytes (check the length of its fields)",
+        },
+    }
+    # One byte less reaches the app, which names the field that is too long.
+    at_limit = one_shot(app.home, _frame_of(1_048_576, "at"))
+    assert (at_limit["id"], at_limit["error"]["code"]) == ("at", "bad_request")
+    assert "title" in at_limit["error"]["message"]
+    assert "no valid request is larger" not in at_limit["error"]["message"]
+
+
+def test_the_socket_speaks_the_documented_frames_to_a_protocol_1_host(app: AppProcess) -> None:
+    """host <-> app frames as host/protocol.py documents them, written byte by byte: a
+    9-byte big-endian header (kind u8, seq u32, length u32); HELLO 1, REQUEST 2, REPLY 3.
+    A host of socket protocol 1 (an older install) is still served."""
+    hello = json.dumps(
+        {
+            "protocol": 1,
+            "role": "host",
+            "caller": {"family": "chromium", "extension": CHROME_ID},
+            "pid": os.getpid(),
+            "browser_exe": None,
+        }
+    ).encode()
+    ping = b'{"type": "ping", "id": 9}'
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(10)
+        sock.connect(str(app.home.socket))
+        sock.sendall(
+            b"\x01"
+            + (0).to_bytes(4, "big")
+            + len(hello).to_bytes(4, "big")
+            + hello
+            + b"\x02"
+            + (70000).to_bytes(4, "big")
+            + len(ping).to_bytes(4, "big")
+            + ping
+        )
+        received = b""
+        while len(received) < 9 or len(received) < 9 + int.from_bytes(received[5:9], "big"):
+            data = sock.recv(65536)
+            assert data, f"the app closed the connection after {received!r}"
+            received += data
+    assert received[:5] == b"\x03" + (70000).to_bytes(4, "big")
+    assert json.loads(received[9:]) == {
+        "id": 9,
+        "ok": True,
+        "result": {"pong": True, "version": __version__, "protocol": 1},
+    }
+
+
 def test_host_frame_cut_short_exits_without_writing(app: AppProcess) -> None:
     host = HostProcess(app.home)
     try:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import struct
+import tracemalloc
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -214,3 +216,39 @@ def test_oversize_frame_then_valid_frame() -> None:
     out, stream = frames(data)
     assert out == [protocol.Oversize(length), b"{}"]
     assert stream.largest_read == protocol.READ_CHUNK
+
+
+def test_a_16_mib_request_is_held_once_while_it_is_read() -> None:
+    """A large frame is read into its own buffer, never copied (64 MiB requests): while
+    it arrives 64 KiB at a time, the reader holds little more than one copy of it."""
+    length = 16 * 1024 * 1024
+    stream = SegmentStream([struct.pack("=I", length), length], 65536)
+    reader = protocol.BrowserFrames(stream)
+    tracemalloc.start()
+    try:
+        got: list[int] = []
+        while not reader.ended:
+            reader.fill()
+            while (frame := reader.next_frame()) is not None:
+                assert not isinstance(frame, protocol.Oversize)
+                got.append(len(frame.pop()))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert got == [length]
+    assert peak < length + 2 * 1024 * 1024, peak  # not two copies, as joining pieces makes
+
+
+def test_a_socket_frame_over_1_048_576_bytes_is_refused_as_its_header_arrives() -> None:
+    """host <-> app: a frame's length is at most 1,048,576 bytes either way (the host
+    answers larger requests itself, the app replaces larger replies)."""
+    at_limit = protocol.SocketFrames()
+    at_limit.feed(struct.pack(">BII", 3, 7, 1_048_576))
+    assert at_limit.next_frame() is None  # the rest may follow
+    assert at_limit.in_progress() == 9 + 1_048_576
+    at_limit.feed(b"x" * 1_048_576)
+    assert at_limit.next_frame() == (3, 7, b"x" * 1_048_576)
+    over = protocol.SocketFrames()
+    over.feed(struct.pack(">BII", 3, 7, 1_048_577))
+    with pytest.raises(protocol.ProtocolError, match="1048577 bytes is over the limit"):
+        over.next_frame()
