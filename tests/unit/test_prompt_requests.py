@@ -113,6 +113,15 @@ def test_bad_field_is_bad_request_naming_it(message: dict[str, Any], names: str)
     assert names in reply["error"]["message"]
 
 
+def test_an_unknown_field_is_named_by_its_first_100_characters() -> None:
+    long_name = "k" * 99 + "\u00e9" + "z" * 400  # a sender's key, of any length
+    reply = dispatch({"type": "confirm", "id": 1, "title": "t", long_name: 1})
+    assert reply["error"] == {
+        "code": "bad_request",
+        "message": "unknown field '" + "k" * 99 + "\u00e9'",
+    }
+
+
 def test_title_at_limit_and_html_message_are_valid() -> None:
     fields = validate_confirm(
         {"title": "t" * 200, "message": "<script>alert(1)</script><b>bold</b>"}
