@@ -122,6 +122,47 @@ def test_an_unknown_field_is_named_by_its_first_100_characters() -> None:
     }
 
 
+def test_an_unknown_type_is_named_by_its_first_100_characters() -> None:
+    reply = dispatch({"type": "t" * 99 + "\u00e9" + "z" * 400, "id": 1})
+    assert reply["error"] == {
+        "code": "bad_request",
+        "message": "unknown type '" + "t" * 99 + "\u00e9'",
+    }
+
+
+def test_a_frame_that_is_not_json_is_answered_bad_request_without_an_id() -> None:
+    client = Recorder()
+    Dispatcher(lambda _c: True).handle(client, 4, b'{"id": 1, "type": ')
+    [reply] = client.replies
+    assert (reply["id"], reply["ok"], reply["error"]["code"]) == (None, False, "bad_request")
+    assert reply["error"]["message"].startswith("the request is not valid JSON: ")
+
+
+def test_a_handler_that_fails_is_answered_internal_once(caplog: pytest.LogCaptureFixture) -> None:
+    def fails_first(request: Any) -> None:
+        raise RuntimeError("a bug")
+
+    def fails_after_answering(request: Any) -> None:
+        request.reply_ok({"done": True})
+        raise RuntimeError("a bug")
+
+    dispatcher = Dispatcher(lambda _c: True)
+    dispatcher.register("first", lambda m: {}, fails_first)
+    dispatcher.register("after", lambda m: {}, fails_after_answering)
+    client = Recorder()
+    dispatcher.handle(client, 1, b'{"type": "first", "id": 1}')
+    dispatcher.handle(client, 2, b'{"type": "after", "id": 2}')
+    assert client.replies == [
+        {
+            "id": 1,
+            "ok": False,
+            "error": {"code": "internal", "message": "Bridgekeeper failed; see its log"},
+        },
+        {"id": 2, "ok": True, "result": {"done": True}},
+    ]
+    assert not [r for r in caplog.records if "answered twice" in r.getMessage()]
+
+
 def test_title_at_limit_and_html_message_are_valid() -> None:
     fields = validate_confirm(
         {"title": "t" * 200, "message": "<script>alert(1)</script><b>bold</b>"}
