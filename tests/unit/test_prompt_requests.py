@@ -163,6 +163,29 @@ def test_a_handler_that_fails_is_answered_internal_once(caplog: pytest.LogCaptur
     assert not [r for r in caplog.records if "answered twice" in r.getMessage()]
 
 
+def test_a_validator_that_recurses_too_deep_is_answered_bad_request() -> None:
+    def walk(value: Any) -> int:  # as a validator that walks a nested value does
+        return 1 + max((walk(v) for v in value), default=0) if isinstance(value, list) else 0
+
+    def validate(message: dict[str, Any]) -> dict[str, Any]:
+        return {"depth": walk(message["tree"])}
+
+    dispatcher = Dispatcher(lambda _c: True)
+    dispatcher.register("walk", validate, lambda r: r.reply_ok(r.fields))
+    client = Recorder()
+    deep = b"[" * 900 + b"]" * 900  # the parser takes it; the walk runs out of stack
+    dispatcher.handle(client, 1, b'{"type": "walk", "id": 3, "tree": ' + deep + b"}")
+    dispatcher.handle(client, 2, b'{"type": "walk", "id": 4, "tree": [[]]}')
+    assert client.replies == [
+        {
+            "id": 3,
+            "ok": False,
+            "error": {"code": "bad_request", "message": "the request is nested too deeply"},
+        },
+        {"id": 4, "ok": True, "result": {"depth": 2}},
+    ]
+
+
 def test_title_at_limit_and_html_message_are_valid() -> None:
     fields = validate_confirm(
         {"title": "t" * 200, "message": "<script>alert(1)</script><b>bold</b>"}
