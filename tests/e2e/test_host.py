@@ -204,10 +204,32 @@ def test_a_request_over_1_048_576_bytes_is_answered_by_the_host_itself(app: AppP
     assert "no valid request is larger" not in at_limit["error"]["message"]
 
 
+def _frame(kind: bytes, seq: int, payload: bytes) -> bytes:
+    return kind + seq.to_bytes(4, "big") + len(payload).to_bytes(4, "big") + payload
+
+
+def _frames_from(sock: socket.socket, count: int) -> list[tuple[bytes, int, bytes]]:
+    """``count`` frames read off ``sock``, split by hand: (kind byte, seq, payload)."""
+    received, out = b"", []
+    while len(out) < count:
+        data = sock.recv(65536)
+        assert data, f"the app closed the connection after {received!r}"
+        received += data
+        while len(received) >= 9:
+            size = int.from_bytes(received[5:9], "big")
+            if len(received) < 9 + size:
+                break
+            seq = int.from_bytes(received[1:5], "big")
+            out.append((received[:1], seq, received[9 : 9 + size]))
+            received = received[9 + size :]
+    return out
+
+
 def test_the_socket_speaks_the_documented_frames_to_a_protocol_1_host(app: AppProcess) -> None:
     """host <-> app frames as host/protocol.py documents them, written byte by byte: a
-    9-byte big-endian header (kind u8, seq u32, length u32); HELLO 1, REQUEST 2, REPLY 3.
-    A host of socket protocol 1 (an older install) is still served."""
+    9-byte big-endian header (kind u8, seq u32, length u32); HELLO 1, REQUEST 2, REPLY 3;
+    ALIVE 6 is echoed; REFUSED 4 says why the app will not serve a client. A host of
+    socket protocol 1 (an older install) is still served."""
     hello = json.dumps(
         {
             "protocol": 1,
@@ -221,27 +243,24 @@ def test_the_socket_speaks_the_documented_frames_to_a_protocol_1_host(app: AppPr
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(10)
         sock.connect(str(app.home.socket))
-        sock.sendall(
-            b"\x01"
-            + (0).to_bytes(4, "big")
-            + len(hello).to_bytes(4, "big")
-            + hello
-            + b"\x02"
-            + (70000).to_bytes(4, "big")
-            + len(ping).to_bytes(4, "big")
-            + ping
-        )
-        received = b""
-        while len(received) < 9 or len(received) < 9 + int.from_bytes(received[5:9], "big"):
-            data = sock.recv(65536)
-            assert data, f"the app closed the connection after {received!r}"
-            received += data
-    assert received[:5] == b"\x03" + (70000).to_bytes(4, "big")
-    assert json.loads(received[9:]) == {
+        sock.sendall(_frame(b"\x01", 0, hello) + _frame(b"\x02", 70000, ping))
+        [(kind, seq, payload)] = _frames_from(sock, 1)
+        sock.sendall(_frame(b"\x06", 12, b""))
+        assert _frames_from(sock, 1) == [(b"\x06", 12, b"")]
+    assert (kind, seq) == (b"\x03", 70000)
+    assert json.loads(payload) == {
         "id": 9,
         "ok": True,
         "result": {"pong": True, "version": __version__, "protocol": 1},
     }
+    # A socket protocol the app does not speak: REFUSED, and the connection closed.
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(10)
+        sock.connect(str(app.home.socket))
+        sock.sendall(_frame(b"\x01", 0, hello.replace(b'"protocol": 1', b'"protocol": 99')))
+        [(kind, seq, payload)] = _frames_from(sock, 1)
+        assert sock.recv(1) == b""
+    assert (kind, seq, json.loads(payload)["code"]) == (b"\x04", 0, "refused")
 
 
 def test_host_frame_cut_short_exits_without_writing(app: AppProcess) -> None:

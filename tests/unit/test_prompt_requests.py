@@ -186,6 +186,41 @@ def test_a_validator_that_recurses_too_deep_is_answered_bad_request() -> None:
     ]
 
 
+def test_accept_answers_any_thread_types_itself_and_hands_back_the_others() -> None:
+    dispatcher = Dispatcher(lambda _c: True)
+    dispatcher.register(
+        "here", lambda m: {}, lambda r: r.reply_ok({"on": "socket"}), any_thread=True
+    )
+    dispatcher.register("gui", lambda m: {}, lambda r: r.reply_ok({"on": "gui"}))
+    with pytest.raises(ValueError, match="request type 'gui' registered twice"):
+        dispatcher.register("gui", lambda m: {}, lambda r: None)
+    client = Recorder()
+    assert dispatcher.accept(client, 1, b'{"type": "here", "id": 1}') is None
+    assert client.replies == [{"id": 1, "ok": True, "result": {"on": "socket"}}]
+    waiting = dispatcher.accept(client, 2, b'{"type": "gui", "id": 2}')
+    assert waiting is not None
+    assert (waiting.type, waiting.answered, len(client.replies)) == ("gui", False, 1)
+    dispatcher.run(waiting)
+    assert client.replies[1:] == [{"id": 2, "ok": True, "result": {"on": "gui"}}]
+
+
+def test_a_validator_that_fails_is_answered_internal() -> None:
+    def broken(message: dict[str, Any]) -> dict[str, Any]:
+        raise KeyError("a bug")
+
+    dispatcher = Dispatcher(lambda _c: True)
+    dispatcher.register("broken", broken, lambda r: r.reply_ok({}))
+    client = Recorder()
+    assert dispatcher.accept(client, 1, b'{"type": "broken", "id": 5}') is None
+    assert client.replies == [
+        {
+            "id": 5,
+            "ok": False,
+            "error": {"code": "internal", "message": "Bridgekeeper failed; see its log"},
+        }
+    ]
+
+
 def test_title_at_limit_and_html_message_are_valid() -> None:
     fields = validate_confirm(
         {"title": "t" * 200, "message": "<script>alert(1)</script><b>bold</b>"}
