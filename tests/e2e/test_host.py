@@ -519,9 +519,10 @@ def _app_pid(home: Home) -> int:
 
 def test_an_app_that_stops_answering_is_given_up_after_10_s(home: Home) -> None:
     """SPEC (1.1): a host whose app says nothing for 10 s (this FAKE app holds the request
-    and ignores ALIVE, as a stopped one would) answers it app_unavailable."""
+    and ignores ALIVE, as a stopped one would) answers it app_unavailable. Meanwhile it
+    asks ALIVE after 2 s of silence, and every 2 s again."""
     held: list[int] = []
-    FakeApp(home.socket, lambda _conn, seq, _req: held.append(seq))
+    fake = FakeApp(home.socket, lambda _conn, seq, _req: held.append(seq))
     host = HostProcess(home)
     try:
         host.send({"type": "confirm", "id": "c", "title": "t"})
@@ -532,6 +533,10 @@ def test_an_app_that_stops_answering_is_given_up_after_10_s(home: Home) -> None:
         assert (reply["id"], reply["error"]["code"]) == ("c", "app_unavailable")
         assert "has not answered for 10 s" in reply["error"]["message"]
         assert 9.9 <= waited < 11.5, waited
+        probes = [at - sent for at in fake.probes]
+        assert len(probes) == 4, probes  # at 2, 4, 6 and 8 s
+        gaps = [later - earlier for earlier, later in zip([0.0, *probes], probes, strict=False)]
+        assert all(1.8 <= gap < 2.8 for gap in gaps), probes
     finally:
         host.kill()
 
