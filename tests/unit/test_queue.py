@@ -30,6 +30,7 @@ from tests.support.filesystems import FULL_KINDS, full
 
 CHROME = Caller("chromium", "a" * 32, "Chromium")
 OTHER = Caller("chromium", "b" * 32, "Chromium")
+LATER = Caller("chromium", "c" * 32, "Chromium")
 FIREFOX = Caller("firefox", "demo@example.org", "Firefox")
 _client_ids = itertools.count(1)
 
@@ -446,6 +447,36 @@ def test_busy_at_21_pending_from_one_extension_while_others_still_queue(rig: Rig
     assert rig.queue.pending == 21
     assert other_seq not in other.replies
     assert [e.outcome for e in rig.activity.entries()] == ["busy", "busy"]
+
+
+def test_each_extension_counts_only_its_own_waiting_requests(rig: Rig) -> None:
+    """The limit of 20 is per extension, whichever way the ids sort: 20 from "b..." do not
+    make "a..." (before it) nor "c..." (after it) busy."""
+    middle, before, after = FakeClient(OTHER), FakeClient(CHROME), FakeClient(LATER)
+    for i in range(20):
+        rig.send(middle, confirm(rid=i))
+    rig.send(before, confirm(rid="a"))
+    rig.send(after, confirm(rid="c"))
+    assert (middle.replies, before.replies, after.replies) == ({}, {}, {})
+    assert rig.queue.pending == 22
+
+
+def test_a_cancel_that_carries_a_choice_or_a_value_answers_neither(rig: Rig) -> None:
+    client = FakeClient()
+    choose = rig.send(client, {"type": "choose", "id": 1, "title": "Pick", "options": OPTIONS})
+    prompt = rig.send(client, {"type": "prompt", "id": 2, "title": "Name"})
+    rig.answer(Answer("cancel", choice="b", value="typed"))
+    rig.answer(Answer("cancel", choice="b", value="typed"))
+    assert client.replies[choose]["result"] == {
+        "decision": "cancel",
+        "choice": None,
+        "reason": "user",
+    }
+    assert client.replies[prompt]["result"] == {
+        "decision": "cancel",
+        "value": None,
+        "reason": "user",
+    }
 
 
 def test_busy_at_200_pending_in_all(tmp_path: Path) -> None:
