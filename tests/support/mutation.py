@@ -99,7 +99,11 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/unit/test_keychain.py",
         "tests/unit/test_queue.py",
     ],
-    "app/core/queue.py": [*_QUEUE_TESTS, "tests/unit/test_prompt_requests.py"],
+    "app/core/queue.py": [
+        *_QUEUE_TESTS,
+        "tests/unit/test_prompt_requests.py",
+        "tests/qt/test_secret_handlers.py",  # Outcome.allowed decides a keychain call
+    ],
     "app/core/prompts.py": [*_QUEUE_TESTS, "tests/qt/test_dialog_widgets.py"],
     "app/core/activity.py": [*_QUEUE_TESTS, "tests/qt/test_tray_windows.py"],
     "app/core/decisions.py": ["tests/unit/test_decisions.py", *_QUEUE_TESTS],

@@ -311,7 +311,9 @@ def test_one_dialog_at_a_time_first_come_first_served_across_hosts(rig: Rig) -> 
     assert rig.presenter.current is None
 
 
-def test_deny_all_from_one_extension_refuses_its_waiting_requests_only(rig: Rig) -> None:
+def test_deny_all_from_one_extension_refuses_its_waiting_requests_only(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
     mine, mine_too, other = FakeClient(), FakeClient(), FakeClient(OTHER)
     first = rig.send(mine, confirm(title="one", action="pay"))
     theirs = rig.send(other, confirm(title="theirs"))
@@ -320,7 +322,9 @@ def test_deny_all_from_one_extension_refuses_its_waiting_requests_only(rig: Rig)
     shown = rig.presenter.current
     assert shown is not None
     assert shown.family == "chromium"
-    assert rig.queue.deny_all_from(shown.key) == 3
+    with caplog.at_level(logging.INFO, logger="app.core.queue"):
+        assert rig.queue.deny_all_from(shown.key) == 3
+    assert "denied 3 waiting request(s) from one extension at the user's word" in caplog.messages
     assert mine.replies[first]["result"] == {
         "decision": "deny",
         "reason": "user",
@@ -885,15 +889,20 @@ class FailingPresenter(RecordingPresenter):
     def close(self, key: int) -> None:
         raise RuntimeError("no screen")
 
+    def bring_forward(self) -> bool:
+        raise RuntimeError("no screen")
+
 
 def test_broken_presenter_loses_nothing(tmp_path: Path, logged_errors: ErrorRecords) -> None:
     logged_errors.allowed.append("the presenter failed in")
+    logged_errors.allowed.append("the presenter failed to bring its dialog forward")
     clock = ManualScheduler()
     queue = PromptQueue(FailingPresenter(), clock, DecisionStore(tmp_path), ActivityLog())
     dispatcher = Dispatcher(lambda _c: True)
     register_prompts(dispatcher, queue, ActivityLog(), lambda _t, _m: False)
     client = FakeClient()
     dispatcher.handle(client, 1, json.dumps(confirm(timeout=5)).encode())
+    assert queue.bring_forward() is False  # "Show waiting requests" finds nothing to raise
     clock.advance(5)
     assert client.replies[1]["result"]["reason"] == "timeout"
 
