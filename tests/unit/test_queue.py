@@ -481,6 +481,24 @@ def test_a_cancel_that_carries_a_choice_or_a_value_answers_neither(rig: Rig) -> 
         "value": None,
         "reason": "user",
     }
+    # Cancel needs no choice nor value at all.
+    bare = [
+        rig.send(client, {"type": "choose", "id": 3, "title": "Pick", "options": OPTIONS}),
+        rig.send(client, {"type": "prompt", "id": 4, "title": "Name"}),
+    ]
+    rig.answer(Answer("cancel"))
+    rig.answer(Answer("cancel"))
+    assert [client.replies[seq]["result"]["decision"] for seq in bare] == ["cancel", "cancel"]
+
+
+def test_deny_all_of_two_says_two(rig: Rig) -> None:
+    client = FakeClient()
+    rig.send(client, confirm(rid=1))
+    rig.send(client, confirm(rid=2))
+    shown = rig.presenter.current
+    assert shown is not None
+    assert rig.queue.deny_all_from(shown.key) == 2
+    assert rig.queue.pending == 0
 
 
 def test_busy_at_200_pending_in_all(tmp_path: Path) -> None:
