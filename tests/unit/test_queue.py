@@ -23,7 +23,7 @@ from app.core.dispatch import Dispatcher, Request
 from app.core.handlers.basics import register_basics
 from app.core.handlers.prompts import NOTIFICATION_TITLE, notification, register_prompts
 from app.core.prompts import Answer, Decision, Prompt
-from app.core.queue import Outcome, PromptQueue
+from app.core.queue import Outcome, PromptQueue, UnattendedPresenter
 from app.core.text import neutralise
 from host.caller import Caller
 from tests.support.filesystems import FULL_KINDS, full
@@ -491,14 +491,32 @@ def test_a_cancel_that_carries_a_choice_or_a_value_answers_neither(rig: Rig) -> 
     assert [client.replies[seq]["result"]["decision"] for seq in bare] == ["cancel", "cancel"]
 
 
-def test_deny_all_of_two_says_two(rig: Rig) -> None:
+def test_deny_all_of_two_says_two(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
     client = FakeClient()
     rig.send(client, confirm(rid=1))
     rig.send(client, confirm(rid=2))
     shown = rig.presenter.current
     assert shown is not None
-    assert rig.queue.deny_all_from(shown.key) == 2
+    with caplog.at_level(logging.INFO, logger="app.core.queue"):
+        assert rig.queue.deny_all_from(shown.key) == 2
+    assert "denied 2 waiting request(s) from one extension at the user's word" in caplog.messages
     assert rig.queue.pending == 0
+
+
+def test_an_app_without_dialogs_has_nothing_to_bring_forward(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = ManualScheduler()
+    queue = PromptQueue(UnattendedPresenter(), clock, DecisionStore(tmp_path), ActivityLog())
+    dispatcher = Dispatcher(lambda _c: True)
+    register_prompts(dispatcher, queue, ActivityLog(), lambda _t, _m: False)
+    client = FakeClient()
+    with caplog.at_level(logging.WARNING, logger="app.core.queue"):
+        dispatcher.handle(client, 1, json.dumps(confirm(timeout=5)).encode())
+    assert "no dialogs in this app: confirm request 1 waits for its timeout" in caplog.messages
+    assert queue.bring_forward() is False
+    clock.advance(5)
+    assert client.replies[1]["result"]["reason"] == "timeout"
 
 
 def test_busy_at_200_pending_in_all(tmp_path: Path) -> None:
