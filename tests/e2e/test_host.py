@@ -210,7 +210,8 @@ def _frame(kind: bytes, seq: int, payload: bytes) -> bytes:
 
 def _frames_from(sock: socket.socket, count: int) -> list[tuple[bytes, int, bytes]]:
     """``count`` frames read off ``sock``, split by hand: (kind byte, seq, payload)."""
-    received, out = b"", []
+    received = b""
+    out: list[tuple[bytes, int, bytes]] = []
     while len(out) < count:
         data = sock.recv(65536)
         assert data, f"the app closed the connection after {received!r}"
