@@ -397,6 +397,7 @@ def test_env(tree: Path) -> dict[str, str]:
     # Subprocesses (the host, the app) import the copy, not the editable install.
     env["PYTHONPATH"] = str(tree)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["BK_HYPOTHESIS_PROFILE"] = "mutation"  # tests/conftest.py: no shrinking
     return env
 
 
