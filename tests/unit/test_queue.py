@@ -519,6 +519,17 @@ def test_an_app_without_dialogs_has_nothing_to_bring_forward(
     assert client.replies[1]["result"]["reason"] == "timeout"
 
 
+def test_each_dialog_is_told_how_many_wait_behind_it(rig: Rig) -> None:
+    client = FakeClient()
+    for i in range(4):
+        rig.send(client, confirm(rid=i))
+    # Shown with none behind it; then 1, 2, 3 arrive behind; then the queue moves on.
+    assert rig.presenter.waiting == [0, 1, 2, 3]
+    for _ in range(4):
+        rig.answer(Answer("deny"))
+    assert rig.presenter.waiting == [0, 1, 2, 3, 2, 1, 0]
+
+
 def test_busy_at_200_pending_in_all(tmp_path: Path) -> None:
     presenter, clock, store = RecordingPresenter(), ManualScheduler(), DecisionStore(tmp_path)
     queue = PromptQueue(presenter, clock, store, ActivityLog())  # the app's own limits
