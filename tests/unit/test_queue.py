@@ -564,6 +564,15 @@ def test_cancel_answers_target_with_cancelled_and_shows_next(rig: Rig) -> None:
     assert rig.clock.scheduled == 1
 
 
+@pytest.mark.parametrize("rid", ["request-1000", 100_000])
+def test_cancel_finds_its_target_by_value(rig: Rig, rid: object) -> None:
+    client = FakeClient()
+    target = rig.send(client, confirm(rid=rid))
+    cancel = rig.send(client, {"type": "cancel", "id": "c", "target": rid})
+    assert client.replies[target]["error"]["code"] == "cancelled"
+    assert client.replies[cancel]["result"] == {"cancelled": True}
+
+
 def test_cancel_unknown_id_or_other_hosts_request_is_false(rig: Rig) -> None:
     mine, theirs = FakeClient(), FakeClient()
     theirs_seq = rig.send(theirs, confirm(rid=5))
@@ -684,6 +693,18 @@ def test_requests_waiting_behind_a_remembered_answer_are_answered_from_memory(
     assert [p.title for p in rig.presenter.shown] == ["Allow it?", "other"]
     assert rig.queue.pending == 0
     assert rig.clock.scheduled == 0
+
+
+def test_only_the_request_a_remembered_answer_covers_is_answered_from_memory(rig: Rig) -> None:
+    client = FakeClient()
+    rig.send(client, confirm(action="open-tab", site="https://example.com"))
+    same = rig.send(client, confirm(rid=2, action="open-tab", site="https://example.com"))
+    other = rig.send(client, confirm(rid=3, title="other", action="close-tab"))
+    rig.answer(Answer("allow", remember=True))
+    assert client.replies[same]["result"]["reason"] == "remembered"
+    assert other not in client.replies  # it still asks
+    assert rig.presenter.current is not None
+    assert rig.presenter.current.title == "other"
 
 
 def test_remember_without_action_or_on_close_stores_nothing(rig: Rig) -> None:
