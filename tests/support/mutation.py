@@ -120,9 +120,13 @@ SELECTIONS: dict[str, list[str]] = {
 enough to kill what can be killed, fast enough to run once per mutant. Modules not listed
 (``__init__``) have nothing to mutate."""
 
-PYTEST = ["-x", "-q", "-p", "no:cacheprovider", "--no-header", "--timeout=40"]
-"""Stop at the first failure; a test that hangs (a mutant's endless loop) fails after 40 s,
-not after the suite's 120 s: no test in a selection needs more than 15 s here."""
+PYTEST = [
+    *("-x", "-q", "-p", "no:cacheprovider", "--no-header"),
+    *("--timeout=40", "--timeout-method=thread"),
+]
+"""Stop at the first failure. A test that hangs (a mutant's endless loop) ends the run
+after 40 s, not the suite's 120 s (no test in a selection needs more than 15 s here), and
+for good: a signal would let hypothesis run the hanging example again."""
 
 
 @dataclass
