@@ -950,6 +950,26 @@ def test_activity_keeps_the_last_200() -> None:
     assert (len(titles), titles[0], titles[-1]) == (200, "50", "249")
 
 
+def test_a_name_lookup_that_fails_shows_the_dialog_without_a_name(
+    tmp_path: Path, logged_errors: ErrorRecords
+) -> None:
+    logged_errors.allowed.append("looking up the extension's name failed")
+
+    def names(_caller: Caller) -> str:
+        raise OSError("settings unreadable")
+
+    presenter = RecordingPresenter()
+    queue = PromptQueue(
+        presenter, ManualScheduler(), DecisionStore(tmp_path), ActivityLog(), names=names
+    )
+    dispatcher = Dispatcher(lambda _c: True)
+    register_prompts(dispatcher, queue, ActivityLog(), lambda _t, _m: False)
+    dispatcher.handle(FakeClient(), 1, json.dumps(confirm()).encode())
+    assert presenter.current is not None
+    assert (presenter.current.extension_name, presenter.current.extension_id) == ("", "a" * 32)
+    assert logged_errors.messages == ["looking up the extension's name failed"]
+
+
 class FailingPresenter(RecordingPresenter):
     def show(self, prompt: Prompt, waiting: int) -> None:
         raise RuntimeError("no screen")
