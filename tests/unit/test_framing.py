@@ -252,3 +252,12 @@ def test_a_socket_frame_over_1_048_576_bytes_is_refused_as_its_header_arrives() 
     over.feed(struct.pack(">BII", 3, 7, 1_048_577))
     with pytest.raises(protocol.ProtocolError, match="1048577 bytes is over the limit"):
         over.next_frame()
+
+
+@pytest.mark.parametrize("missing", [1, 70_000])
+def test_a_large_frame_cut_short_yields_nothing(missing: int) -> None:
+    """Read into place (larger than one read), then the input ends: nothing comes out."""
+    length = 3 * 65536
+    payload = b"p" * length
+    out, _ = frames(struct.pack("=I", length) + payload[: length - missing])
+    assert out == []
