@@ -707,6 +707,52 @@ def test_only_the_request_a_remembered_answer_covers_is_answered_from_memory(rig
     assert rig.presenter.current.title == "other"
 
 
+def test_a_host_gone_while_its_next_request_is_answered_from_memory(rig: Rig) -> None:
+    """Found by the exactly-once property: the host goes while its shown request is ahead
+    of another of its requests that a decision remembered meanwhile covers; closing the
+    first answers the second from memory, and the host's leaving must not answer it
+    again (it raised, and the rest of the host's requests were never answered)."""
+    other_tab, host = FakeClient(), FakeClient()
+    rig.send(other_tab, confirm(action="open-tab", site="https://example.com"))
+    shown = rig.send(host, confirm(rid=2, title="shown", action="close-tab"))
+    covered = rig.send(host, confirm(rid=3, action="open-tab", site="https://example.com"))
+    last = rig.send(host, confirm(rid=4, title="last"))
+    rig.answer(Answer("allow", remember=True))  # the other tab's: remembered
+    assert rig.presenter.current is not None
+    assert rig.presenter.current.title == "shown"
+    rig.queue.client_gone(host)
+    assert client_gone_replies(host, shown, covered, last) == [
+        "cancelled",
+        "remembered",
+        "cancelled",
+    ]
+    assert rig.queue.pending == 0
+    assert rig.presenter.current is None
+
+
+def test_a_cancel_of_an_id_used_twice_while_the_second_is_answered_from_memory(
+    rig: Rig,
+) -> None:
+    other_tab, host = FakeClient(), FakeClient()
+    rig.send(other_tab, confirm(action="open-tab", site="https://example.com"))
+    shown = rig.send(host, confirm(rid="dup", title="shown", action="close-tab"))
+    covered = rig.send(host, confirm(rid="dup", action="open-tab", site="https://example.com"))
+    rig.answer(Answer("allow", remember=True))
+    cancel = rig.send(host, {"type": "cancel", "id": "c", "target": "dup"})
+    assert client_gone_replies(host, shown, covered) == ["cancelled", "remembered"]
+    assert host.replies[cancel]["result"] == {"cancelled": True}
+    assert rig.queue.pending == 0
+
+
+def client_gone_replies(client: FakeClient, *seqs: int) -> list[str]:
+    return [
+        client.replies[seq]["error"]["code"]
+        if not client.replies[seq]["ok"]
+        else client.replies[seq]["result"]["reason"]
+        for seq in seqs
+    ]
+
+
 def test_remember_without_action_or_on_close_stores_nothing(rig: Rig) -> None:
     client = FakeClient()
     rig.send(client, confirm())
