@@ -320,12 +320,14 @@ class Session:
                 )
 
     def pending(self) -> list[Mutant]:
-        """Mutants without a result, and the survivors when the tests changed since."""
+        """The survivors when the tests changed since they ran, then the mutants without a
+        result."""
         from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
         pending = [self._mutant(item) for item in self.db.pending_work_items]
         if self.retest:
-            pending += [
+            # The survivors first: whether the new tests kill them is the news.
+            pending[:0] = [
                 mutant
                 for mutant, result in self.results()
                 if result.worker_outcome != WorkerOutcome.SKIPPED
