@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
 import tracemalloc
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -261,3 +264,22 @@ def test_a_large_frame_cut_short_yields_nothing(missing: int) -> None:
     payload = b"p" * length
     out, _ = frames(struct.pack("=I", length) + payload[: length - missing])
     assert out == []
+
+
+def test_importing_the_protocol_imports_neither_json_nor_typing() -> None:
+    """The host imports host.protocol on every browser call: json and typing wait until
+    a request needs them (``./dev bench host``)."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; before = set(sys.modules); import host.protocol; "
+            "print(sorted({'json', 'typing'} & (set(sys.modules) - before)))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.stdout == "[]\n"
