@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import settings
+from hypothesis import Phase, settings
 
 from tests.support.desktop import Desktop
 from tests.support.harness import AppProcess, Home, start_app, temp_home
@@ -17,7 +17,12 @@ from tests.support.needs import NEEDS, missing, require
 # Property tests check behaviour, not speed: a per-example deadline only measures how busy
 # the machine is (a loaded 2-core CI runner takes several times longer per example).
 settings.register_profile("bridgekeeper", deadline=None)
-settings.load_profile("bridgekeeper")
+# ./dev mutate only needs to know that a property fails, not its smallest example:
+# shrinking one through 64 MiB frames took minutes per mutant.
+settings.register_profile(
+    "mutation", deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate]
+)
+settings.load_profile(os.environ.get("BK_HYPOTHESIS_PROFILE", "bridgekeeper"))
 
 # In-process Qt tests (pytest-qt's qapp) have no display here: without this, Qt aborts.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

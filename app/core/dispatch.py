@@ -147,8 +147,8 @@ class Dispatcher:
         except BadRequest as error:
             client.send_reply(seq, protocol.error_reply(None, protocol.BAD_REQUEST, str(error)))
             return None
-        if message == "ping":
-            client.send_reply(seq, b'"pong"')
+        if message == "ping" and self._is_allowed(client.caller):
+            client.send_reply(seq, b'"pong"')  # MDN's ping_pong; others: untrusted_extension
             return None
         request = Request(client, seq, protocol.request_id(message))
         try:
@@ -188,19 +188,19 @@ class Dispatcher:
             self.run(request)
 
     def _check(self, client: Client, message: Any) -> tuple[str, dict[str, Any], Handler]:
+        if not self._is_allowed(client.caller):  # before anything else: it learns nothing more
+            caller = client.caller
+            raise UntrustedCaller(
+                f"extension {caller.extension!r} ({caller.family}) is not allowed to use "
+                "Bridgekeeper; allow it with `bridgekeeper install --extension "
+                f"{caller.extension or 'ID'}`"
+            )
         if not isinstance(message, dict):
             raise BadRequest('a request must be a JSON object (or the string "ping")')
         if "id" in message and protocol.request_id(message) is None:
             raise BadRequest(
                 f"field 'id' must be a string of at most {protocol.MAX_ID_LENGTH} "
                 "characters or an integer"
-            )
-        if not self._is_allowed(client.caller):
-            caller = client.caller
-            raise UntrustedCaller(
-                f"extension {caller.extension!r} ({caller.family}) is not allowed to use "
-                "Bridgekeeper; allow it with `bridgekeeper install --extension "
-                f"{caller.extension or 'ID'}`"
             )
         type_ = message.get("type")
         if not isinstance(type_, str):

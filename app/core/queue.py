@@ -377,14 +377,18 @@ class PromptQueue:
             if e.request.client.client_id == client.client_id and e.request.rid == target
         ]
         for entry in found:
-            self._finish(entry, None, "cancelled by a cancel request")
+            if entry in self._pending:  # not answered from memory as the queue moved on
+                self._finish(entry, None, "cancelled by a cancel request")
         return bool(found)
 
     def client_gone(self, client: Client) -> None:
         """Its host went away: its pending requests are answered with error ``cancelled``
         (delivered if the host ended cleanly) and their dialogs close."""
         for entry in [e for e in self._pending if e.request.client.client_id == client.client_id]:
-            self._finish(entry, None, "cancelled: the browser closed the connection")
+            # Closing its shown dialog moves the queue on, which may answer the next of its
+            # requests from a remembered decision: that one is answered already.
+            if entry in self._pending:
+                self._finish(entry, None, "cancelled: the browser closed the connection")
 
     def deny_all_from(self, key: int) -> int:
         """The user's "Deny all waiting from this extension" in the dialog of ``key``: that

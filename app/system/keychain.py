@@ -36,9 +36,13 @@ UNREACHABLE_MESSAGE = (
     "service is running and unlocked, then try again; Bridgekeeper's log has the details."
 )
 PLAINTEXT_MESSAGE = (
-    "The configured keyring backend ({backend}) does not keep secrets in a real keychain; "
+    "The keyring backend in use ({backend}) does not keep secrets in a real keychain; "
     "Bridgekeeper will not use it. Remove the keyring configuration that selects it "
     "(PYTHON_KEYRING_BACKEND or keyringrc.cfg) so the system keychain is used."
+)
+ALT_INSTALLED = (
+    " If no configuration names it, keyrings.alt took over by being installed: uninstall "
+    "it (pip uninstall keyrings.alt) and check that the system keychain service runs."
 )
 
 # Backends that keep nothing (null), fail everything (fail), or store plain or weakly
@@ -118,7 +122,10 @@ class Keychain:
         if refused == "keyring.backends.fail":
             raise KeychainUnavailable(NO_BACKEND_MESSAGE)
         if refused:
-            raise KeychainUnavailable(PLAINTEXT_MESSAGE.format(backend=_describe(backend)))
+            message = PLAINTEXT_MESSAGE.format(backend=_describe(backend))
+            raise KeychainUnavailable(
+                message + ALT_INSTALLED if refused == "keyrings.alt" else message
+            )
         return backend
 
 

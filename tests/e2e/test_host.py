@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from app import __version__
 from host import protocol
 from tests.support.fake_app import FakeApp
 from tests.support.harness import (
@@ -41,8 +42,11 @@ def test_host_answers_ping_one_shot(app: AppProcess) -> None:
     reply = one_shot(app.home, {"type": "ping", "id": 7})
     assert reply["id"] == 7
     assert reply["ok"] is True
-    assert reply["result"]["pong"] is True
-    assert reply["result"]["protocol"] == protocol.PROTOCOL
+    assert reply == {
+        "id": 7,
+        "ok": True,
+        "result": {"pong": True, "version": __version__, "protocol": 1},
+    }
 
 
 def test_host_answers_bare_ping_string_with_pong(app: AppProcess) -> None:
@@ -55,7 +59,7 @@ def test_host_answers_status(app: AppProcess) -> None:
         "id": "s",
         "ok": True,
         "result": {
-            "version": reply["result"]["version"],
+            "version": __version__,
             "protocol": 1,
             "paused": False,
             "pending": 0,
@@ -145,7 +149,7 @@ def test_host_unknown_type_error_names_the_type(app: AppProcess) -> None:
 def test_host_oversize_frame_replies_too_large_and_skips_payload(app: AppProcess) -> None:
     host = HostProcess(app.home)
     try:
-        declared = protocol.MAX_REQUEST_BYTES + 1
+        declared = 64 * 1024 * 1024 + 1  # SPEC: "at most 64 MiB a frame"
         host.send_raw(HEADER.pack(declared))
         chunk = b" " * (1024 * 1024)
         for _ in range(declared // len(chunk)):
@@ -153,7 +157,14 @@ def test_host_oversize_frame_replies_too_large_and_skips_payload(app: AppProcess
         host.send_raw(b" " * (declared % len(chunk)))
         host.send({"type": "ping", "id": "after"})
         reply = host.read()
-        assert reply["error"]["code"] == "too_large"
+        assert reply == {
+            "id": None,
+            "ok": False,
+            "error": {
+                "code": "too_large",
+                "message": "the request is 67108865 bytes; at most 67108864 bytes are accepted",
+            },
+        }
         assert host.read()["id"] == "after"
         assert host.wait() == 0
     finally:
@@ -165,6 +176,92 @@ def test_host_large_but_allowed_frame_is_bad_request_with_its_id(app: AppProcess
     reply = one_shot(app.home, message)
     assert reply["id"] == "big"
     assert reply["error"]["code"] == "bad_request"
+
+
+def _frame_of(size: int, rid: str) -> dict[str, str]:
+    """A confirm whose JSON is exactly ``size`` bytes."""
+    message = {"type": "confirm", "id": rid, "title": ""}
+    message["title"] = "x" * (size - len(json.dumps(message)))
+    assert len(json.dumps(message).encode()) == size
+    return message
+
+
+def test_a_request_over_1_048_576_bytes_is_answered_by_the_host_itself(app: AppProcess) -> None:
+    over = one_shot(app.home, _frame_of(1_048_577, "over"))
+    assert over == {
+        "id": "over",
+        "ok": False,
+        "error": {
+            "code": "bad_request",
+            "message": "the request is 1048577 bytes; no valid request is larger than "
+            "1048576 bytes (check the length of its fields)",
+        },
+    }
+    # One byte less reaches the app, which names the field that is too long.
+    at_limit = one_shot(app.home, _frame_of(1_048_576, "at"))
+    assert (at_limit["id"], at_limit["error"]["code"]) == ("at", "bad_request")
+    assert "title" in at_limit["error"]["message"]
+    assert "no valid request is larger" not in at_limit["error"]["message"]
+
+
+def _frame(kind: bytes, seq: int, payload: bytes) -> bytes:
+    return kind + seq.to_bytes(4, "big") + len(payload).to_bytes(4, "big") + payload
+
+
+def _frames_from(sock: socket.socket, count: int) -> list[tuple[bytes, int, bytes]]:
+    """``count`` frames read off ``sock``, split by hand: (kind byte, seq, payload)."""
+    received = b""
+    out: list[tuple[bytes, int, bytes]] = []
+    while len(out) < count:
+        data = sock.recv(65536)
+        assert data, f"the app closed the connection after {received!r}"
+        received += data
+        while len(received) >= 9:
+            size = int.from_bytes(received[5:9], "big")
+            if len(received) < 9 + size:
+                break
+            seq = int.from_bytes(received[1:5], "big")
+            out.append((received[:1], seq, received[9 : 9 + size]))
+            received = received[9 + size :]
+    return out
+
+
+def test_the_socket_speaks_the_documented_frames_to_a_protocol_1_host(app: AppProcess) -> None:
+    """host <-> app frames as host/protocol.py documents them, written byte by byte: a
+    9-byte big-endian header (kind u8, seq u32, length u32); HELLO 1, REQUEST 2, REPLY 3;
+    ALIVE 6 is echoed; REFUSED 4 says why the app will not serve a client. A host of
+    socket protocol 1 (an older install) is still served."""
+    hello = json.dumps(
+        {
+            "protocol": 1,
+            "role": "host",
+            "caller": {"family": "chromium", "extension": CHROME_ID},
+            "pid": os.getpid(),
+            "browser_exe": None,
+        }
+    ).encode()
+    ping = b'{"type": "ping", "id": 9}'
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(10)
+        sock.connect(str(app.home.socket))
+        sock.sendall(_frame(b"\x01", 0, hello) + _frame(b"\x02", 70000, ping))
+        [(kind, seq, payload)] = _frames_from(sock, 1)
+        sock.sendall(_frame(b"\x06", 12, b""))
+        assert _frames_from(sock, 1) == [(b"\x06", 12, b"")]
+    assert (kind, seq) == (b"\x03", 70000)
+    assert json.loads(payload) == {
+        "id": 9,
+        "ok": True,
+        "result": {"pong": True, "version": __version__, "protocol": 1},
+    }
+    # A socket protocol the app does not speak: REFUSED, and the connection closed.
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(10)
+        sock.connect(str(app.home.socket))
+        sock.sendall(_frame(b"\x01", 0, hello.replace(b'"protocol": 1', b'"protocol": 99')))
+        [(kind, seq, payload)] = _frames_from(sock, 1)
+        assert sock.recv(1) == b""
+    assert (kind, seq, json.loads(payload)["code"]) == (b"\x04", 0, "refused")
 
 
 def test_host_frame_cut_short_exits_without_writing(app: AppProcess) -> None:
@@ -332,8 +429,8 @@ def test_app_frame_over_the_socket_limit_drops_the_app_and_answers_app_unavailab
     # No valid reply is larger than a browser accepts (the app answers too_large instead:
     # test_secrets.py), so a larger frame means a broken app, never relayed.
     def broken(conn: socket.socket, seq: int, request: Any) -> None:
-        limit = protocol.MAX_SOCKET_FRAME_BYTES
-        conn.sendall(protocol.SOCKET_HEADER.pack(protocol.REPLY, seq, limit + 1) + b"x" * 4096)
+        over = 1_048_576 + 1  # SPEC: "at most 1,048,576 bytes a frame"
+        conn.sendall(protocol.SOCKET_HEADER.pack(protocol.REPLY, seq, over) + b"x" * 4096)
 
     FakeApp(home.socket, broken)
     reply = one_shot(home, {"type": "secret.get", "id": "s", "name": "n"})
@@ -342,25 +439,34 @@ def test_app_frame_over_the_socket_limit_drops_the_app_and_answers_app_unavailab
 
 
 @pytest.mark.unix_socket
-def test_reply_of_exactly_one_mib_passes(home: Home) -> None:
+def test_reply_of_exactly_1_048_576_bytes_passes_whole(home: Home) -> None:
+    overhead = len(b'{"id":"s","ok":true,"result":{"value":""}}')
+    value = "x" * (1_048_576 - overhead)  # SPEC: "at most 1,048,576 bytes a frame"
+
     def exact(conn: socket.socket, seq: int, request: Any) -> None:
-        overhead = len(protocol.ok_reply(request.get("id"), {"value": ""}))
-        value = "x" * (protocol.MAX_REPLY_BYTES - overhead)
         FakeApp.reply(conn, seq, protocol.ok_reply(request.get("id"), {"value": value}))
 
     FakeApp(home.socket, exact)
-    reply = one_shot(home, {"type": "secret.get", "id": "s", "name": "n"})
-    assert len(reply["result"]["value"]) > 1_000_000
+    host = HostProcess(home)
+    try:
+        host.send({"type": "secret.get", "id": "s", "name": "n"})
+        host.close()
+        frame = host.stdout.read()
+        assert struct.unpack("=I", frame[:4]) == (1_048_576,)
+        assert len(frame) == 4 + 1_048_576
+        assert json.loads(frame[4:]) == {"id": "s", "ok": True, "result": {"value": value}}
+    finally:
+        host.kill()
 
 
 @pytest.mark.unix_socket
 def test_host_tells_app_at_end_of_input_and_exits_within_a_second(home: Home) -> None:
-    fake = FakeApp(home.socket, lambda _conn, _seq, _req: None)
+    held: list[int] = []
+    fake = FakeApp(home.socket, lambda _conn, seq, _req: held.append(seq))
     host = HostProcess(home)
     try:
         host.send({"type": "confirm", "id": 1, "title": "t"})
-        wait_for(lambda: fake.hellos, 5, "the hello")
-        time.sleep(0.1)
+        wait_for(lambda: held, 5, "the fake app to hold the request")
         started = time.monotonic()
         assert host.wait() == 0
         assert time.monotonic() - started < 1.0
@@ -416,3 +522,45 @@ def _app_pids(home: Home) -> list[int]:
 def _app_pid(home: Home) -> int:
     wait_for(lambda: len(_app_pids(home)) == 1, 5, "exactly one app process")
     return _app_pids(home)[0]
+
+
+# The SPEC's 10 s (slow tests: last, so that a mutation run fails fast on the others).
+
+
+def test_an_app_that_stops_answering_is_given_up_after_10_s(home: Home) -> None:
+    """SPEC (1.1): a host whose app says nothing for 10 s (this FAKE app holds the request
+    and ignores ALIVE, as a stopped one would) answers it app_unavailable. Meanwhile it
+    asks ALIVE after 2 s of silence, and every 2 s again."""
+    held: list[int] = []
+    fake = FakeApp(home.socket, lambda _conn, seq, _req: held.append(seq))
+    host = HostProcess(home)
+    try:
+        host.send({"type": "confirm", "id": "c", "title": "t"})
+        wait_for(lambda: held, 5, "the fake app to hold the request")
+        sent = time.monotonic()
+        reply = host.read()
+        waited = time.monotonic() - sent
+        assert (reply["id"], reply["error"]["code"]) == ("c", "app_unavailable")
+        assert "has not answered for 10 s" in reply["error"]["message"]
+        assert 9.9 <= waited < 11.5, waited
+        probes = [at - sent for at in fake.probes]
+        assert len(probes) == 4, probes  # at 2, 4, 6 and 8 s
+        gaps = [later - earlier for earlier, later in zip([0.0, *probes], probes, strict=False)]
+        assert all(1.8 <= gap < 2.8 for gap in gaps), probes
+    finally:
+        host.kill()
+
+
+def test_an_app_that_never_listens_is_given_up_10_s_after_the_host_started(home: Home) -> None:
+    """SPEC: the host starts the app and waits up to 10 s for its socket."""
+    started = time.monotonic()
+    host = HostProcess(home, env={"BRIDGEKEEPER_APP_COMMAND": "sleep 30"})
+    try:
+        host.send({"type": "ping", "id": 1})
+        reply = host.read()
+        waited = time.monotonic() - started
+        assert (reply["id"], reply["error"]["code"]) == (1, "app_unavailable")
+        assert "could not be reached within 10 s" in reply["error"]["message"]
+        assert 10.0 <= waited < 11.5, waited
+    finally:
+        host.kill()

@@ -475,6 +475,9 @@ def test_app_answers_an_unlisted_extension_with_untrusted_extension(app: AppProc
     assert f"bridgekeeper install --extension {OTHER_CHROME_ID}" in reply["error"]["message"]
     firefox = one_shot(app.home, {"type": "ping", "id": 2}, ["/m.json", "evil@example.org"])
     assert firefox["error"]["code"] == "untrusted_extension"
+    # The bare "ping" too (MDN's ping_pong): "pong" is for allowed extensions only.
+    bare = one_shot(app.home, "ping", argv)
+    assert (bare["id"], bare["error"]["code"]) == (None, "untrusted_extension")
     # Allowing it takes effect in the running app, without a restart.
     done = bk(app.home, "install", "--extension", OTHER_CHROME_ID, env=fake_browsers(app.home))
     assert done.returncode == 1  # no browser to write to, but the extension is allowed

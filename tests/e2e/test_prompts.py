@@ -252,8 +252,9 @@ def test_long_title_is_bad_request_naming_title(app: AppProcess) -> None:
 
 def test_notify_answers_at_once(app: AppProcess) -> None:
     reply = one_shot(app.home, {"type": "notify", "id": 1, "title": "Done", "message": "<b>x"})
-    assert reply["ok"] is True
-    assert isinstance(reply["result"]["shown"], bool)
+    # The app runs offscreen here: no system tray, so no notification can be shown (with
+    # a tray it is: tests/desktop/test_tray.py).
+    assert reply == {"id": 1, "ok": True, "result": {"shown": False}}
 
 
 def test_decisions_list_and_forget_go_through_the_running_app(home: Home) -> None:
@@ -500,9 +501,13 @@ def test_dialogs_come_one_at_a_time_in_arrival_order_across_hosts(
         wait_for(lambda: status(home)["pending"] == 1, 5, "the first confirm")
         second.send({"type": "confirm", "id": "b", "title": "Second", "timeout": 30})
         wait_for(lambda: status(home)["pending"] == 2, 5, "the second confirm")
-        desktop.answer_dialog("deny", screenshot="e2e-first-of-two")
+        shown = desktop.wait_for_dialog()
+        # One more round trip through the app's event loop: any window it asked for by
+        # now is mapped (no window manager here), so a second dialog would be seen.
+        assert status(home)["pending"] == 2
+        assert desktop.find_dialogs() == [shown]  # the second waits while the first is open
+        assert desktop.answer_dialog("deny", screenshot="e2e-first-of-two") == shown
         assert first.read()["result"]["decision"] == "deny"
-        assert len(desktop.find_dialogs()) <= 1
         desktop.answer_dialog("allow", screenshot="e2e-second-of-two")
         assert second.read()["result"]["decision"] == "allow"
         assert status(home)["pending"] == 0

@@ -5,6 +5,7 @@ process (so the test decides when the Qt event loop runs), and real host process
 from __future__ import annotations
 
 import json
+import select
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,7 +66,8 @@ def test_ping_is_answered_while_the_gui_thread_is_busy(
     with pytest.raises(TimeoutError):
         link.receive()  # status needs the GUI thread, which is busy
     link.settimeout(5)
-    qtbot.wait(50)
+    # The GUI thread runs events again until the status reply is there to read.
+    qtbot.waitUntil(lambda: bool(select.select([link], [], [], 0)[0]), timeout=5000)
     status = link.receive()
     assert status is not None
     assert status[:2] == (protocol.REPLY, 1)

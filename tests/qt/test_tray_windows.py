@@ -156,6 +156,25 @@ def test_tray_follows_the_queue(qtbot: QtBot, running: Running) -> None:
     assert not tray.pause_action.isChecked()
 
 
+def test_show_waiting_requests_brings_the_minimised_dialog_forward(
+    qtbot: QtBot, running: Running
+) -> None:
+    running.ask()
+    dialog = running.presenter.dialog
+    assert dialog is not None
+    qtbot.waitExposed(dialog)
+    dialog.showMinimized()
+    qtbot.waitUntil(dialog.isMinimized)
+    notices: list[tuple[str, str]] = []
+    running.tray.notice.connect(lambda title, text: notices.append((title, text)))
+    running.tray.show_action.trigger()
+    qtbot.waitUntil(lambda: not dialog.isMinimized())
+    assert dialog.isVisible()
+    assert running.presenter.dialog is dialog  # the same request, not a new dialog
+    assert notices == []
+    assert running.client.replies == []
+
+
 def test_tray_without_system_tray_reports_notifications_not_shown(running: Running) -> None:
     assert running.icon.notify("Hello", "there") is False
     running.dispatcher.handle(

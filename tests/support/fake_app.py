@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,9 @@ class FakeApp:
         self._on_request = on_request
         self.connections: list[socket.socket] = []
         self.hellos: list[dict[str, Any]] = []
+        self.probes: list[float] = []
+        """When each ALIVE arrived (``time.monotonic()``); never answered, as by a stopped
+        app."""
         self.ended = threading.Event()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -52,6 +56,8 @@ class FakeApp:
                     self._on_request(conn, seq, json.loads(payload))
                 elif kind == protocol.END:
                     self.ended.set()
+                elif kind == protocol.ALIVE:
+                    self.probes.append(time.monotonic())
         except OSError:
             pass
 

@@ -33,7 +33,7 @@ def fake_browsers(home: Home, *names: str) -> dict[str, str]:
 def bk(
     home: Home, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    done = subprocess.run(
         [str(BIN / "bridgekeeper"), *args],
         env=home.env(env),
         capture_output=True,
@@ -41,6 +41,12 @@ def bk(
         timeout=60,
         check=False,
     )
+    if args[:1] in (("status",), ("doctor",)) and done.returncode != 2:
+        # SPEC 1.1: status and doctor exit 1 exactly when they print a failure; checked on
+        # every run of them in the suite, whatever else the test looks at.
+        failed = any(line.startswith("[FAIL]") for line in done.stdout.splitlines())
+        assert done.returncode == (1 if failed else 0), (done.returncode, done.stdout)
+    return done
 
 
 def read_json(path: Path) -> dict[str, object]:

@@ -4,6 +4,7 @@ locked keychain, a refused backend."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -236,6 +237,85 @@ def test_locked_keychain_whose_unlock_cannot_be_shown_is_unavailable() -> None:
 def test_backends_that_keep_nothing_are_refused(backend: keyring.backend.KeyringBackend) -> None:
     with pytest.raises(KeychainUnavailable):
         Keychain(backend).set(ALICE, "token", "v")
+
+
+REFUSED_BACKENDS = Path(sys.prefix) / "refused-backends"
+"""keyrings.alt, installed by ./dev apart from the venv's packages (on no import path
+unless a test puts it there: installed, it makes itself the default backend)."""
+
+ALT_PROBE = """
+import json, os, sys
+import keyring
+from app.core.handlers.secrets import KeychainUnavailable
+from app.system.keychain import Keychain
+from host.caller import Caller
+alice = Caller("chromium", "aaaabbbbccccddddeeeeffffgggghhhh", "Chromium")
+backend = None
+if sys.argv[1] != "default":
+    module, _, name = sys.argv[1].rpartition(".")
+    backend = getattr(__import__(module, fromlist=[name]), name)()
+chain = Keychain(backend)
+results = {}
+for operation, args in (("set", ("token", "s3cret")), ("get", ("token",)), ("delete", ("token",))):
+    try:
+        results[operation] = ["ok", getattr(chain, operation)(alice, *args)]
+    except KeychainUnavailable as error:
+        results[operation] = ["refused", str(error)]
+chosen = keyring.get_keyring()
+results["chosen"] = [type(b).__module__ for b in getattr(chosen, "backends", [chosen])]
+print(json.dumps(results))
+"""
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "keyrings.alt.file.PlaintextKeyring",
+        "keyrings.alt.file.EncryptedKeyring",
+        "default",  # no Secret Service: keyrings.alt is what keyring picks
+        "configured",  # PYTHON_KEYRING_BACKEND names it, a Secret Service running or not
+    ],
+)
+def test_keyrings_alt_backends_are_refused_and_write_nothing(backend: str, tmp_path: Path) -> None:
+    assert (REFUSED_BACKENDS / "keyrings" / "alt" / "file.py").is_file(), (
+        f"keyrings.alt is missing from {REFUSED_BACKENDS}: ./dev test installs it"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(REFUSED_BACKENDS)]),
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+    if backend == "default":
+        env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    if backend == "configured":
+        env["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
+    done = subprocess.run(
+        [sys.executable, "-c", ALT_PROBE, backend if "." in backend else "default"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+    if backend in ("default", "configured"):  # what keyring picks: keyrings.alt only
+        assert results["chosen"]
+        assert all(module == "keyrings.alt.file" for module in results["chosen"])
+    for operation in ("set", "get", "delete"):
+        verdict, message = results[operation]
+        assert verdict == "refused"
+        assert message.startswith("The keyring backend in use (")
+        assert "keyrings.alt.file." in message
+        assert "Bridgekeeper will not use it" in message
+        assert "PYTHON_KEYRING_BACKEND or keyringrc.cfg" in message
+        assert "pip uninstall keyrings.alt" in message
+        assert "s3cret" not in message
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert written == []  # no keyring file: the secret went nowhere
 
 
 class EchoingBackend(keyring.backend.KeyringBackend):

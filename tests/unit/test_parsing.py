@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 
 import pytest
 from hypothesis import given, settings
@@ -69,3 +70,16 @@ def test_request_id_of_never_raises(payload: bytes) -> None:
 )
 def test_request_id_of_answers_any_bytes(payload: bytes) -> None:
     protocol.request_id_of(payload)
+
+
+@given(st.text())
+def test_json_string_writes_any_text_as_json_reads_it(value: str) -> None:
+    """The host writes its hello's strings (the extension id, the browser's path: outside
+    input) without importing json."""
+    written = protocol.json_string(value)
+    assert json.loads(written) == value
+    assert not any(ord(c) < 0x20 for c in written)  # control characters escaped
+
+
+def test_json_string_escapes_only_what_json_requires() -> None:
+    assert protocol.json_string(' a"\\\x1f\x00é') == '" a\\"\\\\\\u001f\\u0000é"'

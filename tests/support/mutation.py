@@ -1,0 +1,575 @@
+"""Mutation testing of the host and the Qt-free core with cosmic-ray:
+
+    ./dev mutate [--jobs N] [--fresh] [PATH...]
+
+For each module (default: ``TARGETS``, the contract's core; any module of ``host/`` or
+``app/core/``, or a folder of them, may be named) cosmic-ray lists the mutants (an operator
+swapped, a number changed, a condition negated, ...); each one is written into a copy of
+the tree and the tests that cover that module (``SELECTIONS``) run against it, host and
+app subprocesses included (they import the copy: ``PYTHONPATH``). A mutant the tests fail
+on is killed; one they pass is a survivor: a change nobody would notice. The score is
+killed / (killed + survived); the survivors are printed with their diffs.
+
+Everything lives under ``build/mutate/`` (never in the tree): the copies (``trees/``, one
+per job of a run, removed when it ends) and a cosmic-ray session per module
+(``sessions/``), resumed by the next run as long as the module did not change (changed
+tests try the survivors again; ``--fresh`` starts over). Runs of different modules may go
+side by side. Skipped, as no test can tell them apart: mutants of a type annotation (with
+``from __future__ import annotations``, which every module here has, never evaluated) and
+mutants that are not valid Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from queue import Empty, Queue
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+WORK = ROOT / "build" / "mutate"
+
+TARGETS = [
+    "host/protocol.py",
+    "app/core/fields.py",
+    "app/core/dispatch.py",
+    "app/core/handlers/basics.py",
+    "app/core/handlers/prompts.py",
+    "app/core/handlers/secrets.py",
+    "app/core/queue.py",
+    "host/relay.py",
+]
+"""What ``./dev mutate`` measures by default: the frames and limits, the request
+validation, the queue, and the relay (README: "Mutation testing")."""
+
+_QUEUE_TESTS = ["tests/unit/test_queue.py", "tests/unit/test_queue_locks.py"]
+_REQUEST_TESTS = [
+    "tests/unit/test_prompt_requests.py",
+    "tests/unit/test_parsing.py",
+    *_QUEUE_TESTS,
+    "tests/qt/test_secret_handlers.py",
+]
+_SLOW_HOST_TESTS = [
+    "test_fifty_hosts_at_once_are_all_answered",
+    "test_fifty_hosts_at_once_start_one_app",
+    "test_an_app_that_never_listens_is_given_up_10_s_after_the_host_started",
+]
+SELECTIONS: dict[str, list[str]] = {
+    # Fast in-process tests first: pytest stops at the first failure (-x).
+    "host/protocol.py": [
+        "tests/unit/test_framing.py",
+        "tests/unit/test_parsing.py",
+        "tests/unit/test_prompt_requests.py",
+        "tests/unit/test_transport.py",
+        "tests/e2e/test_host.py",
+        # Minutes per mutant on a loaded machine, for what the rest already covers (the
+        # 10 s of silence, and the probes, are pinned by the one 10 s test kept).
+        *(f"--deselect=tests/e2e/test_host.py::{name}" for name in _SLOW_HOST_TESTS),
+    ],
+    "host/relay.py": ["tests/e2e/test_host.py"],
+    "host/caller.py": ["tests/unit/test_transport.py", "tests/e2e/test_host.py"],
+    "host/transport.py": [
+        "tests/unit/test_transport.py",
+        "tests/e2e/test_transport_contract.py",
+        "tests/e2e/test_trust_socket.py",
+    ],
+    "host/launch.py": ["tests/unit/test_windows.py", "tests/unit/test_platforms.py"],
+    "host/winpipe.py": ["tests/unit/test_windows.py"],
+    "host/darwin.py": ["tests/unit/test_macos.py"],
+    "host/__main__.py": ["tests/e2e/test_host.py"],
+    "app/core/dispatch.py": _REQUEST_TESTS,
+    "app/core/fields.py": _REQUEST_TESTS,
+    "app/core/handlers/basics.py": _REQUEST_TESTS,
+    "app/core/handlers/prompts.py": _REQUEST_TESTS,
+    "app/core/handlers/secrets.py": [
+        "tests/qt/test_secret_handlers.py",
+        "tests/unit/test_keychain.py",
+        "tests/unit/test_queue.py",
+    ],
+    "app/core/queue.py": [
+        *_QUEUE_TESTS,
+        "tests/unit/test_prompt_requests.py",
+        "tests/qt/test_secret_handlers.py",  # Outcome.allowed decides a keychain call
+    ],
+    "app/core/prompts.py": [*_QUEUE_TESTS, "tests/qt/test_dialog_widgets.py"],
+    "app/core/activity.py": [*_QUEUE_TESTS, "tests/qt/test_tray_windows.py"],
+    "app/core/decisions.py": ["tests/unit/test_decisions.py", *_QUEUE_TESTS],
+    "app/core/control.py": ["tests/unit/test_queue_locks.py", "tests/qt/test_server.py"],
+    "app/core/router.py": ["tests/qt/test_server.py", "tests/qt/test_server_bounds.py"],
+    "app/core/text.py": ["tests/unit/test_text.py", "tests/unit/test_queue.py"],
+    "app/core/sites.py": ["tests/unit/test_sites.py"],
+    "app/core/files.py": ["tests/unit/test_decisions.py", "tests/unit/test_policy.py"],
+    "app/core/listeners.py": ["tests/unit/test_queue.py", "tests/qt/test_tray_windows.py"],
+    "app/core/blocking.py": ["tests/qt/test_worker.py"],
+    "app/core/scheduler.py": ["tests/qt/test_timers.py"],
+}
+"""The tests that cover each module (pytest arguments: files, node ids, ``--deselect``):
+enough to kill what can be killed, fast enough to run once per mutant. Modules not listed
+(``__init__``) have nothing to mutate."""
+
+PYTEST = [
+    *("-x", "-q", "-p", "no:cacheprovider", "--no-header"),
+    *("--timeout=40", "--timeout-method=thread"),
+]
+"""Stop at the first failure. A test that hangs (a mutant's endless loop) ends the run
+after 40 s, not the suite's 120 s (no test in a selection needs more than 15 s here), and
+for good: a signal would let hypothesis run the hanging example again."""
+
+
+@dataclass
+class Mutant:
+    job_id: str
+    module: str
+    operator: str
+    occurrence: int
+    start: tuple[int, int]
+    end: tuple[int, int]
+
+
+@dataclass
+class Tally:
+    killed: int = 0
+    survived: int = 0
+    incompetent: int = 0
+    skipped: int = 0
+
+    @property
+    def score(self) -> float:
+        tested = self.killed + self.survived
+        return 100.0 * self.killed / tested if tested else 100.0
+
+
+def modules_named(paths: list[str]) -> list[str]:
+    """The modules ``paths`` name (files or folders), each one ``SELECTIONS`` knows."""
+    if not paths:
+        return list(TARGETS)
+    found: list[str] = []
+    for path in paths:
+        relative = Path(path).resolve().relative_to(ROOT).as_posix()
+        matches = [m for m in SELECTIONS if m == relative or m.startswith(relative + "/")]
+        if not matches:
+            raise SystemExit(
+                f"mutate: no tests are known for {path}; modules of host/ and app/core/ are: "
+                + ", ".join(sorted(SELECTIONS))
+            )
+        found.extend(m for m in sorted(matches) if m not in found)
+    return found
+
+
+def stage(tree: Path) -> None:
+    """``tree``: a fresh copy of the project as it is in the work tree (tracked files and
+    new ones not ignored), without bytecode, so every mutant is compiled from source."""
+    if tree.exists():
+        shutil.rmtree(tree)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout.split(b"\0")
+    for name in filter(None, listed):
+        source = ROOT / os.fsdecode(name)
+        if source.is_file():
+            target = tree / os.fsdecode(name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    # What cosmic-ray's ExceptionReplacer writes into an ``except``: an exception nothing
+    # raises, in every process of the copy (the host and the app included).
+    (tree / "sitecustomize.py").write_text(
+        "import builtins\n\n\n"
+        "class CosmicRayTestingException(Exception):\n"
+        '    """Raised by nothing: an except clause naming it catches nothing."""\n\n\n'
+        "builtins.CosmicRayTestingException = CosmicRayTestingException  # type: ignore\n"
+    )
+    # Built by ./dev test, not tracked: the demo extension's copy of the client.
+    vendor = ROOT / "assets" / "extension" / "vendor"
+    if vendor.is_dir():
+        shutil.copytree(vendor, tree / "assets" / "extension" / "vendor")
+
+
+def fingerprints(module: str) -> dict[str, str]:
+    """What a session's results depend on: the module, and its tests (with the support
+    code and the options they run with)."""
+
+    def digest(paths: list[Path], extra: str = "") -> str:
+        hashed = hashlib.sha256(extra.encode())
+        for path in paths:
+            hashed.update(path.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        return hashed.hexdigest()
+
+    support = sorted((ROOT / "tests" / "support").glob("*.py"))
+    files = [t.split("::")[0] for t in SELECTIONS[module] if not t.startswith("-")]
+    tests = [ROOT / "tests" / "conftest.py", *(ROOT / t for t in files), *support]
+    options = " ".join([*PYTEST, *(t for t in SELECTIONS[module] if t.startswith("-"))])
+    return {"module": digest([ROOT / module]), "tests": digest(tests, options)}
+
+
+def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where ``source`` has type annotations or ``if TYPE_CHECKING:`` blocks: code that
+    ``from __future__ import annotations`` never runs."""
+    spans: list[tuple[tuple[int, int], tuple[int, int]]] = []
+
+    def add(node: ast.expr | ast.stmt) -> None:
+        if node.end_lineno is not None and node.end_col_offset is not None:
+            spans.append(((node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset)))
+
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.arg) and node.annotation is not None:
+            add(node.annotation)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns:
+            add(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            add(node.annotation)
+        elif (
+            isinstance(node, ast.If)
+            and isinstance(node.test, ast.Name)
+            and node.test.id == "TYPE_CHECKING"
+        ):
+            add(node)
+    return spans
+
+
+def _inside(start: tuple[int, int], end: tuple[int, int], spans: list[tuple[Any, Any]]) -> bool:
+    return any(low <= start and end <= high for low, high in spans)
+
+
+class Session:
+    """One module's cosmic-ray session (``build/mutate/sessions``)."""
+
+    def __init__(self, module: str, fresh: bool) -> None:
+        from cosmic_ray.work_db import WorkDB
+
+        self.module = module
+        name = module.replace("/", "__").removesuffix(".py")
+        sessions = WORK / "sessions"
+        sessions.mkdir(parents=True, exist_ok=True)
+        self.path = sessions / f"{name}.sqlite"
+        self._stamp = sessions / f"{name}.json"
+        self.current = fingerprints(module)
+        try:
+            recorded = json.loads(self._stamp.read_text())
+        except (OSError, ValueError):
+            recorded = {}
+        if fresh or recorded.get("module") != self.current["module"]:
+            # A changed module has other mutants: start over.
+            self.path.unlink(missing_ok=True)
+            recorded = {}
+        self.db = WorkDB(str(self.path), WorkDB.Mode.create)
+        if self.db.num_work_items == 0:
+            self._init()
+            recorded = {"module": self.current["module"], "tests": self.current["tests"]}
+            self._stamp.write_text(json.dumps(recorded))
+        # Changed tests: the survivors are tried again (a killed mutant stays killed;
+        # --fresh measures everything again).
+        self.retest = recorded.get("tests") != self.current["tests"]
+
+    def done(self) -> None:
+        """Every pending mutant has run against the current tests."""
+        self._stamp.write_text(json.dumps(self.current))
+        self.retest = False
+
+    def _init(self) -> None:
+        from cosmic_ray.commands import init
+        from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+        previous = Path.cwd()
+        os.chdir(ROOT)  # cosmic-ray stores the module's path as given: relative to a tree
+        try:
+            init([Path(self.module)], self.db, {})
+        finally:
+            os.chdir(previous)
+        from cosmic_ray.mutating import mutate_code
+        from cosmic_ray.plugins import get_operator
+
+        source = (ROOT / self.module).read_text(encoding="utf-8")
+        spans = annotation_spans(source)
+        for item in self.db.work_items:
+            mutation = item.mutations[0]
+            why = ""
+            if _inside(tuple(mutation.start_pos), tuple(mutation.end_pos), spans):
+                why = "an annotation"
+            else:
+                # cosmic-ray also takes the "/" of positional-only parameters for a division:
+                # such a mutant is not Python, and would count as killed by any test.
+                operator = get_operator(mutation.operator_name)()
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        mutated = mutate_code(source, operator, mutation.occurrence)
+                        compile(mutated, self.module, "exec")
+                except SyntaxError:
+                    why = "not valid Python"
+                except Exception as error:  # cosmic-ray cannot write this one
+                    why = f"cosmic-ray failed: {type(error).__name__}: {error}"
+            if why:
+                self.db.set_result(
+                    item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output=why)
+                )
+
+    def pending(self) -> list[Mutant]:
+        """The survivors when the tests changed since they ran, then the mutants without a
+        result."""
+        from cosmic_ray.work_item import TestOutcome, WorkerOutcome
+
+        pending = [self._mutant(item) for item in self.db.pending_work_items]
+        if self.retest:
+            # The survivors first: whether the new tests kill them is the news.
+            pending[:0] = [
+                mutant
+                for mutant, result in self.results()
+                if result.worker_outcome != WorkerOutcome.SKIPPED
+                and result.test_outcome != TestOutcome.KILLED
+            ]
+        return pending
+
+    def _mutant(self, item: Any) -> Mutant:
+        mutation = item.mutations[0]
+        return Mutant(
+            item.job_id,
+            str(mutation.module_path),
+            mutation.operator_name,
+            mutation.occurrence,
+            tuple(mutation.start_pos),
+            tuple(mutation.end_pos),
+        )
+
+    def record(self, mutant: Mutant, killed: bool | None, output: str, diff: str) -> None:
+        from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
+
+        if killed is None:
+            outcome = TestOutcome.INCOMPETENT
+        else:
+            outcome = TestOutcome.KILLED if killed else TestOutcome.SURVIVED
+        self.db.set_result(
+            mutant.job_id,
+            WorkResult(
+                worker_outcome=WorkerOutcome.NORMAL,
+                test_outcome=outcome,
+                output=output[-4000:],
+                diff=diff,
+            ),
+        )
+
+    def results(self) -> Iterator[tuple[Mutant, Any]]:
+        items = {item.job_id: item for item in self.db.work_items}
+        for job_id, result in self.db.results:
+            yield self._mutant(items[job_id]), result
+
+    def tally(self) -> Tally:
+        from cosmic_ray.work_item import TestOutcome, WorkerOutcome
+
+        tally = Tally()
+        for _mutant, result in self.results():
+            if result.worker_outcome in (WorkerOutcome.SKIPPED, WorkerOutcome.NO_TEST):
+                tally.skipped += 1
+            elif result.test_outcome == TestOutcome.KILLED:
+                tally.killed += 1
+            elif result.test_outcome == TestOutcome.SURVIVED:
+                tally.survived += 1
+            else:
+                tally.incompetent += 1
+        return tally
+
+    def survivors(self) -> list[tuple[Mutant, str]]:
+        from cosmic_ray.work_item import TestOutcome
+
+        found = [
+            (mutant, result.diff or "")
+            for mutant, result in self.results()
+            if result.test_outcome == TestOutcome.SURVIVED
+        ]
+        return sorted(found, key=lambda pair: (pair[0].start, pair[0].operator))
+
+
+def test_command(module: str) -> list[str]:
+    return [sys.executable, "-m", "pytest", *PYTEST, *SELECTIONS[module]]
+
+
+def test_env(tree: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    # Subprocesses (the host, the app) import the copy, not the editable install.
+    env["PYTHONPATH"] = str(tree)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["BK_HYPOTHESIS_PROFILE"] = "mutation"  # tests/conftest.py: no shrinking
+    return env
+
+
+def run_tests(tree: Path, module: str, timeout: float) -> tuple[bool | None, str]:
+    """Run the module's tests in ``tree``: (True: they failed, False: they passed, None:
+    they could not run), and their output. Overtime counts as failed (a mutant that
+    hangs is noticed: every wait in the product has an end)."""
+    try:
+        process = subprocess.Popen(
+            test_command(module),
+            cwd=tree,
+            env=test_env(tree),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    except OSError as error:
+        return None, str(error)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        return True, "timeout\n" + output.decode("utf-8", "replace")
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    text = output.decode("utf-8", "replace")
+    if process.returncode == 0:
+        return False, text
+    if process.returncode in (1, 2, 3):  # tests failed, or collecting them did
+        return True, text
+    return None, text
+
+
+def mutate_and_test(tree: Path, mutant: Mutant, timeout: float) -> tuple[bool | None, str, str]:
+    """Write ``mutant`` into ``tree``, run the tests, put the module back."""
+    import difflib
+
+    from cosmic_ray.mutating import use_mutation
+    from cosmic_ray.plugins import get_operator
+
+    path = tree / mutant.module
+    with use_mutation(path, get_operator(mutant.operator)(), mutant.occurrence) as (
+        original,
+        mutated,
+    ):
+        if mutated is None:
+            return None, "cosmic-ray found nothing to mutate", ""
+        diff = "".join(
+            difflib.unified_diff(
+                original.splitlines(keepends=True),
+                mutated.splitlines(keepends=True),
+                fromfile=mutant.module,
+                tofile=mutant.module,
+                n=0,
+            )
+        )
+        killed, output = run_tests(tree, mutant.module, timeout)
+    return killed, output, diff
+
+
+def measure(module: str, trees: list[Path], fresh: bool) -> Session:
+    session = Session(module, fresh)
+    pending = session.pending()
+    if not pending:
+        print(f"{module}: nothing to run (module and tests unchanged since the last run)")
+        session.done()
+        return session
+    started = time.monotonic()
+    passed, output = run_tests(trees[0], module, timeout=1800)
+    baseline = time.monotonic() - started
+    if passed is not False:
+        print(output[-3000:])
+        raise SystemExit(f"mutate: the tests of {module} fail without any mutant; fix them first")
+    timeout = 3 * baseline + 30
+    print(
+        f"{module}: {len(pending)} mutants to run, tests "
+        f"{' '.join(t for t in SELECTIONS[module] if not t.startswith('--deselect'))} "
+        f"({baseline:.1f} s unmutated; "
+        f"{len(trees)} job{'s' if len(trees) > 1 else ''})",
+        flush=True,
+    )
+    work: Queue[Mutant] = Queue()
+    for mutant in pending:
+        work.put(mutant)
+    done: Queue[tuple[Mutant, bool | None, str, str]] = Queue()
+
+    def worker(tree: Path) -> None:
+        while True:
+            try:
+                mutant = work.get_nowait()
+            except Empty:
+                return
+            killed, output, diff = mutate_and_test(tree, mutant, timeout)
+            done.put((mutant, killed, output, diff))
+
+    threads = [threading.Thread(target=worker, args=(tree,), daemon=True) for tree in trees]
+    for thread in threads:
+        thread.start()
+    for count in range(1, len(pending) + 1):
+        mutant, killed, output, diff = done.get()
+        session.record(mutant, killed, output, diff)  # the database stays on this thread
+        mark = {True: "killed", False: "SURVIVED", None: "incompetent"}[killed]
+        if killed is not True or count % 25 == 0:
+            print(
+                f"  [{count}/{len(pending)}] {mark}: line {mutant.start[0]} "
+                f"{mutant.operator.removeprefix('core/')}",
+                flush=True,
+            )
+    for thread in threads:
+        thread.join()
+    session.done()
+    return session
+
+
+def report(sessions: list[Session]) -> None:
+    print("\nSurviving mutants:")
+    for session in sessions:
+        for mutant, diff in session.survivors():
+            lines = [
+                line
+                for line in diff.splitlines()
+                if line[:1] in "+-" and line[:3] not in ("+++", "---")
+            ]
+            print(f"  {mutant.module}:{mutant.start[0]} {mutant.operator.removeprefix('core/')}")
+            for line in lines:
+                print(f"      {line}")
+    print("\n| module | mutants | killed | survived | skipped | score |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for session in sessions:
+        tally = session.tally()
+        print(
+            f"| `{session.module}` | {tally.killed + tally.survived + tally.incompetent} | "
+            f"{tally.killed} | {tally.survived} | {tally.skipped} | {tally.score:.1f} % |"
+            + (f" ({tally.incompetent} could not run)" if tally.incompetent else "")
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="./dev mutate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("paths", nargs="*", help="modules or folders (default: the targets)")
+    parser.add_argument("--jobs", "-j", type=int, default=1, help="copies tested at once")
+    parser.add_argument("--fresh", action="store_true", help="forget earlier results")
+    parser.add_argument(
+        "--report", action="store_true", help="only print the sessions' results so far"
+    )
+    args = parser.parse_args()
+    modules = modules_named(args.paths)
+    sessions: list[Session] = []
+    if args.report:
+        sessions = [Session(module, fresh=False) for module in modules]
+    else:
+        # Copies of this run's own: runs of other modules may go side by side.
+        trees = [WORK / "trees" / f"{os.getpid()}-{index}" for index in range(max(1, args.jobs))]
+        try:
+            for tree in trees:
+                stage(tree)
+            for module in modules:
+                sessions.append(measure(module, trees, args.fresh))
+        finally:
+            for tree in trees:
+                shutil.rmtree(tree, ignore_errors=True)
+    report(sessions)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
