@@ -234,7 +234,7 @@ def parse(data: bytes, source: str) -> Policy:
         return _closed(source, f"{what} {source} is not a JSON object")
     version = document.get("version")
     if type(version) is not int:
-        return _closed(source, f'the policy file {source} has no "version": 1')
+        return _closed(source, f'{what} {source} has no "version": 1')
     if version > VERSION:
         return _closed(
             source,
