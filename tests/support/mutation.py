@@ -79,7 +79,10 @@ SELECTIONS: dict[str, list[str]] = {
         # 10 s of silence, and the probes, are pinned by the one 10 s test kept).
         *(f"--deselect=tests/e2e/test_host.py::{name}" for name in _SLOW_HOST_TESTS),
     ],
-    "host/relay.py": ["tests/e2e/test_host.py"],
+    "host/relay.py": [
+        "tests/e2e/test_host.py",
+        *(f"--deselect=tests/e2e/test_host.py::{name}" for name in _SLOW_HOST_TESTS),
+    ],
     "host/caller.py": ["tests/unit/test_transport.py", "tests/e2e/test_host.py"],
     "host/transport.py": [
         "tests/unit/test_transport.py",
