@@ -27,6 +27,7 @@ from tests.support.harness import (
     AppProcess,
     Home,
     HostProcess,
+    encode,
     one_shot,
     process_command,
     processes_of,
@@ -563,4 +564,41 @@ def test_an_app_that_never_listens_is_given_up_10_s_after_the_host_started(home:
         assert "could not be reached within 10 s" in reply["error"]["message"]
         assert 10.0 <= waited < 11.5, waited
     finally:
+        host.kill()
+
+
+@pytest.mark.unix_socket
+def test_an_app_that_does_not_read_stops_the_host_reading_the_browser_past_8_mib(
+    home: Home,
+) -> None:
+    """The host holds at most 8 MiB (``relay.MAX_UNSENT``) for an app that takes nothing
+    in; past that it leaves the browser's messages in the pipe, so its memory stays
+    bounded whatever the browser sends (until the app's silence gives it up, after 10 s)."""
+    home.socket.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(home.socket))
+    server.listen(1)
+    host = HostProcess(home)
+    try:
+        host.send({"type": "ping", "id": 0})  # the host connects; the app never reads
+        conn, _ = server.accept()
+        request = encode({"type": "ping", "id": 1, "pad": "x" * (64 * 1024)})
+        stream = request * 480  # 30 MiB of valid requests
+        fd = host.stdin.fileno()
+        os.set_blocking(fd, False)
+        sent, stalled_since = 0, time.monotonic()
+        while sent < len(stream) and time.monotonic() - stalled_since < 2.0:
+            try:
+                sent += os.write(fd, stream[sent : sent + 65536])
+                stalled_since = time.monotonic()
+            except BlockingIOError:
+                time.sleep(0.01)
+        mib = 1024 * 1024
+        # 8 MiB held (the last frame may pass it by up to 64 KiB), plus the socket's and
+        # the pipe's buffers and a frame being read: under 9 MiB.
+        assert 8 * mib <= sent < 9 * mib, sent
+        assert host.process.poll() is None
+        conn.close()
+    finally:
+        server.close()
         host.kill()
