@@ -80,6 +80,7 @@ SELECTIONS: dict[str, list[str]] = {
         *(f"--deselect=tests/e2e/test_host.py::{name}" for name in _SLOW_HOST_TESTS),
     ],
     "host/relay.py": [
+        "tests/unit/test_windows.py",  # a configured command's words, on Windows too
         "tests/e2e/test_host.py",
         *(f"--deselect=tests/e2e/test_host.py::{name}" for name in _SLOW_HOST_TESTS),
     ],
