@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.core.prompts import Answer, Prompt
+from app.main import Bridgekeeper
 from app.ui import dialogs, i18n
 from app.ui.dialogs import PromptDialog
 from tests.support.harness import Home
@@ -123,3 +124,15 @@ def answer_question(qtbot: QtBot, holder: object, button: str) -> None:
         wanted.click()
 
     QTimer.singleShot(0, answer)
+
+
+@pytest.fixture
+def bridgekeeper(
+    home: Home, monkeypatch: pytest.MonkeyPatch, qtbot: QtBot
+) -> Iterator[Bridgekeeper]:
+    """The real app's core in this process, listening in ``home`` (no dialogs)."""
+    monkeypatch.setenv("BRIDGEKEEPER_HOME", str(home.bk_home))
+    running = Bridgekeeper()
+    running.start()
+    yield running
+    running.stop()

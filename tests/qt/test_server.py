@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import select
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,17 +29,6 @@ pytestmark = pytest.mark.app_transport
 HELLO = json.dumps(
     {"protocol": 1, "role": "host", "caller": {"family": "chromium", "extension": "x"}}
 ).encode()
-
-
-@pytest.fixture
-def bridgekeeper(
-    home: Home, monkeypatch: pytest.MonkeyPatch, qtbot: QtBot
-) -> Iterator[Bridgekeeper]:
-    monkeypatch.setenv("BRIDGEKEEPER_HOME", str(home.bk_home))
-    running = Bridgekeeper()
-    running.start()
-    yield running
-    running.stop()
 
 
 def open_link(path: Path | str) -> PlatformLink:

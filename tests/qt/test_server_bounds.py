@@ -30,17 +30,6 @@ from tests.support.raw_client import RawClient
 pytestmark = pytest.mark.unix_socket
 
 
-@pytest.fixture
-def bridgekeeper(
-    home: Home, monkeypatch: pytest.MonkeyPatch, qtbot: QtBot
-) -> Iterator[Bridgekeeper]:
-    monkeypatch.setenv("BRIDGEKEEPER_HOME", str(home.bk_home))
-    running = Bridgekeeper()
-    running.start()
-    yield running
-    running.stop()
-
-
 def no_frame_within(client: RawClient, seconds: float) -> bool:
     try:
         client.receive(seconds)
