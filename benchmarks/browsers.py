@@ -13,7 +13,7 @@ import json
 import statistics
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -130,6 +130,22 @@ def run(browser: Browser, command: dict[str, Any]) -> Any:
     return outcome["value"]
 
 
+def print_rows(
+    first: str,
+    labels: Iterable[str],
+    one_shot: Mapping[str, list[float]],
+    rates: Mapping[str, list[float]],
+) -> None:
+    """A table of one-shot p50/p95 (ms) and port round trips per second, a row a label."""
+    print(f"  {first:<14}{'one-shot p50':>14}{'p95':>10}{'port round trips/s':>22}")
+    for label in labels:
+        times = one_shot[label]
+        print(
+            f"  {label:<14}{statistics.median(times):>11.1f} ms{percentile(times, 0.95):>7.1f} ms"
+            f"{statistics.median(rates[label]):>22,.0f}"
+        )
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -183,13 +199,7 @@ def measure(name: BrowserName) -> None:
         finally:
             app.stop()
     print(f"{name} (every host started as: {shebang})")
-    print(f"  {'host':<14}{'one-shot p50':>14}{'p95':>10}{'port round trips/s':>22}")
-    for label in hosts:
-        times = one_shot[label]
-        print(
-            f"  {label:<14}{statistics.median(times):>11.1f} ms{percentile(times, 0.95):>7.1f} ms"
-            f"{statistics.median(rates[label]):>22,.0f}"
-        )
+    print_rows("host", hosts, one_shot, rates)
     # Paired per round: the machine's load drifts between rounds, not within one.
     ratio = statistics.median(
         statistics.median(ours) / statistics.median(echo)

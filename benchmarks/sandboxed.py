@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 
-from benchmarks.browsers import percentile, run, spread
+from benchmarks.browsers import print_rows, run, spread
 from tests.support.browsers import BROWSERS, HOST_NAME, Browser, BrowserName, open_browser
 from tests.support.harness import start_app, temp_home
 from tests.support.sandbox import available, open_sandboxed_browser, runtime_env
@@ -67,13 +67,7 @@ def measure(name: BrowserName) -> None:
         finally:
             app.stop()
     print(f"{name}, the same app for both")
-    print(f"  {'browser':<14}{'one-shot p50':>14}{'p95':>10}{'port round trips/s':>22}")
-    for where in WHERE:
-        times = one_shot[where]
-        print(
-            f"  {where:<14}{statistics.median(times):>11.1f} ms{percentile(times, 0.95):>7.1f} ms"
-            f"{statistics.median(rates[where]):>22,.0f}"
-        )
+    print_rows("browser", WHERE, one_shot, rates)
     # Paired per round: the machine's load drifts between rounds, not within one.
     ratios = [i / o for i, o in zip(medians["in Flatpak"], medians["outside"], strict=True)]
     shares = [i / o for i, o in zip(rates["in Flatpak"], rates["outside"], strict=True)]
