@@ -78,6 +78,11 @@ class InputEnded(Exception):
         )
 
 
+class NotReached(AppUnavailable):
+    """The app the host started (or another host did) did not listen before the
+    deadline."""
+
+
 class BrowserOut:
     """Writes framed replies to the browser. A reply is never over ``MAX_REPLY_BYTES``:
     the app answers ``too_large`` instead, and the link refuses larger frames."""
@@ -118,8 +123,9 @@ def app_command(executable: str = sys.executable, platform: str = sys.platform) 
 
 
 def split_command(command: str, platform: str = sys.platform) -> list[str]:
-    """A configured command line as words: POSIX shell quoting, or on Windows quotes
-    around words and backslashes kept (``C:\\Program Files\\...``)."""
+    """A configured command line as words: POSIX shell quoting, or on Windows double
+    quotes around words and backslashes kept (``C:\\Program Files\\...``). ``ValueError``
+    when a quote is not closed."""
     import shlex
 
     if platform != "win32":
@@ -127,6 +133,8 @@ def split_command(command: str, platform: str = sys.platform) -> list[str]:
     lexer = shlex.shlex(command, posix=False)
     lexer.whitespace_split = True
     lexer.escape = ""
+    lexer.commenters = ""  # "#" is a path's character (C:\Tools\C#\...)
+    lexer.quotes = '"'  # and so is "'" (C:\Users\O'Brien\...)
     return [word[1:-1] if len(word) > 1 and word[0] == word[-1] == '"' else word for word in lexer]
 
 
@@ -184,7 +192,7 @@ def start_app_and_connect(
                     f"{HOW_TO_FIX}"
                 )
             pause(min(START_POLL, left))
-        raise AppUnavailable(
+        raise NotReached(
             f"Bridgekeeper could not be reached within {CONNECT_TIMEOUT:.0f} s ({why}). "
             f"{HOW_TO_FIX}"
         )
@@ -195,7 +203,13 @@ def start_app_and_connect(
 def _spawn_app() -> subprocess.Popen[bytes]:
     from host import launch
 
-    command = app_command()
+    try:
+        command = app_command()
+    except ValueError as error:  # a configured command with a quote not closed
+        raise AppUnavailable(
+            f"{APP_COMMAND_ENV} is not a command line ({error}): "
+            f"{os.environ.get(APP_COMMAND_ENV, '')!r}. {HOW_TO_FIX}"
+        ) from error
     log(f"starting the app: {command}")
     try:
         return launch.start_detached(command)
@@ -494,6 +508,10 @@ class Relay:
                     link = start_app_and_connect(
                         path, lambda: self._connect_deadline(started), self._pause
                     )
+                except NotReached as error:
+                    # Given up early because the browser's input ended: say so.
+                    self._start_failure = str(InputEnded() if self._ended_at else error)
+                    raise AppUnavailable(self._start_failure) from error
                 except (AppUnavailable, InputEnded) as error:
                     self._start_failure = str(error)  # a port must not wait on every request
                     raise

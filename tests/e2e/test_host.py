@@ -338,8 +338,13 @@ def test_stale_socket_file_is_replaced(home: Home) -> None:
         os.kill(_app_pid(home), signal.SIGTERM)
 
 
-def test_unstartable_app_gets_app_unavailable_not_a_hang(home: Home) -> None:
-    host = HostProcess(home, env={"BRIDGEKEEPER_APP_COMMAND": "/nonexistent/bridgekeeper"})
+@pytest.mark.parametrize(
+    "command",
+    ["/nonexistent/bridgekeeper", "'/opt/bridgekeeper"],
+    ids=["missing", "quote-not-closed"],
+)
+def test_unstartable_app_gets_app_unavailable_not_a_hang(home: Home, command: str) -> None:
+    host = HostProcess(home, env={"BRIDGEKEEPER_APP_COMMAND": command})
     try:
         host.send({"type": "ping", "id": 1})
         host.send({"type": "status", "id": 2})
@@ -348,6 +353,33 @@ def test_unstartable_app_gets_app_unavailable_not_a_hang(home: Home) -> None:
         for reply in (first, second):
             assert reply["error"]["code"] == "app_unavailable"
             assert "bridgekeeper doctor" in reply["error"]["message"]
+        assert host.wait() == 0
+    finally:
+        host.kill()
+
+
+def test_input_ended_while_the_app_starts_is_answered_half_a_second_later(home: Home) -> None:
+    """``sendNativeMessage``'s host reads one request, then its input ends: an app that has
+    not listened by 0.5 s after that end (AFTER_END_CONNECT) is given up, and the request
+    is answered before the browser kills the host."""
+    hands_over = f'"{sys.executable}" -c "pass"'  # exits 0 and never listens
+    host = HostProcess(home, env={"BRIDGEKEEPER_APP_COMMAND": hands_over})
+    try:
+        host.send({"type": "ping", "id": 7})
+        host.close()
+        ended = time.monotonic()
+        reply = host.read()
+        waited = time.monotonic() - ended
+        assert reply == {
+            "id": 7,
+            "ok": False,
+            "error": {
+                "code": "app_unavailable",
+                "message": "the browser's input ended before Bridgekeeper could be "
+                "reached; nothing was sent",
+            },
+        }
+        assert 0.5 <= waited < 3.0
         assert host.wait() == 0
     finally:
         host.kill()

@@ -80,6 +80,7 @@ SELECTIONS: dict[str, list[str]] = {
         *(f"--deselect=tests/e2e/test_host.py::{name}" for name in _SLOW_HOST_TESTS),
     ],
     "host/relay.py": [
+        "tests/unit/test_relay.py",  # its pieces in this process: milliseconds
         "tests/unit/test_windows.py",  # a configured command's words, on Windows too
         "tests/e2e/test_host.py",
         *(f"--deselect=tests/e2e/test_host.py::{name}" for name in _SLOW_HOST_TESTS),
@@ -149,6 +150,8 @@ class Tally:
     survived: int = 0
     incompetent: int = 0
     skipped: int = 0
+    elsewhere: int = 0
+    """Mutants of code for another platform only: neither run nor counted."""
 
     @property
     def score(self) -> float:
@@ -246,6 +249,50 @@ def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]
     return spans
 
 
+def foreign_platform_spans(
+    source: str, here: str = sys.platform
+) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where ``source`` has code for other platforms only: the body of ``if sys.platform
+    == "win32":`` (the ``else`` of ``!=``) when ``here`` is not Windows, the else of ``==
+    "linux"`` on Linux, and so on. This
+    machine cannot run it, so no test here can kill its mutants; they are counted apart
+    ("other platform"), neither killed nor survived. The condition itself is mutated."""
+    spans: list[tuple[tuple[int, int], tuple[int, int]]] = []
+
+    def add(body: list[ast.stmt]) -> None:
+        last = body[-1]
+        if last.end_lineno is not None and last.end_col_offset is not None:
+            first = (body[0].lineno, body[0].col_offset)
+            spans.append((first, (last.end_lineno, last.end_col_offset)))
+
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.If) and isinstance(node.test, ast.Compare)):
+            continue
+        test = node.test
+        subject, operators, values = test.left, test.ops, test.comparators
+        if not (
+            isinstance(subject, ast.Attribute)
+            and isinstance(subject.value, ast.Name)
+            and (subject.value.id, subject.attr) == ("sys", "platform")
+            and len(operators) == 1
+            and isinstance(values[0], ast.Constant)
+            and isinstance(values[0].value, str)
+            and isinstance(operators[0], ast.Eq | ast.NotEq)
+        ):
+            continue
+        named_here = values[0].value == here
+        if named_here == isinstance(operators[0], ast.Eq):  # the body runs here
+            if node.orelse:
+                add(node.orelse)
+        else:
+            add(node.body)
+    return spans
+
+
+OTHER_PLATFORM = "code for another platform only"
+"""The reason recorded for a mutant in ``foreign_platform_spans``."""
+
+
 def _inside(start: tuple[int, int], end: tuple[int, int], spans: list[tuple[Any, Any]]) -> bool:
     return any(low <= start and end <= high for low, high in spans)
 
@@ -300,11 +347,15 @@ class Session:
 
         source = (ROOT / self.module).read_text(encoding="utf-8")
         spans = annotation_spans(source)
+        elsewhere = foreign_platform_spans(source)
         for item in self.db.work_items:
             mutation = item.mutations[0]
+            where = (tuple(mutation.start_pos), tuple(mutation.end_pos))
             why = ""
-            if _inside(tuple(mutation.start_pos), tuple(mutation.end_pos), spans):
+            if _inside(*where, spans):
                 why = "an annotation"
+            elif _inside(*where, elsewhere):
+                why = OTHER_PLATFORM
             else:
                 # cosmic-ray also takes the "/" of positional-only parameters for a division:
                 # such a mutant is not Python, and would count as killed by any test.
@@ -377,7 +428,9 @@ class Session:
 
         tally = Tally()
         for _mutant, result in self.results():
-            if result.worker_outcome in (WorkerOutcome.SKIPPED, WorkerOutcome.NO_TEST):
+            if result.worker_outcome == WorkerOutcome.SKIPPED and result.output == OTHER_PLATFORM:
+                tally.elsewhere += 1
+            elif result.worker_outcome in (WorkerOutcome.SKIPPED, WorkerOutcome.NO_TEST):
                 tally.skipped += 1
             elif result.test_outcome == TestOutcome.KILLED:
                 tally.killed += 1
@@ -536,13 +589,14 @@ def report(sessions: list[Session]) -> None:
             print(f"  {mutant.module}:{mutant.start[0]} {mutant.operator.removeprefix('core/')}")
             for line in lines:
                 print(f"      {line}")
-    print("\n| module | mutants | killed | survived | skipped | score |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("\n| module | mutants run | killed | survived | skipped | other platform | score |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for session in sessions:
         tally = session.tally()
         print(
             f"| `{session.module}` | {tally.killed + tally.survived + tally.incompetent} | "
-            f"{tally.killed} | {tally.survived} | {tally.skipped} | {tally.score:.1f} % |"
+            f"{tally.killed} | {tally.survived} | {tally.skipped} | {tally.elsewhere} | "
+            f"{tally.score:.1f} % |"
             + (f" ({tally.incompetent} could not run)" if tally.incompetent else "")
         )
 
