@@ -9,6 +9,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -599,6 +600,25 @@ def test_an_app_that_never_listens_is_given_up_10_s_after_the_host_started(home:
         host.kill()
 
 
+def _answer_requests(conn: socket.socket, count: int) -> None:
+    """Be the app on ``conn`` until ``count`` REQUEST frames are answered (each ok)."""
+    received = b""
+    answered = 0
+    while answered < count:
+        data = conn.recv(1 << 20)
+        if not data:
+            return
+        received += data
+        while len(received) >= 9 and len(received) >= 9 + (
+            size := int.from_bytes(received[5:9], "big")
+        ):
+            kind, seq = received[0], int.from_bytes(received[1:5], "big")
+            received = received[9 + size :]
+            if kind == protocol.REQUEST:
+                conn.sendall(_frame(b"\x03", seq, b'{"id":1,"ok":true}'))
+                answered += 1
+
+
 @pytest.mark.unix_socket
 def test_an_app_that_does_not_read_stops_the_host_reading_the_browser_past_8_mib(
     home: Home,
@@ -630,7 +650,59 @@ def test_an_app_that_does_not_read_stops_the_host_reading_the_browser_past_8_mib
         # the pipe's buffers and a frame being read: under 9 MiB.
         assert 8 * mib <= sent < 9 * mib, sent
         assert host.process.poll() is None
+
+        # The app catches up: everything held, and everything the browser sends after,
+        # reaches it, and every request is answered.
+        replier = threading.Thread(target=_answer_requests, args=(conn, 481), daemon=True)
+        replier.start()
+        os.set_blocking(fd, True)
+        host.send_raw(stream[sent:])
+        host.close()
+        replies = [host.read() for _ in range(481)]
+        assert replies[0] == {"id": 1, "ok": True}
+        assert all(reply == {"id": 1, "ok": True} for reply in replies)
+        replier.join(5.0)
+        assert host.wait() == 0
         conn.close()
+    finally:
+        server.close()
+        host.kill()
+
+
+def test_an_app_that_refuses_the_host_is_named_with_its_reason(home: Home) -> None:
+    """An app over its connection limit writes ``REFUSED`` with a reason and closes, each
+    time a host connects: every request of the host is answered app_unavailable with
+    that reason (a refusal that arrives before the request is sent, or after)."""
+    home.socket.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(home.socket))
+    server.listen(8)
+    refusal = b'{"code":"busy","message":"511 connections are open"}'
+
+    def refuse_each() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return  # the test is over
+            with conn:
+                conn.sendall(_frame(b"\x04", 0, refusal))
+
+    threading.Thread(target=refuse_each, daemon=True).start()
+    host = HostProcess(home)
+    try:
+        host.send({"type": "ping", "id": 1})
+        host.send({"type": "status", "id": 2})
+        message = "Bridgekeeper refused this host: 511 connections are open"
+        for rid in (1, 2):
+            assert host.read() == {
+                "id": rid,
+                "ok": False,
+                "error": {"code": "app_unavailable", "message": message},
+            }
+        host.close()
+        assert host.wait() == 0
+        assert message in host.stderr_text()
     finally:
         server.close()
         host.kill()

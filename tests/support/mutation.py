@@ -152,10 +152,20 @@ class Tally:
     skipped: int = 0
     elsewhere: int = 0
     """Mutants of code for another platform only: neither run nor counted."""
+    equivalent: int = 0
+    """Survivors reviewed as equivalent (``mutation_reviews.EQUIVALENT``), of ``survived``."""
+
+    @property
+    def raw_score(self) -> float:
+        """Killed of all that ran, equivalents counted as survivors."""
+        tested = self.killed + self.survived
+        return 100.0 * self.killed / tested if tested else 100.0
 
     @property
     def score(self) -> float:
-        tested = self.killed + self.survived
+        """Killed of all that ran less the survivors reviewed as equivalent: no test can
+        tell those from the original, so they are not a gap."""
+        tested = self.killed + self.survived - self.equivalent
         return 100.0 * self.killed / tested if tested else 100.0
 
 
@@ -436,6 +446,8 @@ class Session:
                 tally.killed += 1
             elif result.test_outcome == TestOutcome.SURVIVED:
                 tally.survived += 1
+                if reviewed(_mutant.module, result.diff or "") is not None:
+                    tally.equivalent += 1
             else:
                 tally.incompetent += 1
         return tally
@@ -577,8 +589,26 @@ def measure(module: str, trees: list[Path], fresh: bool) -> Session:
     return session
 
 
+def changed_lines(diff: str) -> tuple[str, str]:
+    """A mutant's original and mutated source lines, stripped (a unified diff's - and +
+    lines, each set joined by newlines): what ``mutation_reviews`` keys a review by, so
+    that a review outlives the line numbers."""
+    removed = [line[1:].strip() for line in diff.splitlines() if line[:1] == "-"]
+    added = [line[1:].strip() for line in diff.splitlines() if line[:1] == "+"]
+    removed = [line for line in removed if not line.startswith("--")]
+    added = [line for line in added if not line.startswith("++")]
+    return "\n".join(removed), "\n".join(added)
+
+
+def reviewed(module: str, diff: str) -> str | None:
+    """Why a surviving mutant is equivalent, if someone has reviewed it as such."""
+    from tests.support.mutation_reviews import EQUIVALENT
+
+    return EQUIVALENT.get((module, *changed_lines(diff)))
+
+
 def report(sessions: list[Session]) -> None:
-    print("\nSurviving mutants:")
+    print("\nSurviving mutants (reviewed ones with why no test can tell them apart):")
     for session in sessions:
         for mutant, diff in session.survivors():
             lines = [
@@ -586,17 +616,24 @@ def report(sessions: list[Session]) -> None:
                 for line in diff.splitlines()
                 if line[:1] in "+-" and line[:3] not in ("+++", "---")
             ]
-            print(f"  {mutant.module}:{mutant.start[0]} {mutant.operator.removeprefix('core/')}")
+            why = reviewed(mutant.module, diff)
+            print(
+                f"  {mutant.module}:{mutant.start[0]} {mutant.operator.removeprefix('core/')}"
+                + (f"  [equivalent: {why}]" if why else "  [NOT REVIEWED]")
+            )
             for line in lines:
                 print(f"      {line}")
-    print("\n| module | mutants run | killed | survived | skipped | other platform | score |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print(
+        "\n| module | mutants run | killed | survived | of which equivalent | skipped "
+        "| other platform | score | score counting equivalents |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for session in sessions:
         tally = session.tally()
         print(
             f"| `{session.module}` | {tally.killed + tally.survived + tally.incompetent} | "
-            f"{tally.killed} | {tally.survived} | {tally.skipped} | {tally.elsewhere} | "
-            f"{tally.score:.1f} % |"
+            f"{tally.killed} | {tally.survived} | {tally.equivalent} | {tally.skipped} | "
+            f"{tally.elsewhere} | {tally.score:.1f} % | {tally.raw_score:.1f} % |"
             + (f" ({tally.incompetent} could not run)" if tally.incompetent else "")
         )
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import shlex
+import socket
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -282,21 +284,57 @@ def test_input_ended_says_nothing_was_sent() -> None:
     )
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="the relay's POSIX stdin")
-def test_connecting_ends_half_a_second_after_the_browser_input_ended() -> None:
+@pytest.fixture
+def host_in_process() -> Iterator[relay.Relay]:
+    """A ``Relay`` in this process, whose browser has sent nothing and closed its end."""
+    import io
+
+    from host.caller import parse_caller
+
     reading, writing = os.pipe()
-    try:
-        import io
+    os.close(writing)
+    replies_read, replies = os.pipe()
+    stdin = io.FileIO(reading, "rb", closefd=False)
+    yield relay.Relay(parse_caller([]), stdin, relay.BrowserOut(replies))
+    for fd in (reading, replies_read, replies):
+        os.close(fd)
 
-        from host.caller import parse_caller
 
-        stdin = io.FileIO(reading, "rb", closefd=False)
-        host = relay.Relay(parse_caller([]), stdin, relay.BrowserOut(writing))
-        assert host._connect_deadline(100.0) == 100.0 + relay.CONNECT_TIMEOUT == 110.0
-        host._ended_at = 104.0
-        assert host._connect_deadline(100.0) == 104.0 + relay.AFTER_END_CONNECT == 104.5
-        host._ended_at = 200.0
-        assert host._connect_deadline(100.0) == 110.0
-    finally:
-        os.close(reading)
-        os.close(writing)
+@pytest.mark.skipif(sys.platform == "win32", reason="a Unix socket's backlog")
+def test_an_app_that_listens_but_never_accepts_is_waited_for_until_the_deadline(
+    runtime: Path, host_in_process: relay.Relay
+) -> None:
+    """A stopped app's full backlog: the host waits (it may come back) but not past
+    connecting's deadline, then says what it found: busy, not gone, and nothing started."""
+    from tests.unit.test_transport import fill_backlog
+
+    transport.ensure_private_dir(str(runtime))
+    path = transport.socket_path()
+    links: list[transport.AppLink] = []
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(path)
+        server.listen(0)
+        try:
+            with pytest.raises(transport.AppBusy) as busy:
+                fill_backlog(path, links)
+            began = time.monotonic()
+            host_in_process._ended_at = began  # the deadline: AFTER_END_CONNECT from now
+            assert host_in_process._ensure_link() is None
+            waited = time.monotonic() - began
+        finally:
+            for link in links:
+                link.close()
+    assert relay.AFTER_END_CONNECT <= waited < relay.AFTER_END_CONNECT + 1.0
+    assert host_in_process._unavailable == str(busy.value)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the relay's POSIX stdin")
+def test_connecting_ends_half_a_second_after_the_browser_input_ended(
+    host_in_process: relay.Relay,
+) -> None:
+    host = host_in_process
+    assert host._connect_deadline(100.0) == 100.0 + relay.CONNECT_TIMEOUT == 110.0
+    host._ended_at = 104.0
+    assert host._connect_deadline(100.0) == 104.0 + relay.AFTER_END_CONNECT == 104.5
+    host._ended_at = 200.0
+    assert host._connect_deadline(100.0) == 110.0
