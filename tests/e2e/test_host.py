@@ -107,6 +107,29 @@ def test_port_serves_many_requests_in_order(app: AppProcess) -> None:
         host.kill()
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system time of process ``pid`` so far (``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_an_idle_port_uses_no_cpu_after_a_large_request(app: AppProcess) -> None:
+    """Once a request larger than the socket takes at once is written, the host stops
+    asking for room to write: a port that then waits (for a dialog, say) sleeps."""
+    host = HostProcess(app.home)
+    try:
+        host.send({"type": "ping", "id": 1, "pad": "x" * (600 * 1024)})
+        assert host.read()["id"] == 1
+        host.send({"type": "ping", "id": 2})
+        assert host.read()["id"] == 2
+        before = _cpu_seconds(host.process.pid)
+        time.sleep(1.0)
+        assert _cpu_seconds(host.process.pid) - before < 0.1
+    finally:
+        host.kill()
+
+
 BAD_INPUTS: list[tuple[str, bytes, str]] = [
     ("broken-json", b'{"type": "ping",', "bad_request"),
     ("invalid-utf8", b'{"type": "ping", "id": "\xff\xfe"}', "bad_request"),
@@ -662,6 +685,39 @@ def test_an_app_that_does_not_read_stops_the_host_reading_the_browser_past_8_mib
         assert replies[0] == {"id": 1, "ok": True}
         assert all(reply == {"id": 1, "ok": True} for reply in replies)
         replier.join(5.0)
+        assert host.wait() == 0
+        conn.close()
+    finally:
+        server.close()
+        host.kill()
+
+
+@pytest.mark.unix_socket
+def test_input_ended_while_the_app_takes_nothing_is_answered_within_a_second(
+    home: Home,
+) -> None:
+    """The browser's input ends while the host still holds requests the app has not
+    taken in (the socket is full): each is answered app_unavailable within
+    END_GRACE_SECONDS, and the host exits."""
+    home.socket.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(home.socket))
+    server.listen(1)
+    host = HostProcess(home)
+    try:
+        pad = "x" * (512 * 1024)
+        for rid in range(4):  # 2 MiB: more than the socket holds
+            host.send({"type": "ping", "id": rid, "pad": pad})
+        conn, _ = server.accept()  # and never read
+        host.close()
+        ended = time.monotonic()
+        replies = [host.read() for _ in range(4)]
+        assert time.monotonic() - ended < 1.0 + 1.0  # END_GRACE_SECONDS, and slack
+        message = "Bridgekeeper did not answer before the browser's input ended."
+        assert replies == [
+            {"id": rid, "ok": False, "error": {"code": "app_unavailable", "message": message}}
+            for rid in range(4)
+        ]
         assert host.wait() == 0
         conn.close()
     finally:

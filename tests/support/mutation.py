@@ -152,20 +152,21 @@ class Tally:
     skipped: int = 0
     elsewhere: int = 0
     """Mutants of code for another platform only: neither run nor counted."""
-    equivalent: int = 0
-    """Survivors reviewed as equivalent (``mutation_reviews.EQUIVALENT``), of ``survived``."""
+    reviewed: int = 0
+    """Survivors reviewed as equivalent or harmless (``mutation_reviews.REVIEWED``), of
+    ``survived``."""
 
     @property
     def raw_score(self) -> float:
-        """Killed of all that ran, equivalents counted as survivors."""
+        """Killed of all that ran, reviewed survivors counted as survivors."""
         tested = self.killed + self.survived
         return 100.0 * self.killed / tested if tested else 100.0
 
     @property
     def score(self) -> float:
-        """Killed of all that ran less the survivors reviewed as equivalent: no test can
-        tell those from the original, so they are not a gap."""
-        tested = self.killed + self.survived - self.equivalent
+        """Killed of all that ran less the survivors reviewed as equivalent (no test can
+        tell them from the original) or harmless (slower, never wrong): not a gap."""
+        tested = self.killed + self.survived - self.reviewed
         return 100.0 * self.killed / tested if tested else 100.0
 
 
@@ -437,7 +438,7 @@ class Session:
         from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
         tally = Tally()
-        for _mutant, result in self.results():
+        for mutant, result in self.results():
             if result.worker_outcome == WorkerOutcome.SKIPPED and result.output == OTHER_PLATFORM:
                 tally.elsewhere += 1
             elif result.worker_outcome in (WorkerOutcome.SKIPPED, WorkerOutcome.NO_TEST):
@@ -446,8 +447,8 @@ class Session:
                 tally.killed += 1
             elif result.test_outcome == TestOutcome.SURVIVED:
                 tally.survived += 1
-                if reviewed(_mutant.module, result.diff or "") is not None:
-                    tally.equivalent += 1
+                if reviewed(mutant, result.diff or "") is not None:
+                    tally.reviewed += 1
             else:
                 tally.incompetent += 1
         return tally
@@ -600,15 +601,41 @@ def changed_lines(diff: str) -> tuple[str, str]:
     return "\n".join(removed), "\n".join(added)
 
 
-def reviewed(module: str, diff: str) -> str | None:
-    """Why a surviving mutant is equivalent, if someone has reviewed it as such."""
-    from tests.support.mutation_reviews import EQUIVALENT
+def enclosing(source: str, line: int) -> str:
+    """The qualified name of the innermost function or class of ``source`` that holds
+    ``line`` ("" at module level)."""
+    path: list[str] = []
 
-    return EQUIVALENT.get((module, *changed_lines(diff)))
+    def visit(node: ast.AST, prefix: list[str]) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                end = child.end_lineno or child.lineno
+                if child.lineno <= line <= end:
+                    path[:] = [*prefix, child.name]
+                    visit(child, path[:])
+                    return
+            visit(child, prefix)
+
+    visit(ast.parse(source), [])
+    return ".".join(path)
+
+
+def review_key(mutant: Mutant, diff: str) -> tuple[str, str, str, str]:
+    """How ``mutation_reviews`` names a mutant: module, enclosing function, original and
+    mutated lines; it outlives line numbers."""
+    source = (ROOT / mutant.module).read_text(encoding="utf-8")
+    return (mutant.module, enclosing(source, mutant.start[0]), *changed_lines(diff))
+
+
+def reviewed(mutant: Mutant, diff: str) -> str | None:
+    """Why a surviving mutant is equivalent or harmless, if someone has reviewed it."""
+    from tests.support.mutation_reviews import REVIEWED
+
+    return REVIEWED.get(review_key(mutant, diff))
 
 
 def report(sessions: list[Session]) -> None:
-    print("\nSurviving mutants (reviewed ones with why no test can tell them apart):")
+    print("\nSurviving mutants (reviewed ones with why they are equivalent or harmless):")
     for session in sessions:
         for mutant, diff in session.survivors():
             lines = [
@@ -616,23 +643,23 @@ def report(sessions: list[Session]) -> None:
                 for line in diff.splitlines()
                 if line[:1] in "+-" and line[:3] not in ("+++", "---")
             ]
-            why = reviewed(mutant.module, diff)
+            why = reviewed(mutant, diff)
             print(
                 f"  {mutant.module}:{mutant.start[0]} {mutant.operator.removeprefix('core/')}"
-                + (f"  [equivalent: {why}]" if why else "  [NOT REVIEWED]")
+                + (f"  [reviewed: {why}]" if why else "  [NOT REVIEWED]")
             )
             for line in lines:
                 print(f"      {line}")
     print(
-        "\n| module | mutants run | killed | survived | of which equivalent | skipped "
-        "| other platform | score | score counting equivalents |"
+        "\n| module | mutants run | killed | survived | of which reviewed | skipped "
+        "| other platform | score | score counting the reviewed |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for session in sessions:
         tally = session.tally()
         print(
             f"| `{session.module}` | {tally.killed + tally.survived + tally.incompetent} | "
-            f"{tally.killed} | {tally.survived} | {tally.equivalent} | {tally.skipped} | "
+            f"{tally.killed} | {tally.survived} | {tally.reviewed} | {tally.skipped} | "
             f"{tally.elsewhere} | {tally.score:.1f} % | {tally.raw_score:.1f} % |"
             + (f" ({tally.incompetent} could not run)" if tally.incompetent else "")
         )

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from textwrap import dedent
 
-from tests.support.mutation import annotation_spans, foreign_platform_spans
+from tests.support.mutation import (
+    annotation_spans,
+    changed_lines,
+    enclosing,
+    foreign_platform_spans,
+)
 
 SOURCE = dedent(
     """\
@@ -48,3 +53,37 @@ def test_on_windows_the_posix_branches_are_the_other_platforms() -> None:
 def test_annotations_are_left_out_and_code_is_not() -> None:
     spans = annotation_spans(SOURCE)
     assert _lines(spans) == [(3, 3), (3, 3)]  # "int" and "str", nothing in the body
+
+
+NESTED = dedent(
+    """\
+    X = 1
+
+    class Relay:
+        def run(self) -> None:
+            while True:
+                break
+
+        def finish(self) -> None:
+            def inner() -> None:
+                return None
+
+            return inner()
+    """
+)
+
+
+def test_a_review_names_the_innermost_function_that_holds_the_line() -> None:
+    assert enclosing(NESTED, 1) == ""
+    assert enclosing(NESTED, 3) == "Relay"
+    assert enclosing(NESTED, 6) == "Relay.run"
+    assert enclosing(NESTED, 10) == "Relay.finish.inner"
+    assert enclosing(NESTED, 12) == "Relay.finish"
+
+
+def test_a_review_keys_the_changed_lines_without_their_indentation() -> None:
+    diff = (
+        "--- host/relay.py\n+++ host/relay.py\n@@ -6 +6 @@\n"
+        "-                break\n+                continue\n"
+    )
+    assert changed_lines(diff) == ("break", "continue")
