@@ -392,12 +392,14 @@ class Session:
 
         pending = [self._mutant(item) for item in self.db.pending_work_items]
         if self.retest:
-            # The survivors first: whether the new tests kill them is the news.
+            # The survivors first: whether the new tests kill them is the news. Those
+            # reviewed as equivalent or harmless are not run again (--fresh runs them).
             pending[:0] = [
                 mutant
                 for mutant, result in self.results()
                 if result.worker_outcome != WorkerOutcome.SKIPPED
                 and result.test_outcome != TestOutcome.KILLED
+                and reviewed(mutant, result.diff or "") is None
             ]
         return pending
 
