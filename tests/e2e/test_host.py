@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from app import __version__
-from host import protocol
+from host import protocol, transport
 from tests.support.fake_app import FakeApp
 from tests.support.harness import (
     CHROME_ARGV,
@@ -227,6 +227,36 @@ def test_a_request_over_1_048_576_bytes_is_answered_by_the_host_itself(app: AppP
     assert (at_limit["id"], at_limit["error"]["code"]) == ("at", "bad_request")
     assert "title" in at_limit["error"]["message"]
     assert "no valid request is larger" not in at_limit["error"]["message"]
+
+
+OVER_A_MIB = 1_048_577
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b'"' + b"\xff" * (OVER_A_MIB - 2) + b'"', "the request is not UTF-8: "),
+        (b"{" + b" " * (OVER_A_MIB - 1), "the request is not valid JSON: "),
+        (b"[" * OVER_A_MIB, "the request is nested too deeply"),
+    ],
+    ids=["not-utf8", "not-json", "nested"],
+)
+def test_a_request_over_1_048_576_bytes_that_cannot_be_read_gets_one_reply(
+    home: Home, payload: bytes, message: str
+) -> None:
+    """The host answers these itself (no app needed), once each, and the port goes on."""
+    host = HostProcess(home, env={"BRIDGEKEEPER_APP_COMMAND": "/nonexistent/bridgekeeper"})
+    try:
+        host.send_raw(len(payload).to_bytes(4, sys.byteorder) + payload)
+        host.send({"type": "ping", "id": 2})
+        reply = host.read()
+        assert (reply["id"], reply["ok"], reply["error"]["code"]) == (None, False, "bad_request")
+        assert reply["error"]["message"].startswith(message)
+        assert host.read()["id"] == 2  # app_unavailable: there is no app here
+        host.close()
+        assert host.wait() == 0
+    finally:
+        host.kill()
 
 
 def _frame(kind: bytes, seq: int, payload: bytes) -> bytes:
@@ -491,8 +521,14 @@ def test_app_frame_over_the_socket_limit_drops_the_app_and_answers_app_unavailab
 
     FakeApp(home.socket, broken)
     reply = one_shot(home, {"type": "secret.get", "id": "s", "name": "n"})
-    assert reply["id"] == "s"
-    assert reply["error"]["code"] == "app_unavailable"
+    assert reply == {
+        "id": "s",
+        "ok": False,
+        "error": {
+            "code": "app_unavailable",
+            "message": f"Bridgekeeper stopped before answering. {transport.HOW_TO_FIX}",
+        },
+    }
 
 
 @pytest.mark.unix_socket
