@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import socket
 import struct
@@ -28,6 +29,7 @@ from tests.support.harness import (
     AppProcess,
     Home,
     HostProcess,
+    app_command,
     encode,
     one_shot,
     process_command,
@@ -635,6 +637,7 @@ def test_an_app_that_stops_answering_is_given_up_after_10_s(home: Home) -> None:
         waited = time.monotonic() - sent
         assert (reply["id"], reply["error"]["code"]) == ("c", "app_unavailable")
         assert "has not answered for 10 s" in reply["error"]["message"]
+        assert f"(pid {os.getpid()})" in reply["error"]["message"]  # the FAKE app's
         assert 9.9 <= waited < 11.5, waited
         probes = [at - sent for at in fake.probes]
         assert len(probes) == 4, probes  # at 2, 4, 6 and 8 s
@@ -726,6 +729,50 @@ def test_an_app_that_does_not_read_stops_the_host_reading_the_browser_past_8_mib
     finally:
         server.close()
         host.kill()
+
+
+@pytest.mark.unix_socket
+def test_an_app_that_catches_up_after_input_ended_answers_within_the_grace(
+    home: Home,
+) -> None:
+    """Input ends while the host still holds requests for an app that is not reading;
+    the app catches up within the end's grace: the held requests reach it and its
+    answers reach the browser."""
+    home.socket.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(home.socket))
+    server.listen(1)
+    host = HostProcess(home)
+    try:
+        pad = "x" * (512 * 1024)
+        for rid in range(4):  # 2 MiB: more than the socket holds
+            host.send({"type": "ping", "id": rid, "pad": pad})
+        conn, _ = server.accept()
+        host.close()
+        time.sleep(0.2)  # the host is in its end's grace, holding requests
+        threading.Thread(target=_answer_requests, args=(conn, 4), daemon=True).start()
+        assert [host.read() for _ in range(4)] == [{"id": 1, "ok": True}] * 4
+        assert host.wait() == 0
+        conn.close()
+    finally:
+        server.close()
+        host.kill()
+
+
+@pytest.mark.find_processes
+def test_a_port_waits_for_an_app_that_takes_a_while_to_listen(home: Home) -> None:
+    """A slow start (a cold disk after login): the port's requests, including those the
+    browser sends while the app starts, wait for it (up to 10 s), not half a second."""
+    slow = shlex.join(["/bin/sh", "-c", 'sleep 1.5; exec "$@"', "app", *app_command()])
+    host = HostProcess(home, env={"BRIDGEKEEPER_APP_COMMAND": slow})
+    try:
+        host.send({"type": "ping", "id": 1})
+        time.sleep(0.5)
+        host.send({"type": "ping", "id": 2})
+        assert [host.read()["ok"] for _ in range(2)] == [True, True]
+    finally:
+        host.kill()
+        os.kill(_app_pid(home), signal.SIGTERM)
 
 
 @pytest.mark.unix_socket

@@ -338,3 +338,25 @@ def test_connecting_ends_half_a_second_after_the_browser_input_ended(
     assert host._connect_deadline(100.0) == 104.0 + relay.AFTER_END_CONNECT == 104.5
     host._ended_at = 200.0
     assert host._connect_deadline(100.0) == 110.0
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a Unix socket pair")
+def test_any_whole_frame_from_the_app_restarts_its_patience_and_a_part_does_not(
+    host_in_process: relay.Relay,
+) -> None:
+    """The app answers ``ALIVE`` while a dialog waits for the user: each whole frame it
+    sends is a sign of life, so a dialog may stay open longer than LIVENESS_TIMEOUT. (The
+    app side: test_cold_start.py waits out the 10 s with a real app.)"""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    with ours, theirs:
+        ours.setblocking(False)
+        link = transport.AppLink(ours, pid=None)
+        alive = protocol.socket_frame(protocol.ALIVE, 1, b"")
+        theirs.sendall(alive[:3])
+        host_in_process._quiet_since = 1.0
+        assert host_in_process._receive(link) is True
+        assert host_in_process._quiet_since == 1.0  # a frame's start says nothing yet
+        theirs.sendall(alive[3:])
+        assert host_in_process._receive(link) is True
+        assert host_in_process._quiet_since is None
+        assert host_in_process._receive(link) is False  # nothing more to read
