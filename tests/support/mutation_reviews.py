@@ -81,6 +81,17 @@ BUSY_UNTIL_MORE = (
     "browser sends more or a probe falls due (at most 2 s), then writes; busier, not wrong"
 )
 
+# The core (app/core/).
+KEYWORD_ONLY = (
+    "'*' of keyword-only parameters made '/': every caller passes those arguments by keyword"
+)
+PROTOCOL_PROPERTY = "a @property removed from a typing Protocol, which only mypy reads"
+DATACLASS_EQ = "a dataclass with eq=True: nothing compares or hashes its objects"
+LAST_RESORT = (
+    "the last-resort 'except Exception' of parse_request, for what json.loads raises on "
+    "no input (MemoryError and the like): no input can reach it"
+)
+
 REVIEWED: dict[tuple[str, str, str, str], str] = {
     (
         "host/relay.py",
@@ -268,4 +279,24 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         "if events & select.POLLOUT:",
         "if events >> select.POLLOUT:",
     ): BUSY_UNTIL_MORE,
+    (
+        "app/core/fields.py",
+        "text",
+        "def text(message: Fields, name: str, limit: int, *, required: bool = False) -> str:",
+        "def text(message: Fields, name: str, limit: int, /, required: bool = False) -> str:",
+    ): KEYWORD_ONLY,
+    ("app/core/dispatch.py", "Client", "\n@property", ""): PROTOCOL_PROPERTY,
+    ("app/core/dispatch.py", "", "@dataclass(eq=False)", "@dataclass(eq=True)"): DATACLASS_EQ,
+    (
+        "app/core/dispatch.py",
+        "parse_request",
+        "except Exception as error:  # MemoryError and the like: still one reply",
+        "except CosmicRayTestingException as error:  # MemoryError and the like: still one reply",
+    ): LAST_RESORT,
+    (
+        "app/core/dispatch.py",
+        "Dispatcher.register",
+        "self, type_: str, validate: Validator, handler: Handler, *, any_thread: bool = False",
+        "self, type_: str, validate: Validator, handler: Handler, /, any_thread: bool = False",
+    ): KEYWORD_ONLY,
 }
