@@ -92,6 +92,23 @@ LAST_RESORT = (
     "no input (MemoryError and the like): no input can reach it"
 )
 
+SINGLETON_IS = "'==' made 'is' on bools: True and False are one object each"
+SMALL_INT_IS = (
+    "'>=' made 'is' on a count and its limit (20): a count stops at its limit, and small "
+    "ints are one object each"
+)
+COUNT_STOPS_AT_LIMIT = "'>=' made '==' on a count that stops at its limit, never passes it"
+SAME_OBJECT = (
+    "'==' made 'is' where both sides are the same object when equal (the key the "
+    "presenter got from the prompt itself; a connection's own id)"
+)
+AFTER_APPEND = "right after an append the list holds at least one: '<= 1' is '== 1'"
+LITERAL_ORDER = (
+    "compared by order among the only values its Literal type allows (decisions: allow, "
+    "deny, submit, cancel; kinds: confirm, choose, prompt): the same truth"
+)
+IDENTITY_EQ = "'is' made '==' on a dataclass with eq=False, whose '==' is 'is'"
+
 REVIEWED: dict[tuple[str, str, str, str], str] = {
     (
         "host/relay.py",
@@ -299,4 +316,76 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         "self, type_: str, validate: Validator, handler: Handler, *, any_thread: bool = False",
         "self, type_: str, validate: Validator, handler: Handler, /, any_thread: bool = False",
     ): KEYWORD_ONLY,
+    (
+        "app/core/queue.py",
+        "PromptQueue.set_paused",
+        "if paused == self._paused:",
+        "if paused is self._paused:",
+    ): SINGLETON_IS,
+    (
+        "app/core/queue.py",
+        "PromptQueue._submit",
+        "if len(self._pending) == 1:",
+        "if len(self._pending) <= 1:",
+    ): AFTER_APPEND,
+    (
+        "app/core/queue.py",
+        "PromptQueue._busy",
+        "if len(self._pending) >= self._overall_limit:",
+        "if len(self._pending) == self._overall_limit:",
+    ): COUNT_STOPS_AT_LIMIT,
+    (
+        "app/core/queue.py",
+        "PromptQueue._busy",
+        "if mine >= self._per_extension_limit:",
+        "if mine is self._per_extension_limit:",
+    ): SMALL_INT_IS,
+    (
+        "app/core/queue.py",
+        "PromptQueue.answer",
+        "entry = next((e for e in self._pending if e.prompt.key == key), None)",
+        "entry = next((e for e in self._pending if e.prompt.key is key), None)",
+    ): SAME_OBJECT,
+    (
+        "app/core/queue.py",
+        "PromptQueue.answer",
+        'choice=answer.choice if answer.decision == "submit" else None,',
+        'choice=answer.choice if answer.decision >= "submit" else None,',
+    ): LITERAL_ORDER,
+    (
+        "app/core/queue.py",
+        "PromptQueue.answer",
+        'value=answer.value if answer.decision == "submit" else None,',
+        'value=answer.value if answer.decision >= "submit" else None,',
+    ): LITERAL_ORDER,
+    (
+        "app/core/queue.py",
+        "PromptQueue.cancel",
+        "if e.request.client.client_id == client.client_id and e.request.rid == target",
+        "if e.request.client.client_id is client.client_id and e.request.rid == target",
+    ): SAME_OBJECT,
+    (
+        "app/core/queue.py",
+        "PromptQueue.client_gone",
+        "for entry in [e for e in self._pending if e.request.client.client_id == client.client_id]:",
+        "for entry in [e for e in self._pending if e.request.client.client_id is client.client_id]:",
+    ): SAME_OBJECT,
+    (
+        "app/core/queue.py",
+        "PromptQueue._finish",
+        "was_shown = self._pending[0] is entry",
+        "was_shown = self._pending[0] == entry",
+    ): IDENTITY_EQ,
+    (
+        "app/core/queue.py",
+        "_check_answer",
+        'if answer.closed or answer.decision != "submit":',
+        'if answer.closed or answer.decision < "submit":',
+    ): LITERAL_ORDER,
+    (
+        "app/core/queue.py",
+        "_check_answer",
+        'if prompt.kind == "choose" and answer.choice not in [o.id for o in prompt.options]:',
+        'if prompt.kind <= "choose" and answer.choice not in [o.id for o in prompt.options]:',
+    ): LITERAL_ORDER,
 }

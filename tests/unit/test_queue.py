@@ -346,13 +346,18 @@ def test_deny_all_from_one_extension_refuses_its_waiting_requests_only(
 
 
 def test_deny_all_from_a_prompt_that_no_longer_waits_does_nothing(rig: Rig) -> None:
-    client = FakeClient()
+    """The dialog answered (or timed out) as the user clicked "Deny all": nothing else is
+    refused, least of all another extension's request that came after it."""
+    client, other = FakeClient(), FakeClient(FIREFOX)
     seq = rig.send(client, confirm())
     shown = rig.presenter.current
     assert shown is not None
+    later = rig.send(other, confirm(rid="later"))
     rig.answer(Answer("allow"))
     assert rig.queue.deny_all_from(shown.key) == 0
     assert client.replies[seq]["result"]["decision"] == "allow"
+    assert later not in other.replies
+    assert rig.queue.pending == 1
 
 
 def test_timeout_counts_from_when_the_dialog_is_shown_and_answers_each_kind(rig: Rig) -> None:
@@ -582,6 +587,22 @@ def test_cancel_unknown_id_or_other_hosts_request_is_false(rig: Rig) -> None:
     for seq, client in ((unknown, mine), (foreign, mine), (wrong_type, theirs)):
         assert client.replies[seq]["result"] == {"cancelled": False}
     assert theirs_seq not in theirs.replies
+    assert rig.queue.pending == 1
+
+
+@pytest.mark.parametrize("first", ["canceller", "owner"])
+def test_a_host_cancels_only_its_own_request_of_that_id(rig: Rig, first: str) -> None:
+    """Two hosts used the same id: a cancel reaches the canceller's request, whichever
+    host connected first."""
+    canceller, owner = FakeClient(), FakeClient()
+    if first == "owner":
+        owner, canceller = canceller, owner
+    theirs = rig.send(owner, confirm(rid="same"))
+    mine = rig.send(canceller, confirm(rid="same"))
+    cancel = rig.send(canceller, {"type": "cancel", "id": 9, "target": "same"})
+    assert canceller.replies[cancel]["result"] == {"cancelled": True}
+    assert canceller.replies[mine]["error"]["code"] == "cancelled"
+    assert theirs not in owner.replies
     assert rig.queue.pending == 1
 
 
@@ -1270,3 +1291,13 @@ def test_any_event_sequence_answers_every_request_exactly_once(
     assert scenario.clock.scheduled == 0
     for client in scenario.clients:
         assert sorted(client.replies) == sorted(scenario.sent[client.client_id])
+
+
+def test_pausing_and_resuming_are_logged_as_such(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="app.core.queue"):
+        rig.queue.set_paused(True)
+        rig.queue.set_paused(True)  # no change: nothing logged
+        rig.queue.set_paused(False)
+    assert [r.getMessage() for r in caplog.records] == ["prompts paused", "prompts resumed"]
