@@ -109,6 +109,15 @@ LITERAL_ORDER = (
 )
 IDENTITY_EQ = "'is' made '==' on a dataclass with eq=False, whose '==' is 'is'"
 
+CLOEXEC_REDUNDANT = (
+    "'|' made '*' before a flag that is 0 here: drops O_CLOEXEC from the launch lock, "
+    "which the app does not inherit all the same (it is started with close_fds=True)"
+)
+POLL_MADE_LATER = (
+    "the first poll object is not made in __init__: _poller makes one for each new link "
+    "before anything polls it"
+)
+
 REVIEWED: dict[tuple[str, str, str, str], str] = {
     (
         "host/relay.py",
@@ -388,4 +397,40 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         'if prompt.kind == "choose" and answer.choice not in [o.id for o in prompt.options]:',
         'if prompt.kind <= "choose" and answer.choice not in [o.id for o in prompt.options]:',
     ): LITERAL_ORDER,
+    (
+        "host/relay.py",
+        "start_app_and_connect",
+        '| getattr(os, "O_NOINHERIT", 0),',
+        '* getattr(os, "O_NOINHERIT", 0),',
+    ): CLOEXEC_REDUNDANT,
+    (
+        "host/relay.py",
+        "_try_lock",
+        "fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)",
+        "fcntl.flock(fd, fcntl.LOCK_EX + fcntl.LOCK_NB)",
+    ): DISJOINT_BITS,
+    (
+        "host/relay.py",
+        "Relay.__init__",
+        'if sys.platform != "win32":',
+        'if sys.platform > "win32":',
+    ): POLL_MADE_LATER,
+    (
+        "host/relay.py",
+        "Relay.__init__",
+        "self._polled: tuple[PlatformLink | None, int, int] = (None, 0, 0)",
+        "self._polled: tuple[PlatformLink | None, int, int] = (None, 0, -1)",
+    ): OVERWRITTEN,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "if events & ~select.POLLOUT and link.alive:",
+        "if events * ~select.POLLOUT and link.alive:",
+    ): EXTRA_RECEIVE,
+    (
+        "host/relay.py",
+        "main",
+        'if sys.platform == "win32":',
+        'if sys.platform > "win32":',
+    ): PLATFORM_ORDER_WINDOWS,
 }
