@@ -101,6 +101,11 @@ EXCLUDED_MODULES = [
     "ssl",
     "_ssl",
     "_hashlib",
+    # Nothing here starts processes through multiprocessing (only concurrent.futures'
+    # ProcessPoolExecutor would, and nothing uses it): bundled, it brings PyInstaller's
+    # run-time hook for it, which imports it at every start (~13 ms before the app can
+    # listen).
+    "multiprocessing",
 ]
 
 # Qt plugins kept, by folder: platform back ends (offscreen for tests and headless use,
