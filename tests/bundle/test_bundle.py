@@ -305,6 +305,24 @@ def test_bundled_app_imports_no_multiprocessing_before_it_runs(bundle: Bundle) -
     assert [name for name in modules if name.split(".")[0] == "multiprocessing"] == []
 
 
+def test_the_cold_start_benchmarks_floor_is_frozen_as_the_app_is(bundle: Bundle) -> None:
+    """`./dev bench coldstart` sets the bundle against a floor frozen the same way
+    (packaging/freeze_rules.py): the same run-time hooks where it has the same modules,
+    nothing the bundle leaves out, and it starts Qt offscreen."""
+    from benchmarks.coldstart import bundled_floor, floor_ms
+
+    floor = bundled_floor()
+    assert floor is not None
+    floor_entries, floor_modules = archive_contents(Path(floor[0]))
+    app_entries, _ = archive_contents(bundle.app)
+    floor_hooks = {name for name in floor_entries if name.startswith("pyi_rth")}
+    assert "pyi_rth_pyside6_lazy" in floor_hooks
+    assert floor_hooks <= {name for name in app_entries if name.startswith("pyi_rth")}
+    left_out = ("PySide6.QtNetwork", "ssl", "multiprocessing", "tkinter", "unittest")
+    assert [name for name in floor_modules if name.startswith(left_out)] == []
+    assert floor_ms(floor) > 0  # prints "up" once its QApplication is built
+
+
 def test_build_refuses_packages_other_than_the_pinned_ones(tmp_path: Path) -> None:
     done = subprocess.run(
         [str(ROOT / "packaging" / "build"), "--out", str(tmp_path), "--python", "/usr/bin/python3"],
