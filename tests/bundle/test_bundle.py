@@ -305,6 +305,15 @@ def test_bundled_app_imports_no_multiprocessing_before_it_runs(bundle: Bundle) -
     assert [name for name in modules if name.split(".")[0] == "multiprocessing"] == []
 
 
+def test_bundled_app_reads_base_library_only_when_asked(bundle: Bundle) -> None:
+    # PyInstaller's run-time hook for inspect lists base_library.zip at every start
+    # (importing zipfile: ~10 ms before the app can listen); ours when a file name first
+    # needs it (tests/unit/test_runtime_hooks.py).
+    entries, _ = archive_contents(bundle.app)
+    assert "pyi_rth_inspect_lazy" in entries
+    assert "pyi_rth_inspect" not in entries
+
+
 def test_the_cold_start_benchmarks_floor_is_frozen_as_the_app_is(bundle: Bundle) -> None:
     """`./dev bench coldstart` sets the bundle against a floor frozen the same way
     (packaging/freeze_rules.py): the same run-time hooks where it has the same modules,
