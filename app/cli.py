@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -55,6 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not arguments:
         # The tray app, as a host or the login starts it: the parser and the commands'
         # modules are not needed (importing them would delay the first request).
+        # No cyclic garbage collection while it starts: the interpreter would go over
+        # the start-up's objects again and again (10-20 ms before the first dialog
+        # here), for no garbage worth it. The GUI thread's collector
+        # (app/qt/collector.py) collects from the time Qt is up.
+        gc.disable()
         from app.main import run
 
         return run()

@@ -296,6 +296,42 @@ def test_bundled_app_loads_no_qt_before_it_runs(bundle: Bundle) -> None:
     assert "pyi_rth_pyside6" not in hooks
 
 
+def test_bundled_app_imports_no_multiprocessing_before_it_runs(bundle: Bundle) -> None:
+    # Bundled, multiprocessing brings PyInstaller's run-time hook for it, which imports
+    # it at every start: ~20 ms of CPU before the app can listen. Nothing uses it (the
+    # keychain's and the tray's tests run against this bundle).
+    entries, modules = archive_contents(bundle.app)
+    assert "pyi_rth_multiprocessing" not in entries
+    assert [name for name in modules if name.split(".")[0] == "multiprocessing"] == []
+
+
+def test_bundled_app_reads_base_library_only_when_asked(bundle: Bundle) -> None:
+    # PyInstaller's run-time hook for inspect lists base_library.zip at every start
+    # (importing zipfile: ~10 ms before the app can listen); ours when a file name first
+    # needs it (tests/unit/test_runtime_hooks.py).
+    entries, _ = archive_contents(bundle.app)
+    assert "pyi_rth_inspect_lazy" in entries
+    assert "pyi_rth_inspect" not in entries
+
+
+def test_the_cold_start_benchmarks_floor_is_frozen_as_the_app_is(bundle: Bundle) -> None:
+    """`./dev bench coldstart` sets the bundle against a floor frozen the same way
+    (packaging/freeze_rules.py): the same run-time hooks where it has the same modules,
+    nothing the bundle leaves out, and it starts Qt offscreen."""
+    from benchmarks.coldstart import bundled_floor, floor_ms
+
+    floor = bundled_floor()
+    assert floor is not None
+    floor_entries, floor_modules = archive_contents(Path(floor[0]))
+    app_entries, _ = archive_contents(bundle.app)
+    floor_hooks = {name for name in floor_entries if name.startswith("pyi_rth")}
+    assert "pyi_rth_pyside6_lazy" in floor_hooks
+    assert floor_hooks <= {name for name in app_entries if name.startswith("pyi_rth")}
+    left_out = ("PySide6.QtNetwork", "ssl", "multiprocessing", "tkinter", "unittest")
+    assert [name for name in floor_modules if name.startswith(left_out)] == []
+    assert floor_ms(floor) > 0  # prints "up" once its QApplication is built
+
+
 def test_build_refuses_packages_other_than_the_pinned_ones(tmp_path: Path) -> None:
     done = subprocess.run(
         [str(ROOT / "packaging" / "build"), "--out", str(tmp_path), "--python", "/usr/bin/python3"],

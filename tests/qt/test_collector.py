@@ -72,6 +72,31 @@ def test_cycles_are_collected_on_the_gui_thread_only(qtbot: QtBot, collections: 
     assert gc.isenabled()
 
 
+def test_it_collects_when_the_app_started_with_collection_off(
+    qtbot: QtBot, collections: list[int]
+) -> None:
+    """The tray app starts with automatic collection off (app/cli.py): the collector is
+    then the only one, and leaves it off when it stops."""
+    gc.disable()
+    try:
+        collector = GuiThreadCollector(interval_ms=20)
+        collector.start()
+        try:
+            widget = Looped()
+            gone = weakref.ref(widget)
+            del widget
+            kept = allocate_elsewhere()
+            qtbot.waitUntil(lambda: gone() is None, timeout=5000)
+            assert collections
+            assert set(collections) == {threading.get_ident()}
+            del kept
+        finally:
+            collector.stop()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_without_it_the_allocating_thread_collects(collections: list[int]) -> None:
     """What the collector prevents: the interpreter collects on whichever thread allocates."""
     assert gc.isenabled()
