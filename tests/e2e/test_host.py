@@ -643,6 +643,9 @@ def test_an_app_that_stops_answering_is_given_up_after_10_s(home: Home) -> None:
         assert len(probes) == 4, probes  # at 2, 4, 6 and 8 s
         gaps = [later - earlier for earlier, later in zip([0.0, *probes], probes, strict=False)]
         assert all(1.8 <= gap < 2.8 for gap in gaps), probes
+        host.close()
+        assert host.wait() == 0
+        assert "Traceback" not in host.stderr_text()
     finally:
         host.kill()
 

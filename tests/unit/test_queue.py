@@ -590,6 +590,22 @@ def test_cancel_unknown_id_or_other_hosts_request_is_false(rig: Rig) -> None:
     assert rig.queue.pending == 1
 
 
+def test_a_late_answer_to_a_prompt_that_no_longer_waits_answers_nothing(rig: Rig) -> None:
+    """The user clicks Allow as the dialog's request is cancelled: the click must not
+    land on the request shown next (another extension's)."""
+    first, other = FakeClient(), FakeClient(FIREFOX)
+    rig.send(first, confirm(rid="a"))
+    stale = rig.presenter.current
+    assert stale is not None
+    rig.send(first, {"type": "cancel", "id": 2, "target": "a"})
+    later = rig.send(other, confirm(rid="b"))
+    assert rig.presenter.current is not None
+    assert rig.presenter.current.key != stale.key
+    rig.queue.answer(stale.key, Answer("allow"))
+    assert later not in other.replies
+    assert rig.queue.pending == 1
+
+
 @pytest.mark.parametrize("first", ["canceller", "owner"])
 def test_a_host_cancels_only_its_own_request_of_that_id(rig: Rig, first: str) -> None:
     """Two hosts used the same id: a cancel reaches the canceller's request, whichever
@@ -1297,7 +1313,7 @@ def test_pausing_and_resuming_are_logged_as_such(
     rig: Rig, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.INFO, logger="app.core.queue"):
-        rig.queue.set_paused(True)
-        rig.queue.set_paused(True)  # no change: nothing logged
-        rig.queue.set_paused(False)
+        assert rig.queue.set_paused(True) is True
+        assert rig.queue.set_paused(True) is True  # no change: nothing logged
+        assert rig.queue.set_paused(False) is True
     assert [r.getMessage() for r in caplog.records] == ["prompts paused", "prompts resumed"]

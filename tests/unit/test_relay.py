@@ -360,3 +360,14 @@ def test_any_whole_frame_from_the_app_restarts_its_patience_and_a_part_does_not(
         assert host_in_process._receive(link) is True
         assert host_in_process._quiet_since is None
         assert host_in_process._receive(link) is False  # nothing more to read
+
+
+def test_an_error_while_reaching_the_app_becomes_the_answer_not_a_crash(
+    runtime: Path, host_in_process: relay.Relay
+) -> None:
+    """An OSError on the way (here the launch lock is a link, refused): the host answers
+    app_unavailable with it instead of dying with the request unanswered."""
+    transport.ensure_private_dir(str(runtime))
+    (runtime / transport.LAUNCH_LOCK_NAME).symlink_to(runtime / "elsewhere")
+    assert host_in_process._ensure_link() is None
+    assert "Too many levels of symbolic links" in host_in_process._unavailable
