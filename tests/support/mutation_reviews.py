@@ -108,7 +108,10 @@ LITERAL_ORDER = (
     "deny, submit, cancel; kinds: confirm, choose, prompt; stored: allow, deny): the "
     "same truth"
 )
-IDENTITY_EQ = "'is' made '==' on a dataclass with eq=False, whose '==' is 'is'"
+IDENTITY_EQ = (
+    "'is' made '==' (or 'is not' made '!=') on objects whose '==' is 'is' (a dataclass "
+    "with eq=False, a link without __eq__)"
+)
 
 CLOEXEC_REDUNDANT = (
     "'|' made '*' before a flag that is 0 here: drops O_CLOEXEC from the launch lock, "
@@ -126,8 +129,15 @@ DEFAULT_NEVER_USED = (
     "secrets' confirmation timeout)"
 )
 SHOWN_IS_FIRST = (
-    "'==' made '<=' on the answered prompt's key: only the dialog shown is answered, and "
-    "it is the first waiting, whose key is the smallest; a stale key finds none either way"
+    "'==' made '<=' on the key of the prompt shown: only the dialog shown is answered or "
+    "denied from, and it is the first waiting, whose key is the smallest; a stale key "
+    "finds none either way"
+)
+
+BUSIER_WAIT = (
+    "'*' made '%' on a wait of seconds (under 1000): waits that many milliseconds, so the "
+    "host looks at the app's liveness hundreds of times a second while requests wait; "
+    "busier, not wrong"
 )
 
 REVIEWED: dict[tuple[str, str, str, str], str] = {
@@ -507,5 +517,62 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         "PromptQueue._from_memory",
         'decision: Decision = "allow" if stored == "allow" else "deny"',
         'decision: Decision = "allow" if stored <= "allow" else "deny"',
+    ): LITERAL_ORDER,
+    (
+        "host/relay.py",
+        "start_app_and_connect",
+        '| getattr(os, "O_NOINHERIT", 0),',
+        '<< getattr(os, "O_NOINHERIT", 0),',
+    ): NOINHERIT_WINDOWS,
+    (
+        "host/relay.py",
+        "_try_lock",
+        'if sys.platform == "win32":',
+        'if sys.platform > "win32":',
+    ): PLATFORM_ORDER_WINDOWS,
+    (
+        "host/relay.py",
+        "Relay.__init__",
+        "self._polled: tuple[PlatformLink | None, int, int] = (None, 0, 0)",
+        "self._polled: tuple[PlatformLink | None, int, int] = (None, 0, 1)",
+    ): OVERWRITTEN,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "for fd, events in poller.poll(timeout * 1000 if timeout >= 0 else -1):",
+        "for fd, events in poller.poll(timeout % 1000 if timeout >= 0 else -1):",
+    ): BUSIER_WAIT,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "for fd, events in poller.poll(timeout * 1000 if timeout >= 0 else -1):",
+        "for fd, events in poller.poll(timeout * 1000 if timeout >= -1 else -1):",
+    ): NEGATIVE_TIMEOUT,
+    (
+        "host/relay.py",
+        "Relay._poller",
+        "if watched is not link:",
+        "if watched != link:",
+    ): IDENTITY_EQ,
+    ("app/core/queue.py", "", "@dataclass(eq=False)", "@dataclass(eq=True)"): DATACLASS_EQ,
+    ("app/core/queue.py", "PromptQueue.__init__", "*,", "/,"): KEYWORD_ONLY,
+    ("app/core/queue.py", "PromptQueue._submit", "*,", "/,"): KEYWORD_ONLY,
+    (
+        "app/core/queue.py",
+        "PromptQueue.deny_all_from",
+        "shown = next((e for e in self._pending if e.prompt.key == key), None)",
+        "shown = next((e for e in self._pending if e.prompt.key is key), None)",
+    ): SAME_OBJECT,
+    (
+        "app/core/queue.py",
+        "PromptQueue.deny_all_from",
+        "shown = next((e for e in self._pending if e.prompt.key == key), None)",
+        "shown = next((e for e in self._pending if e.prompt.key <= key), None)",
+    ): SHOWN_IS_FIRST,
+    (
+        "app/core/queue.py",
+        "_check_answer",
+        'if prompt.kind == "prompt" and (',
+        'if prompt.kind >= "prompt" and (',
     ): LITERAL_ORDER,
 }

@@ -69,6 +69,8 @@ def test_an_app_that_never_listens_is_given_up_at_the_deadline(
         f"{transport.HOW_TO_FIX}"
     )
     assert started_file.exists()  # the app was started, once
+    lock = runtime / transport.LAUNCH_LOCK_NAME
+    assert lock.stat().st_mode & 0o777 == 0o600  # in a 0700 folder, and private itself
     # It looked every 5 ms (START_POLL), never longer than the time left.
     assert max(clock.pauses) == relay.START_POLL == 0.005
     assert len(clock.pauses) >= 20
