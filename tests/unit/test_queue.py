@@ -345,6 +345,19 @@ def test_deny_all_from_one_extension_refuses_its_waiting_requests_only(
     assert rig.decisions.all() == []  # never remembered
 
 
+@pytest.mark.parametrize("shown_caller", [FIREFOX, OTHER], ids=["firefox", "other"])
+def test_deny_all_spares_extensions_that_sort_before_it(rig: Rig, shown_caller: Caller) -> None:
+    """Whatever the order of their names, only the shown extension's requests go."""
+    shown_client, chrome = FakeClient(shown_caller), FakeClient(CHROME)
+    rig.send(shown_client, confirm(rid="x"))
+    waiting = rig.send(chrome, confirm(rid="y"))
+    shown = rig.presenter.current
+    assert shown is not None
+    assert (CHROME.family, CHROME.extension) < (shown_caller.family, shown_caller.extension)
+    assert rig.queue.deny_all_from(shown.key) == 1
+    assert waiting not in chrome.replies
+
+
 def test_deny_all_from_a_prompt_that_no_longer_waits_does_nothing(rig: Rig) -> None:
     """The dialog answered (or timed out) as the user clicked "Deny all": nothing else is
     refused, least of all another extension's request that came after it."""
