@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shlex
 import signal
 import socket
@@ -806,6 +807,31 @@ def test_input_ended_while_the_app_takes_nothing_is_answered_within_a_second(
         ]
         assert host.wait() == 0
         conn.close()
+    finally:
+        server.close()
+        host.kill()
+
+
+@pytest.mark.unix_socket
+def test_an_app_that_closes_without_reading_is_answered_not_a_crash(home: Home) -> None:
+    """The app dies with the host's frames unread (the host's next read gets a reset,
+    not an end): the request is answered and the host exits cleanly."""
+    home.socket.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(home.socket))
+    server.listen(1)
+    host = HostProcess(home)
+    try:
+        host.send({"type": "ping", "id": 1})
+        conn, _ = server.accept()
+        wait_for(lambda: select.select([conn], [], [], 0)[0], 5, "the host's frames")
+        conn.close()  # unread: a reset
+        reply = host.read()
+        assert reply["id"] == 1
+        assert reply["error"]["code"] == "app_unavailable"
+        host.close()
+        assert host.wait() == 0
+        assert "Traceback" not in host.stderr_text()
     finally:
         server.close()
         host.kill()
