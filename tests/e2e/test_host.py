@@ -813,6 +813,32 @@ def test_input_ended_while_the_app_takes_nothing_is_answered_within_a_second(
 
 
 @pytest.mark.unix_socket
+def test_a_reply_for_nothing_waiting_is_dropped_and_the_next_in_the_same_read_is_relayed(
+    home: Home,
+) -> None:
+    """A stray reply (for a request that is not waiting) is dropped, and the frames that
+    came with it are relayed all the same."""
+
+    def stray_then_real(conn: socket.socket, seq: int, request: Any) -> None:
+        stray = protocol.socket_frame(protocol.REPLY, seq + 1000, b'{"id":"stray","ok":true}')
+        real = protocol.socket_frame(protocol.REPLY, seq, b'{"id":1,"ok":true}')
+        conn.sendall(stray + real)  # one write: one read in the host
+
+    FakeApp(home.socket, stray_then_real)
+    host = HostProcess(home)
+    try:
+        started = time.monotonic()
+        host.send({"type": "ping", "id": 1})
+        assert host.read() == {"id": 1, "ok": True}
+        assert time.monotonic() - started < 5.0  # not the 10 s of an app gone silent
+        host.close()
+        assert host.wait() == 0
+        assert "dropped a reply for 1001, which is not waiting for one" in host.stderr_text()
+    finally:
+        host.kill()
+
+
+@pytest.mark.unix_socket
 def test_an_app_that_closes_without_reading_is_answered_not_a_crash(home: Home) -> None:
     """The app dies with the host's frames unread (the host's next read gets a reset,
     not an end): the request is answered and the host exits cleanly."""

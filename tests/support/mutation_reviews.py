@@ -140,6 +140,19 @@ BUSIER_WAIT = (
     "busier, not wrong"
 )
 
+BUSIER_START = (
+    "'*' made '/' on the pause between looks for the starting app's socket: it looks "
+    "a thousand times as often (for at most 10 s); busier, not wrong"
+)
+BUSIER_END = (
+    "'*' made '**' on the end's wait (under a second): polls without sleeping until the "
+    "end's grace is over; busier for at most a second, not wrong"
+)
+WINDOWS_METHODS_LEFT_OUT = (
+    "Windows only: defines the Windows methods on Linux and macOS, where nothing calls "
+    "them, and leaves them out on Windows"
+)
+
 REVIEWED: dict[tuple[str, str, str, str], str] = {
     (
         "host/relay.py",
@@ -575,4 +588,46 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         'if prompt.kind == "prompt" and (',
         'if prompt.kind >= "prompt" and (',
     ): LITERAL_ORDER,
+    (
+        "host/relay.py",
+        "Relay.__init__",
+        "self._probed_at = 0.0",
+        "self._probed_at = -1.0",
+    ): OVERWRITTEN,
+    (
+        "host/relay.py",
+        "Relay._pause",
+        "browser_ready = bool(waiting.poll(seconds * 1000))",
+        "browser_ready = bool(waiting.poll(seconds / 1000))",
+    ): BUSIER_START,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        'if sys.platform == "win32":',
+        'if sys.platform >= "win32":',
+    ): PLATFORM_ORDER,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "if events & select.POLLOUT:",
+        "if not events & select.POLLOUT:",
+    ): BUSY_UNTIL_MORE,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "if events & ~select.POLLOUT and link.alive:",
+        "if events ** ~select.POLLOUT and link.alive:",
+    ): EXTRA_RECEIVE,
+    (
+        "host/relay.py",
+        "Relay",
+        'if sys.platform == "win32":',
+        'if sys.platform < "win32":',
+    ): WINDOWS_METHODS_LEFT_OUT,
+    (
+        "host/relay.py",
+        "Relay._finish",
+        "for _fd, events in waiting.poll(left * 1000):",
+        "for _fd, events in waiting.poll(left ** 1000):",
+    ): BUSIER_END,
 }

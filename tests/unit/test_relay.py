@@ -210,6 +210,20 @@ def test_the_log_goes_to_stderr_and_never_to_stdout(capfd: pytest.CaptureFixture
     assert captured.err == "bridgekeeper-host: a message ✓\n"
 
 
+def test_a_log_that_cannot_be_written_is_dropped_not_raised() -> None:
+    """The browser may close the host's stderr: logging then drops the line."""
+    saved = os.dup(2)
+    reading, writing = os.pipe()
+    os.close(reading)  # a write to it fails (EPIPE)
+    try:
+        os.dup2(writing, 2)
+        relay.log("into a closed pipe")
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(writing)
+
+
 @pytest.mark.parametrize(
     ("payload", "reason"),
     [
