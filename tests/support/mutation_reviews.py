@@ -114,7 +114,7 @@ IDENTITY_EQ = (
 )
 
 CLOEXEC_REDUNDANT = (
-    "'|' made '*' before a flag that is 0 here: drops O_CLOEXEC from the launch lock, "
+    "'|' made '*' or '%' next to O_CLOEXEC: drops it from the launch lock, "
     "which the app does not inherit all the same (it is started with close_fds=True)"
 )
 POLL_MADE_LATER = (
@@ -158,6 +158,16 @@ NOTHING_PRINTS = (
     "writes to fd 1 (frames go to a private copy of it), so the redirect only guards "
     "against a print added one day"
 )
+
+QUOTED_WORD = (
+    "shlex (not POSIX) ends a word that starts with a quote at its closing quote: its "
+    "last character is '\"' whenever its first is"
+)
+SLOWER_START = (
+    "looks for the starting app's socket once a second instead of every 5 ms: the first "
+    "reply after a cold start comes up to a second later (./dev bench coldstart shows it)"
+)
+EXTRA_LOOP = "after each probe the host polls once without waiting, then waits as before"
 
 REVIEWED: dict[tuple[str, str, str, str], str] = {
     (
@@ -649,4 +659,41 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         "if browser >= was_browser:",
     ): MASK_ONE_POLL_LATE,
     ("host/relay.py", "_take_stdout", "os.dup2(2, 1)", "os.dup2( 1, 1)"): NOTHING_PRINTS,
+    (
+        "host/relay.py",
+        "split_command",
+        "return [word[1:-1] if len(word) > 1 and word[0] == word[-1] == '\"' else word for word in lexer]",
+        "return [word[1:-1] if len(word) > 1 and word[0] == word[- 0] == '\"' else word for word in lexer]",
+    ): QUOTED_WORD,
+    (
+        "host/relay.py",
+        "start_app_and_connect",
+        '| getattr(os, "O_CLOEXEC", 0)',
+        '% getattr(os, "O_CLOEXEC", 0)',
+    ): CLOEXEC_REDUNDANT,
+    (
+        "host/relay.py",
+        "Relay._pause",
+        "browser_ready = bool(waiting.poll(seconds * 1000))",
+        "browser_ready = bool(waiting.poll(seconds + 1000))",
+    ): SLOWER_START,
+    (
+        "host/relay.py",
+        "Relay._poller",
+        "if browser != was_browser:",
+        "if browser <= was_browser:",
+    ): MASK_ONE_POLL_LATE,
+    (
+        "host/relay.py",
+        "Relay._liveness",
+        "probe = now + protocol.PROBE_INTERVAL",
+        "probe = now - protocol.PROBE_INTERVAL",
+    ): EXTRA_LOOP,
+    (
+        "host/relay.py",
+        "Relay._finish",
+        "if events & ~select.POLLOUT and link.alive:",
+        "if events * ~select.POLLOUT and link.alive:",
+    ): EXTRA_RECEIVE,
+    ("host/relay.py", "_take_stdout", "os.dup2(2, 1)", "os.dup2( 3, 1)"): NOTHING_PRINTS,
 }
