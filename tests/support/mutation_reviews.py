@@ -18,8 +18,8 @@ PLATFORM_ORDER = (
 DISJOINT_BITS = "'|' made '+' or '^' on flags that share no bit: the same number"
 OVERWRITTEN = "the value is overwritten before anything reads it"
 DEADLINE_INSTANT = (
-    "'> 0' made '>= 0' on the time left: differs only at the exact instant of the "
-    "deadline (one more look, with a pause of 0)"
+    "'>' and '>=' swapped on a time and its deadline: differs only at the exact instant "
+    "of the deadline (a look or a probe one loop sooner or later, with a pause of 0)"
 )
 UNUSED_AFTER_LOST = "a value returned after the link is lost, which no caller reads then"
 LONE_QUOTE = (
