@@ -122,7 +122,7 @@ POLL_MADE_LATER = (
     "before anything polls it"
 )
 
-SHORTER_WAIT = "waits 0.1 % less; the next round waits the rest"
+SHORTER_WAIT = "waits 0.1 % less; the next look waits the rest"
 NOT_FROZEN = "a frozen dataclass made mutable: nothing assigns to its fields"
 DEFAULT_NEVER_USED = (
     "a parameter's default: every caller passes its own (the request's timeout, or the "
@@ -168,6 +168,12 @@ SLOWER_START = (
     "reply after a cold start comes up to a second later (./dev bench coldstart shows it)"
 )
 EXTRA_LOOP = "after each probe the host polls once without waiting, then waits as before"
+
+MOD_OF_LARGER = (
+    "'-' made '%' on a deadline and now: (now + x) % now is x for the under 10 s left, "
+    "the monotonic clock being far above 10 s"
+)
+ONE_ELEMENT_LIST = "frame[0] made frame[-1] on a list that holds one element"
 
 REVIEWED: dict[tuple[str, str, str, str], str] = {
     (
@@ -696,4 +702,28 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         "if events * ~select.POLLOUT and link.alive:",
     ): EXTRA_RECEIVE,
     ("host/relay.py", "_take_stdout", "os.dup2(2, 1)", "os.dup2( 3, 1)"): NOTHING_PRINTS,
+    (
+        "host/relay.py",
+        "_try_lock",
+        'if sys.platform == "win32":',
+        'if sys.platform >= "win32":',
+    ): PLATFORM_ORDER,
+    (
+        "host/relay.py",
+        "Relay._pause",
+        "browser_ready = bool(waiting.poll(seconds * 1000))",
+        "browser_ready = bool(waiting.poll(seconds * 999))",
+    ): SHORTER_WAIT,
+    (
+        "host/relay.py",
+        "Relay._liveness",
+        "return max(0.0, min(give_up, probe) - now)",
+        "return max(0.0, min(give_up, probe) % now)",
+    ): MOD_OF_LARGER,
+    (
+        "host/relay.py",
+        "Relay._handle",
+        "if len(frame[0]) > protocol.MAX_VALID_REQUEST_BYTES:",
+        "if len(frame[ -1]) > protocol.MAX_VALID_REQUEST_BYTES:",
+    ): ONE_ELEMENT_LIST,
 }
