@@ -171,7 +171,7 @@ EXTRA_LOOP = "after each probe the host polls once without waiting, then waits a
 
 MOD_OF_LARGER = (
     "'-' made '%' on a deadline and now: (now + x) % now is x for the under 10 s left, "
-    "the monotonic clock being far above 10 s"
+    "the monotonic clock (seconds since boot) being far above 10 s once a browser runs"
 )
 ONE_ELEMENT_LIST = "frame[0] made frame[-1] on a list that holds one element"
 
