@@ -34,7 +34,8 @@ WINDOWS_FLAG_DEFAULT = (
     "Windows only: the default of a flag POSIX always has (os.O_NOFOLLOW, os.O_CLOEXEC)"
 )
 PLATFORM_ORDER_WINDOWS = (
-    "Windows only: sys.platform > 'win32' is False on linux and darwin, as == is"
+    "Windows only: sys.platform compared by order with 'win32' keeps its truth on linux "
+    "and darwin; only on win32 does it change"
 )
 
 # Harmless: the same answers, some extra work.
@@ -145,7 +146,8 @@ BUSIER_START = (
     "a thousand times as often (for at most 10 s); busier, not wrong"
 )
 BUSIER_END = (
-    "'*' made '**' on the end's wait (under a second): polls without sleeping until the "
+    "'*' made '**' or '%' on the end's wait (under a second): polls (nearly) without "
+    "sleeping until the "
     "end's grace is over; busier for at most a second, not wrong"
 )
 WINDOWS_METHODS_LEFT_OUT = (
@@ -174,6 +176,13 @@ MOD_OF_LARGER = (
     "the monotonic clock (seconds since boot) being far above 10 s once a browser runs"
 )
 ONE_ELEMENT_LIST = "frame[0] made frame[-1] on a list that holds one element"
+
+LATER_RECEIVE = (
+    "'&' made '+' on poll events: no receive when the app is readable and writable at "
+    "once (poll reports it again at the next round, at once), one more non-blocking "
+    "receive otherwise"
+)
+SMALL_INT_KIND = "'==' made 'is' on a frame's kind: ints up to 256 are one object each"
 
 REVIEWED: dict[tuple[str, str, str, str], str] = {
     (
@@ -726,4 +735,34 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         "if len(frame[0]) > protocol.MAX_VALID_REQUEST_BYTES:",
         "if len(frame[ -1]) > protocol.MAX_VALID_REQUEST_BYTES:",
     ): ONE_ELEMENT_LIST,
+    (
+        "host/relay.py",
+        "split_command",
+        "return [word[1:-1] if len(word) > 1 and word[0] == word[-1] == '\"' else word for word in lexer]",
+        "return [word[1:-1] if len(word) >= 1 and word[0] == word[-1] == '\"' else word for word in lexer]",
+    ): LONE_QUOTE,
+    (
+        "host/relay.py",
+        "Relay.__init__",
+        'if sys.platform != "win32":',
+        'if sys.platform <= "win32":',
+    ): PLATFORM_ORDER_WINDOWS,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "if events & ~select.POLLOUT and link.alive:",
+        "if events + ~select.POLLOUT and link.alive:",
+    ): LATER_RECEIVE,
+    (
+        "host/relay.py",
+        "Relay._receive",
+        "if kind == protocol.REPLY:",
+        "if kind is protocol.REPLY:",
+    ): SMALL_INT_KIND,
+    (
+        "host/relay.py",
+        "Relay._finish",
+        "for _fd, events in waiting.poll(left * 1000):",
+        "for _fd, events in waiting.poll(left % 1000):",
+    ): BUSIER_END,
 }
