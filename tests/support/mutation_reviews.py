@@ -184,6 +184,8 @@ LATER_RECEIVE = (
 )
 SMALL_INT_KIND = "'==' made 'is' on a frame's kind: ints up to 256 are one object each"
 
+EXITS_NEXT = "the browser's output marked open again just before the host exits"
+
 REVIEWED: dict[tuple[str, str, str, str], str] = {
     (
         "host/relay.py",
@@ -765,4 +767,28 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         "for _fd, events in waiting.poll(left * 1000):",
         "for _fd, events in waiting.poll(left % 1000):",
     ): BUSIER_END,
+    (
+        "host/relay.py",
+        "Relay._poller",
+        "app = select.POLLIN | (select.POLLOUT if link.unsent else 0)",
+        "app = select.POLLIN ^ (select.POLLOUT if link.unsent else 0)",
+    ): DISJOINT_BITS,
+    (
+        "host/relay.py",
+        "Relay._poller",
+        "if app != was_app:",
+        "if not app != was_app:",
+    ): NO_POLLOUT_WAIT,
+    (
+        "host/relay.py",
+        "Relay._receive",
+        "elif kind == protocol.REFUSED:",
+        "elif kind is protocol.REFUSED:",
+    ): SMALL_INT_KIND,
+    (
+        "host/relay.py",
+        "Relay._finish",
+        "self._out.closed = True",
+        "self._out.closed = False",
+    ): EXITS_NEXT,
 }
