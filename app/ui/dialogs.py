@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import sys
 import time
 from collections.abc import Callable
 
@@ -240,6 +241,12 @@ class AnswerField(QLineEdit):
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             event.accept()
             self.enter_pressed.emit()
+            return
+        if event.modifiers() == Qt.KeyboardModifier.AltModifier and sys.platform != "darwin":
+            # Alt+letter is a button's mnemonic, never text (outside macOS, where Option
+            # types characters): one that reaches the field found its button disabled
+            # (Submit before it is armed), and must not type its letter into the answer.
+            event.ignore()
             return
         text = event.text()
         if len(text) == 1 and text.isalpha() and text.lower() != text.upper():

@@ -414,6 +414,20 @@ def test_enter_in_the_text_field_neither_cancels_nor_submits(
     assert dialog.answer_hint.font().bold()  # it says why nothing happened
 
 
+def test_alt_s_before_submit_is_armed_types_nothing_into_the_answer(
+    qtbot: QtBot, open_dialog: Callable[..., PromptDialog], answers: Answers
+) -> None:
+    """A hurried Alt+S in the dialog's first second: Submit is not armed yet, and the
+    field must not take the "s" (the next Alt+S would submit "Researchs")."""
+    dialog = open_dialog(kind="prompt")
+    assert dialog.line_edit is not None
+    QTest.keyClicks(dialog.line_edit, "Research")
+    assert not dialog.ok_button.isEnabled()
+    QTest.keyClick(dialog.line_edit, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
+    assert dialog.line_edit.text() == "Research"
+    assert answers == []
+
+
 def test_prompt_escape_cancels(
     qtbot: QtBot, open_dialog: Callable[..., PromptDialog], answers: Answers
 ) -> None:
