@@ -666,6 +666,26 @@ def test_an_app_that_never_listens_is_given_up_10_s_after_the_host_started(home:
         host.kill()
 
 
+def _app_socket_served_by_hand(home: Home, backlog: int = 1) -> socket.socket:
+    """A socket listening where the app's would be, for a test to play an app that the
+    real one cannot be made to be (one that never reads, refuses, closes at once)."""
+    home.socket.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(home.socket))
+    server.listen(backlog)
+    return server
+
+
+def _send_more_than_the_socket_holds(host: HostProcess) -> list[int]:
+    """Four pings of 512 KiB each (2 MiB, more than a Unix socket holds: the host keeps
+    what the app has not read); returns their ids."""
+    pad = "x" * (512 * 1024)
+    ids = [0, 1, 2, 3]
+    for rid in ids:
+        host.send({"type": "ping", "id": rid, "pad": pad})
+    return ids
+
+
 def _answer_requests(conn: socket.socket, count: int) -> None:
     """Be the app on ``conn`` until ``count`` REQUEST frames are answered (each ok)."""
     received = b""
@@ -692,10 +712,7 @@ def test_an_app_that_does_not_read_stops_the_host_reading_the_browser_past_8_mib
     """The host holds at most 8 MiB (``relay.MAX_UNSENT``) for an app that takes nothing
     in; past that it leaves the browser's messages in the pipe, so its memory stays
     bounded whatever the browser sends (until the app's silence gives it up, after 10 s)."""
-    home.socket.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(str(home.socket))
-    server.listen(1)
+    server = _app_socket_served_by_hand(home)
     host = HostProcess(home)
     try:
         host.send({"type": "ping", "id": 0})  # the host connects; the app never reads
@@ -742,20 +759,15 @@ def test_an_app_that_catches_up_after_input_ended_answers_within_the_grace(
     """Input ends while the host still holds requests for an app that is not reading;
     the app catches up within the end's grace: the held requests reach it and its
     answers reach the browser."""
-    home.socket.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(str(home.socket))
-    server.listen(1)
+    server = _app_socket_served_by_hand(home)
     host = HostProcess(home)
     try:
-        pad = "x" * (512 * 1024)
-        for rid in range(4):  # 2 MiB: more than the socket holds
-            host.send({"type": "ping", "id": rid, "pad": pad})
+        ids = _send_more_than_the_socket_holds(host)
         conn, _ = server.accept()
         host.close()
         time.sleep(0.2)  # the host is in its end's grace, holding requests
-        threading.Thread(target=_answer_requests, args=(conn, 4), daemon=True).start()
-        assert [host.read() for _ in range(4)] == [{"id": 1, "ok": True}] * 4
+        threading.Thread(target=_answer_requests, args=(conn, len(ids)), daemon=True).start()
+        assert [host.read() for _ in ids] == [{"id": 1, "ok": True}] * len(ids)
         assert host.wait() == 0
         conn.close()
     finally:
@@ -786,24 +798,19 @@ def test_input_ended_while_the_app_takes_nothing_is_answered_within_a_second(
     """The browser's input ends while the host still holds requests the app has not
     taken in (the socket is full): each is answered app_unavailable within
     END_GRACE_SECONDS, and the host exits."""
-    home.socket.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(str(home.socket))
-    server.listen(1)
+    server = _app_socket_served_by_hand(home)
     host = HostProcess(home)
     try:
-        pad = "x" * (512 * 1024)
-        for rid in range(4):  # 2 MiB: more than the socket holds
-            host.send({"type": "ping", "id": rid, "pad": pad})
+        ids = _send_more_than_the_socket_holds(host)
         conn, _ = server.accept()  # and never read
         host.close()
         ended = time.monotonic()
-        replies = [host.read() for _ in range(4)]
+        replies = [host.read() for _ in ids]
         assert time.monotonic() - ended < 1.0 + 1.0  # END_GRACE_SECONDS, and slack
         message = "Bridgekeeper did not answer before the browser's input ended."
         assert replies == [
             {"id": rid, "ok": False, "error": {"code": "app_unavailable", "message": message}}
-            for rid in range(4)
+            for rid in ids
         ]
         assert host.wait() == 0
         conn.close()
@@ -842,10 +849,7 @@ def test_a_reply_for_nothing_waiting_is_dropped_and_the_next_in_the_same_read_is
 def test_an_app_that_closes_without_reading_is_answered_not_a_crash(home: Home) -> None:
     """The app dies with the host's frames unread (the host's next read gets a reset,
     not an end): the request is answered and the host exits cleanly."""
-    home.socket.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(str(home.socket))
-    server.listen(1)
+    server = _app_socket_served_by_hand(home)
     host = HostProcess(home)
     try:
         host.send({"type": "ping", "id": 1})
@@ -867,10 +871,7 @@ def test_an_app_that_refuses_the_host_is_named_with_its_reason(home: Home) -> No
     """An app over its connection limit writes ``REFUSED`` with a reason and closes, each
     time a host connects: every request of the host is answered app_unavailable with
     that reason (a refusal that arrives before the request is sent, or after)."""
-    home.socket.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(str(home.socket))
-    server.listen(8)
+    server = _app_socket_served_by_hand(home, backlog=8)
     refusal = b'{"code":"busy","message":"511 connections are open"}'
 
     def refuse_each() -> None:
