@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import hashlib
 import json
 import os
@@ -618,14 +619,25 @@ def enclosing(source: str, line: int) -> str:
                     return
             visit(child, prefix)
 
-    visit(ast.parse(source), [])
+    visit(_parsed(source), [])
     return ".".join(path)
+
+
+@functools.cache
+def _parsed(source: str) -> ast.Module:
+    """``source`` parsed once: a report names the function of every survivor."""
+    return ast.parse(source)
+
+
+@functools.cache
+def _module_source(module: str) -> str:
+    return (ROOT / module).read_text(encoding="utf-8")
 
 
 def review_key(mutant: Mutant, diff: str) -> tuple[str, str, str, str]:
     """How ``mutation_reviews`` names a mutant: module, enclosing function, original and
     mutated lines; it outlives line numbers."""
-    source = (ROOT / mutant.module).read_text(encoding="utf-8")
+    source = _module_source(mutant.module)
     return (mutant.module, enclosing(source, mutant.start[0]), *changed_lines(diff))
 
 
