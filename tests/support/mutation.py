@@ -223,17 +223,87 @@ def fingerprints(module: str) -> dict[str, str]:
     """What a session's results depend on: the module, and its tests (with the support
     code and the options they run with)."""
 
-    def digest(paths: list[Path], extra: str = "") -> str:
-        hashed = hashlib.sha256(extra.encode())
-        for path in paths:
-            hashed.update(path.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-        return hashed.hexdigest()
-
     support = sorted((ROOT / "tests" / "support").glob("*.py"))
     files = [t.split("::")[0] for t in SELECTIONS[module] if not t.startswith("-")]
     tests = [ROOT / "tests" / "conftest.py", *(ROOT / t for t in files), *support]
     options = " ".join([*PYTEST, *(t for t in SELECTIONS[module] if t.startswith("-"))])
-    return {"module": digest([ROOT / module]), "tests": digest(tests, options)}
+    return {
+        "module": _digest({ROOT / module: (ROOT / module).read_bytes()}),
+        "tests": _digest({path: path.read_bytes() for path in tests}, options),
+    }
+
+
+def _digest(files: dict[Path, bytes], extra: str = "") -> str:
+    hashed = hashlib.sha256(extra.encode())
+    for path, data in files.items():
+        name = path.relative_to(ROOT).as_posix()  # the same in every checkout
+        hashed.update(name.encode() + b"\0" + data + b"\0")
+    return hashed.hexdigest()
+
+
+UnitKey = tuple[str, str, str, tuple[int, int], tuple[int, int], int]
+"""A mutant named by what it changes: the qualified name and a digest of its unit (the
+function or method that holds it, else the innermost statement), the operator, its
+place relative to the unit's first line, and its rank among the operator's mutants at
+that place."""
+
+CARRIED = "(carried over: its function is unchanged since this ran)\n"
+"""How a result kept from before a change elsewhere in the module begins."""
+
+
+def unit_keys(source: str, mutants: list[Mutant]) -> dict[str, UnitKey]:
+    """Each mutant's ``UnitKey`` by job id. A mutant whose function (or, outside any
+    function, statement) reads the same after an edit elsewhere in the module keeps its
+    key, so its result is kept: the change it makes and the code around it are the same.
+    Callers may have changed; ``--fresh`` measures everything again."""
+    tree = _parsed(source)
+    keys: dict[str, UnitKey] = {}
+    ranks: dict[tuple[Any, ...], int] = {}
+
+    def holds(node: ast.AST, start: tuple[int, int], end: tuple[int, int]) -> bool:
+        first = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+        last = (getattr(node, "end_lineno", None) or 0, getattr(node, "end_col_offset", None) or 0)
+        return first <= start and end <= last
+
+    def unit(start: tuple[int, int], end: tuple[int, int]) -> tuple[str, ast.AST | None]:
+        names: list[str] = []
+        function: tuple[str, ast.AST] | None = None
+        statement: ast.AST | None = None
+        node: ast.AST = tree
+        while True:
+            inner = next(
+                (
+                    child
+                    for child in ast.iter_child_nodes(node)
+                    if isinstance(child, ast.stmt) and holds(child, start, end)
+                ),
+                None,
+            )
+            if inner is None:
+                break
+            if isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.append(inner.name)
+                if function is None and not isinstance(inner, ast.ClassDef):
+                    function = (".".join(names), inner)
+            statement = inner
+            node = inner
+        if function is not None:
+            return function
+        return ".".join(names), statement
+
+    for mutant in sorted(mutants, key=lambda m: (m.start, m.end, m.operator, m.occurrence)):
+        name, node = unit(mutant.start, mutant.end)
+        if node is None:
+            continue
+        text = ast.get_source_segment(source, node, padded=True) or ""
+        line = getattr(node, "lineno", 0)
+        start = (mutant.start[0] - line, mutant.start[1])
+        end = (mutant.end[0] - line, mutant.end[1])
+        place = (name, hashlib.sha256(text.encode()).hexdigest(), mutant.operator, start, end)
+        rank = ranks.get(place, 0)
+        ranks[place] = rank + 1
+        keys[mutant.job_id] = (*place, rank)
+    return keys
 
 
 def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
@@ -326,14 +396,24 @@ class Session:
             recorded = json.loads(self._stamp.read_text())
         except (OSError, ValueError):
             recorded = {}
+        self._source = sessions / f"{name}.source"
+        """The module as its session measured it: what a changed module's results are
+        carried over from."""
+        earlier: dict[UnitKey, Any] = {}
         if fresh or recorded.get("module") != self.current["module"]:
-            # A changed module has other mutants: start over.
+            # A changed module has other mutants: start over, keeping the results of
+            # mutants in functions that did not change (unless --fresh).
+            if not fresh and self.path.exists():
+                earlier = self._results_by_unit(recorded.get("module", ""))
             self.path.unlink(missing_ok=True)
             recorded = {}
         self.db = WorkDB(str(self.path), WorkDB.Mode.create)
+        self.carried = 0
         if self.db.num_work_items == 0:
             self._init()
+            self.carried = self._carry(earlier)
             recorded = {"module": self.current["module"], "tests": self.current["tests"]}
+            self._source.write_bytes((ROOT / module).read_bytes())
             self._stamp.write_text(json.dumps(recorded))
         # Changed tests: the survivors are tried again (a killed mutant stays killed;
         # --fresh measures everything again).
@@ -385,6 +465,68 @@ class Session:
                 self.db.set_result(
                     item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output=why)
                 )
+
+    def _measured_source(self, digest: str) -> str | None:
+        """The module's source the session measured (``digest``: its fingerprint): the
+        copy kept beside the session, else the last commit's if it is that one."""
+        candidates = []
+        if self._source.exists():
+            candidates.append(self._source.read_bytes())
+        committed = subprocess.run(
+            ["git", "show", f"HEAD:{self.module}"], cwd=ROOT, capture_output=True, check=False
+        )
+        if committed.returncode == 0:
+            candidates.append(committed.stdout)
+        for data in candidates:
+            if _digest({ROOT / self.module: data}) == digest:
+                return data.decode("utf-8")
+        return None
+
+    def _results_by_unit(self, digest: str) -> dict[UnitKey, Any]:
+        """The results of the session about to be replaced, by ``unit_keys``: mutants
+        that ran (killed, survived or could not run) in the source it measured."""
+        from cosmic_ray.work_db import WorkDB
+        from cosmic_ray.work_item import WorkerOutcome
+
+        source = self._measured_source(digest)
+        if source is None:
+            return {}
+        db = WorkDB(str(self.path), WorkDB.Mode.open)
+        try:
+            items = {item.job_id: item for item in db.work_items}
+            keys = unit_keys(source, [self._mutant(item) for item in items.values()])
+            return {
+                keys[job_id]: result
+                for job_id, result in db.results
+                if result.worker_outcome == WorkerOutcome.NORMAL and job_id in keys
+            }
+        finally:
+            db.close()
+
+    def _carry(self, earlier: dict[UnitKey, Any]) -> int:
+        """Record for each new mutant the earlier result of the same mutant in the same,
+        unchanged function (``unit_keys``); how many were carried over."""
+        from cosmic_ray.work_item import WorkResult
+
+        if not earlier:
+            return 0
+        source = (ROOT / self.module).read_text(encoding="utf-8")
+        pending = [self._mutant(item) for item in self.db.pending_work_items]
+        carried = 0
+        for job_id, key in unit_keys(source, pending).items():
+            result = earlier.get(key)
+            if result is not None:
+                self.db.set_result(
+                    job_id,
+                    WorkResult(
+                        worker_outcome=result.worker_outcome,
+                        test_outcome=result.test_outcome,
+                        output=CARRIED + (result.output or ""),
+                        diff=result.diff,
+                    ),
+                )
+                carried += 1
+        return carried
 
     def pending(self) -> list[Mutant]:
         """The survivors when the tests changed since they ran, then the mutants without a
@@ -467,8 +609,51 @@ class Session:
         return sorted(found, key=lambda pair: (pair[0].start, pair[0].operator))
 
 
-def test_command(module: str) -> list[str]:
-    return [sys.executable, "-m", "pytest", *PYTEST, *SELECTIONS[module]]
+def _killed(result: Any) -> bool:
+    from cosmic_ray.work_item import TestOutcome
+
+    return bool(result.test_outcome == TestOutcome.KILLED)
+
+
+def test_command(tests: list[str]) -> list[str]:
+    return [sys.executable, "-m", "pytest", *PYTEST, *tests]
+
+
+def collected(tree: Path, module: str) -> list[str]:
+    """The node ids of the module's tests in their order ([] if they cannot be listed)."""
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
+        + SELECTIONS[module],
+        cwd=tree,
+        env=test_env(tree),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if listed.returncode != 0:
+        return []
+    return [line for line in listed.stdout.splitlines() if "::" in line]
+
+
+def killers_first(tests: list[str], outputs: list[str]) -> list[str]:
+    """``tests`` with those that failed first in most of ``outputs`` (the killed mutants'
+    runs) moved to the front, the rest in their order: with -x, a mutant like one killed
+    before dies in its first test instead of after every test above it."""
+    known = set(tests)
+    kills: dict[str, int] = {}
+    for output in outputs:
+        for line in output.splitlines():
+            kind, _, rest = line.partition(" ")
+            if kind not in ("FAILED", "ERROR"):
+                continue
+            # "FAILED <id> - <message>", where the id may hold " - " itself.
+            cuts = [len(rest)] + [i for i in range(len(rest)) if rest.startswith(" - ", i)]
+            name = next((rest[:cut] for cut in cuts if rest[:cut] in known), None)
+            if name is not None:
+                kills[name] = kills.get(name, 0) + 1
+                break
+    return sorted(tests, key=lambda test: -kills.get(test, 0))
 
 
 def test_env(tree: Path) -> dict[str, str]:
@@ -480,13 +665,13 @@ def test_env(tree: Path) -> dict[str, str]:
     return env
 
 
-def run_tests(tree: Path, module: str, timeout: float) -> tuple[bool | None, str]:
-    """Run the module's tests in ``tree``: (True: they failed, False: they passed, None:
+def run_tests(tree: Path, tests: list[str], timeout: float) -> tuple[bool | None, str]:
+    """Run ``tests`` (pytest arguments) in ``tree``: (True: they failed, False: they passed, None:
     they could not run), and their output. Overtime counts as failed (a mutant that
     hangs is noticed: every wait in the product has an end)."""
     try:
         process = subprocess.Popen(
-            test_command(module),
+            test_command(tests),
             cwd=tree,
             env=test_env(tree),
             stdout=subprocess.PIPE,
@@ -512,8 +697,10 @@ def run_tests(tree: Path, module: str, timeout: float) -> tuple[bool | None, str
     return None, text
 
 
-def mutate_and_test(tree: Path, mutant: Mutant, timeout: float) -> tuple[bool | None, str, str]:
-    """Write ``mutant`` into ``tree``, run the tests, put the module back."""
+def mutate_and_test(
+    tree: Path, mutant: Mutant, tests: list[str], timeout: float
+) -> tuple[bool | None, str, str]:
+    """Write ``mutant`` into ``tree``, run ``tests``, put the module back."""
     import difflib
 
     from cosmic_ray.mutating import use_mutation
@@ -535,19 +722,27 @@ def mutate_and_test(tree: Path, mutant: Mutant, timeout: float) -> tuple[bool | 
                 n=0,
             )
         )
-        killed, output = run_tests(tree, mutant.module, timeout)
+        killed, output = run_tests(tree, tests, timeout)
     return killed, output, diff
 
 
 def measure(module: str, trees: list[Path], fresh: bool) -> Session:
     session = Session(module, fresh)
+    if session.carried:
+        print(f"{module}: changed; {session.carried} results kept from its unchanged functions")
     pending = session.pending()
     if not pending:
         print(f"{module}: nothing to run (module and tests unchanged since the last run)")
         session.done()
         return session
     started = time.monotonic()
-    passed, output = run_tests(trees[0], module, timeout=1800)
+    # The tests one by one, those that killed most mutants so far first (a selection's
+    # own order if they cannot be listed).
+    tests = killers_first(
+        collected(trees[0], module) or SELECTIONS[module],
+        [result.output or "" for _, result in session.results() if _killed(result)],
+    )
+    passed, output = run_tests(trees[0], tests, timeout=1800)
     baseline = time.monotonic() - started
     if passed is not False:
         print(output[-3000:])
@@ -571,7 +766,7 @@ def measure(module: str, trees: list[Path], fresh: bool) -> Session:
                 mutant = work.get_nowait()
             except Empty:
                 return
-            killed, output, diff = mutate_and_test(tree, mutant, timeout)
+            killed, output, diff = mutate_and_test(tree, mutant, tests, timeout)
             done.put((mutant, killed, output, diff))
 
     threads = [threading.Thread(target=worker, args=(tree,), daemon=True) for tree in trees]
