@@ -68,14 +68,9 @@ def log(message: str) -> None:
         pass
 
 
-class InputEnded(Exception):
-    """The browser's input ended while the host waited for the app, and the grace after
-    it is over."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "the browser's input ended before Bridgekeeper could be reached; nothing was sent"
-        )
+INPUT_ENDED = "the browser's input ended before Bridgekeeper could be reached; nothing was sent"
+"""Why a host gave up connecting early: the browser's input ended while it waited for
+the app, and the grace after it (``AFTER_END_CONNECT``) is over."""
 
 
 class NotReached(AppUnavailable):
@@ -297,10 +292,9 @@ class Relay:
 
     def _pause(self, seconds: float) -> None:
         """Wait ``seconds`` while reading what the browser writes (its requests wait in
-        the frame buffer); ``InputEnded`` once the grace after its end is over too."""
+        the frame buffer). Its callers wait until ``_connect_deadline``, which ends
+        early once the browser's input has ended."""
         if self._in.ended:
-            if time.monotonic() >= self._ended_at + AFTER_END_CONNECT:
-                raise InputEnded
             time.sleep(seconds)
             return
         if sys.platform == "win32":
@@ -510,9 +504,9 @@ class Relay:
                     )
                 except NotReached as error:
                     # Given up early because the browser's input ended: say so.
-                    self._start_failure = str(InputEnded() if self._ended_at else error)
+                    self._start_failure = INPUT_ENDED if self._ended_at else str(error)
                     raise AppUnavailable(self._start_failure) from error
-                except (AppUnavailable, InputEnded) as error:
+                except AppUnavailable as error:
                     self._start_failure = str(error)  # a port must not wait on every request
                     raise
             waits = not self._start_failure  # once per host: a port must not wait on each
@@ -524,7 +518,7 @@ class Relay:
                 link, busy = _try_connect(path)
             if link is None:
                 raise AppUnavailable(busy or self._start_failure or f"nothing listens at {path}")
-        except (AppUnavailable, InputEnded, transport.SocketPathError, OSError) as error:
+        except (AppUnavailable, transport.SocketPathError, OSError) as error:
             self._unavailable = str(error)
             log(self._unavailable)
             return None

@@ -400,11 +400,13 @@ class Session:
         """The module as its session measured it: what a changed module's results are
         carried over from."""
         earlier: dict[UnitKey, Any] = {}
+        tested = self.current["tests"]
         if fresh or recorded.get("module") != self.current["module"]:
             # A changed module has other mutants: start over, keeping the results of
             # mutants in functions that did not change (unless --fresh).
             if not fresh and self.path.exists():
                 earlier = self._results_by_unit(recorded.get("module", ""))
+                tested = recorded.get("tests", "")  # what the kept results ran against
             self.path.unlink(missing_ok=True)
             recorded = {}
         self.db = WorkDB(str(self.path), WorkDB.Mode.create)
@@ -412,7 +414,7 @@ class Session:
         if self.db.num_work_items == 0:
             self._init()
             self.carried = self._carry(earlier)
-            recorded = {"module": self.current["module"], "tests": self.current["tests"]}
+            recorded = {"module": self.current["module"], "tests": tested}
             self._source.write_bytes((ROOT / module).read_bytes())
             self._stamp.write_text(json.dumps(recorded))
         # Changed tests: the survivors are tried again (a killed mutant stays killed;

@@ -57,12 +57,6 @@ NO_POLLOUT_WAIT = (
     "when the browser sends more or a probe falls due. Measured: an app catching up "
     "with 8 MiB got it all in 0.78 s instead of 0.17 s"
 )
-INPUT_ENDED_RACE = (
-    "InputEnded reaches this handler only when the browser's input ends within "
-    "microseconds of connecting's deadline; the outer handler then answers with the "
-    "same message, and the browser sends no further request"
-)
-
 NOINHERIT_WINDOWS = (
     "Windows only: os.O_NOINHERIT exists only there; elsewhere the mutant shifts or adds 0"
 )
@@ -280,12 +274,6 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         "return max(0.0, min(give_up, probe) - now)",
         "return max(0.0, min(give_up, probe) // now)",
     ): EARLY_WAKEUP,
-    (
-        "host/relay.py",
-        "Relay._ensure_link",
-        "except (AppUnavailable, InputEnded) as error:",
-        "except (AppUnavailable, CosmicRayTestingException) as error:",
-    ): INPUT_ENDED_RACE,
     ("host/relay.py", "Relay._receive", "return True", "return False"): UNUSED_AFTER_LOST,
     (
         "host/relay.py",

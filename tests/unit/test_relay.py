@@ -295,12 +295,6 @@ def test_a_sandboxed_host_says_the_app_must_be_started_outside() -> None:
     assert "Start at login" in message
 
 
-def test_input_ended_says_nothing_was_sent() -> None:
-    assert str(relay.InputEnded()) == (
-        "the browser's input ended before Bridgekeeper could be reached; nothing was sent"
-    )
-
-
 @pytest.fixture
 def host_in_process() -> Iterator[relay.Relay]:
     """A ``Relay`` in this process, whose browser has sent nothing and closed its end."""
