@@ -3,9 +3,13 @@ outlive an edit elsewhere in the module, and the tests that killed most run firs
 
 from __future__ import annotations
 
+from pathlib import Path
 from textwrap import dedent
 
-from tests.support.mutation import Mutant, killers_first, unit_keys
+import pytest
+
+from tests.support import mutation
+from tests.support.mutation import Mutant, enclosing, killers_first, unit_keys
 
 BEFORE = dedent(
     """\
@@ -114,3 +118,85 @@ def test_the_tests_that_killed_most_run_first_and_the_rest_keep_their_order() ->
 
 def test_without_kills_the_order_is_the_selections() -> None:
     assert killers_first(TESTS, []) == TESTS
+
+
+def _session_root(root: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A project of one module at ``root``, with the session folder under it."""
+    (root / "tests").mkdir()
+    (root / "tests" / "conftest.py").write_text("")
+    (root / "tests" / "test_mod.py").write_text("def test_nothing():\n    pass\n")
+    (root / "pkg").mkdir()
+    (root / "pkg" / "mod.py").write_text(BEFORE)
+    monkeypatch.setattr(mutation, "ROOT", root)
+    monkeypatch.setattr(mutation, "WORK", root / "build")
+    monkeypatch.setitem(mutation.SELECTIONS, "pkg/mod.py", ["tests/test_mod.py"])
+    return "pkg/mod.py"
+
+
+def _outputs(session: mutation.Session) -> list[tuple[str, int, str, str]]:
+    """Each result: the mutant's function, column and operator, and the run's output."""
+    source = (mutation.ROOT / session.module).read_text()
+    return sorted(
+        (enclosing(source, mutant.start[0]), mutant.start[1], mutant.operator, result.output)
+        for mutant, result in session.results()
+    )
+
+
+def test_an_edited_module_keeps_the_results_of_its_unchanged_functions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = _session_root(tmp_path, monkeypatch)
+    first = mutation.Session(module, fresh=False)
+    ran = first.pending()
+    source = BEFORE
+    for index, mutant in enumerate(ran):
+        survived = mutation.enclosing(source, mutant.start[0]) == "kept" and index % 2 == 0
+        first.record(mutant, killed=not survived, output=f"run {index}", diff="")
+    first.done()
+    ran_before = [result for result in _outputs(first) if result[3].startswith("run")]
+    kept_before = [result for result in ran_before if result[0] in ("kept", "")]
+    assert kept_before
+    assert len(kept_before) < len(ran_before)
+
+    (tmp_path / module).write_text(AFTER)
+    second = mutation.Session(module, fresh=False)
+    # "kept" and "LIMIT = 5" read the same: their results stay; "Box" changed, "added" is new.
+    assert second.carried == len(kept_before)
+    carried = [
+        (*result[:3], result[3].removeprefix(mutation.CARRIED))
+        for result in _outputs(second)
+        if result[3].startswith(mutation.CARRIED)
+    ]
+    assert carried == kept_before
+    pending = {mutation.enclosing(AFTER, m.start[0]) for m in second.pending()}
+    assert pending == {"added", "Box", "Box.edited"}
+    assert not second.retest  # the tests did not change: the kept survivors stand
+
+
+def test_kept_survivors_are_tried_again_when_the_tests_changed_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = _session_root(tmp_path, monkeypatch)
+    first = mutation.Session(module, fresh=False)
+    for mutant in first.pending():
+        first.record(mutant, killed=False, output="passed", diff="")
+    first.done()
+    (tmp_path / module).write_text(AFTER)
+    (tmp_path / "tests" / "test_mod.py").write_text("def test_more():\n    pass\n")
+    second = mutation.Session(module, fresh=False)
+    assert second.carried > 0
+    assert second.retest
+    retried = [m for m in second.pending() if mutation.enclosing(AFTER, m.start[0]) == "kept"]
+    assert retried  # carried survivors, run against tests they have not met
+
+
+def test_fresh_keeps_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    module = _session_root(tmp_path, monkeypatch)
+    first = mutation.Session(module, fresh=False)
+    count = len(first.pending())
+    for mutant in first.pending():
+        first.record(mutant, killed=True, output="failed", diff="")
+    first.done()
+    again = mutation.Session(module, fresh=True)
+    assert again.carried == 0
+    assert len(again.pending()) == count
