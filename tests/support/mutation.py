@@ -470,16 +470,30 @@ class Session:
 
     def _measured_source(self, digest: str) -> str | None:
         """The module's source the session measured (``digest``: its fingerprint): the
-        copy kept beside the session, else the last commit's if it is that one."""
-        candidates = []
-        if self._source.exists():
-            candidates.append(self._source.read_bytes())
-        committed = subprocess.run(
-            ["git", "show", f"HEAD:{self.module}"], cwd=ROOT, capture_output=True, check=False
-        )
-        if committed.returncode == 0:
-            candidates.append(committed.stdout)
-        for data in candidates:
+        copy kept beside the session, else the version of one of its last commits that
+        is that one (a session from before copies were kept)."""
+
+        def versions() -> Iterator[bytes]:
+            if self._source.exists():
+                yield self._source.read_bytes()
+            commits = subprocess.run(
+                ["git", "rev-list", "--max-count=30", "HEAD", "--", self.module],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            for commit in commits.stdout.split():
+                shown = subprocess.run(
+                    ["git", "show", f"{commit}:{self.module}"],
+                    cwd=ROOT,
+                    capture_output=True,
+                    check=False,
+                )
+                if shown.returncode == 0:
+                    yield shown.stdout
+
+        for data in versions():
             if _digest({ROOT / self.module: data}) == digest:
                 return data.decode("utf-8")
         return None

@@ -3,6 +3,7 @@ outlive an edit elsewhere in the module, and the tests that killed most run firs
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from textwrap import dedent
 
@@ -200,3 +201,33 @@ def test_fresh_keeps_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     again = mutation.Session(module, fresh=True)
     assert again.carried == 0
     assert len(again.pending()) == count
+
+
+def test_without_its_copy_the_measured_source_is_found_in_the_modules_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A session from before copies were kept, and the edit committed before the next run:
+    # HEAD holds the new module, an earlier commit the measured one.
+    module = _session_root(tmp_path, monkeypatch)
+
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+        )
+
+    git("init", "-q")
+    git("add", module)
+    git("commit", "-qm", "measured")
+    first = mutation.Session(module, fresh=False)
+    for mutant in first.pending():
+        first.record(mutant, killed=True, output="failed", diff="")
+    first.done()
+    (mutation.WORK / "sessions" / "pkg__mod.source").unlink()
+    (tmp_path / module).write_text(AFTER)
+    git("commit", "-qam", "edited")
+    (tmp_path / module).write_text(AFTER + "\n\nEXTRA = 1\n")  # and edited again since
+    second = mutation.Session(module, fresh=False)
+    assert second.carried > 0
