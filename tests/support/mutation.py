@@ -710,6 +710,11 @@ def run_tests(tree: Path, tests: list[str], timeout: float) -> tuple[bool | None
         return False, text
     if process.returncode in (1, 2, 3):  # tests failed, or collecting them did
         return True, text
+    if process.returncode == 4 and "found no collectors for" in text:
+        # Tests named by the ids the unmutated run collected are not found: the mutant
+        # broke the import of their file (what collecting a whole file reports as 2).
+        # A conftest that cannot be imported (4 as well) is a mutant that could not run.
+        return True, text
     return None, text
 
 
