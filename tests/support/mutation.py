@@ -845,9 +845,14 @@ def _parsed(source: str) -> ast.Module:
     return ast.parse(source)
 
 
-@functools.cache
 def _module_source(module: str) -> str:
-    return (ROOT / module).read_text(encoding="utf-8")
+    return _read(ROOT / module)
+
+
+@functools.cache
+def _read(path: Path) -> str:
+    """A module's source, read once: a report looks up every survivor's function."""
+    return path.read_text(encoding="utf-8")
 
 
 def review_key(mutant: Mutant, diff: str) -> tuple[str, str, str, str]:
@@ -862,6 +867,18 @@ def reviewed(mutant: Mutant, diff: str) -> str | None:
     from tests.support.mutation_reviews import REVIEWED
 
     return REVIEWED.get(review_key(mutant, diff))
+
+
+def stale_reviews(session: Session) -> list[tuple[str, str, str, str]]:
+    """The reviews of ``session``'s module that no survivor matches, once every mutant
+    has run against the current tests (a review of code since changed, or of a mutant a
+    test now kills): each one is a claim about nothing."""
+    from tests.support.mutation_reviews import REVIEWED
+
+    if session.pending():
+        return []
+    matched = {review_key(mutant, diff) for mutant, diff in session.survivors()}
+    return [key for key in REVIEWED if key[0] == session.module and key not in matched]
 
 
 def report(sessions: list[Session]) -> None:
@@ -880,6 +897,9 @@ def report(sessions: list[Session]) -> None:
             )
             for line in lines:
                 print(f"      {line}")
+    for session in sessions:
+        for key in stale_reviews(session):
+            print(f"  review matching no survivor of a complete run (remove it): {key}")
     print(
         "\n| module | mutants run | killed | survived | of which reviewed | skipped "
         "| other platform | score | score counting the reviewed |"

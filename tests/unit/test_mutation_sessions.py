@@ -9,7 +9,7 @@ from textwrap import dedent
 
 import pytest
 
-from tests.support import mutation
+from tests.support import mutation, mutation_reviews
 from tests.support.mutation import Mutant, enclosing, killers_first, unit_keys
 
 BEFORE = dedent(
@@ -231,3 +231,23 @@ def test_without_its_copy_the_measured_source_is_found_in_the_modules_commits(
     (tmp_path / module).write_text(AFTER + "\n\nEXTRA = 1\n")  # and edited again since
     second = mutation.Session(module, fresh=False)
     assert second.carried > 0
+
+
+def test_a_review_that_matches_no_survivor_of_a_complete_run_is_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = _session_root(tmp_path, monkeypatch)
+    session = mutation.Session(module, fresh=False)
+    pending = session.pending()
+    survivor = next(m for m in pending if enclosing(BEFORE, m.start[0]) == "kept")
+    diff = "--- a\n+++ b\n@@ -5 +5 @@\n-    return x + 1\n+    return x - 1\n"
+    matching = (module, "kept", "return x + 1", "return x - 1")
+    stale = (module, "Box.edited", "return y * 2", "return y / 2")
+    other_module = ("pkg/other.py", "f", "a", "b")
+    reviews = {matching: "equivalent", stale: "code since changed", other_module: "elsewhere"}
+    monkeypatch.setattr(mutation_reviews, "REVIEWED", reviews)
+    for mutant in pending[:-1]:
+        session.record(mutant, killed=mutant is not survivor, output="", diff=diff)
+    assert mutation.stale_reviews(session) == []  # one mutant has not run: nothing to say
+    session.record(pending[-1], killed=pending[-1] is not survivor, output="", diff=diff)
+    assert mutation.stale_reviews(session) == [stale]
