@@ -3,6 +3,8 @@ outlive an edit elsewhere in the module, and the tests that killed most run firs
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 from pathlib import Path
 from textwrap import dedent
@@ -251,3 +253,21 @@ def test_a_review_that_matches_no_survivor_of_a_complete_run_is_stale(
     assert mutation.stale_reviews(session) == []  # one mutant has not run: nothing to say
     session.record(pending[-1], killed=pending[-1] is not survivor, output="", diff=diff)
     assert mutation.stale_reviews(session) == [stale]
+
+
+def test_what_a_run_left_behind_in_a_session_of_its_own_is_ended(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    other = tmp_path / "tree-2"  # another job's copy, whose name starts the same
+    stray, bystander = (
+        subprocess.Popen(
+            ["sleep", "60"], env={**os.environ, "PYTHONPATH": str(path)}, start_new_session=True
+        )
+        for path in (tree, other)
+    )
+    try:
+        assert mutation.end_strays(tree) == 1
+        assert stray.wait(timeout=5) == -signal.SIGKILL
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()
