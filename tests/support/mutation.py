@@ -652,24 +652,51 @@ def collected(tree: Path, module: str) -> list[str]:
     return [line for line in listed.stdout.splitlines() if "::" in line]
 
 
-def killers_first(tests: list[str], outputs: list[str]) -> list[str]:
-    """``tests`` with those that failed first in most of ``outputs`` (the killed mutants'
-    runs) moved to the front, the rest in their order: with -x, a mutant like one killed
-    before dies in its first test instead of after every test above it."""
-    known = set(tests)
-    kills: dict[str, int] = {}
-    for output in outputs:
-        for line in output.splitlines():
-            kind, _, rest = line.partition(" ")
-            if kind not in ("FAILED", "ERROR"):
-                continue
-            # "FAILED <id> - <message>", where the id may hold " - " itself.
-            cuts = [len(rest)] + [i for i in range(len(rest)) if rest.startswith(" - ", i)]
-            name = next((rest[:cut] for cut in cuts if rest[:cut] in known), None)
-            if name is not None:
-                kills[name] = kills.get(name, 0) + 1
-                break
-    return sorted(tests, key=lambda test: -kills.get(test, 0))
+def first_failure(output: str, tests: set[str]) -> str | None:
+    """The first of ``tests`` that a run's ``output`` reports failed (or erred)."""
+    for line in output.splitlines():
+        kind, _, rest = line.partition(" ")
+        if kind not in ("FAILED", "ERROR"):
+            continue
+        # "FAILED <id> - <message>", where the id may hold " - " itself.
+        cuts = [len(rest)] + [i for i in range(len(rest)) if rest.startswith(" - ", i)]
+        name = next((rest[:cut] for cut in cuts if rest[:cut] in tests), None)
+        if name is not None:
+            return name
+    return None
+
+
+class KillOrder:
+    """The order to run the tests in for each mutant: first those that killed the most
+    mutants of its function, then those that killed the most of the module, the rest in
+    the selection's order. With -x, a mutant like one killed before dies in its first
+    test instead of after every test above it. Safe to use from the jobs' threads."""
+
+    def __init__(self, tests: list[str], source: str) -> None:
+        self._tests = tests
+        self._known = set(tests)
+        self._source = source
+        self._lock = threading.Lock()
+        self._overall: dict[str, int] = {}
+        self._by_function: dict[str, dict[str, int]] = {}
+
+    def note(self, mutant: Mutant, output: str) -> None:
+        """``mutant`` was killed; ``output`` is its run's."""
+        test = first_failure(output, self._known)
+        if test is None:
+            return
+        function = enclosing(self._source, mutant.start[0])
+        with self._lock:
+            self._overall[test] = self._overall.get(test, 0) + 1
+            local = self._by_function.setdefault(function, {})
+            local[test] = local.get(test, 0) + 1
+
+    def tests_for(self, mutant: Mutant) -> list[str]:
+        function = enclosing(self._source, mutant.start[0])
+        with self._lock:
+            local = dict(self._by_function.get(function, {}))
+            overall = dict(self._overall)
+        return sorted(self._tests, key=lambda test: (-local.get(test, 0), -overall.get(test, 0)))
 
 
 def test_env(tree: Path) -> dict[str, str]:
@@ -779,12 +806,13 @@ def measure(module: str, trees: list[Path], fresh: bool) -> Session:
         session.done()
         return session
     started = time.monotonic()
-    # The tests one by one, those that killed most mutants so far first (a selection's
-    # own order if they cannot be listed).
-    tests = killers_first(
-        collected(trees[0], module) or SELECTIONS[module],
-        [result.output or "" for _, result in session.results() if _killed(result)],
-    )
+    # The tests one by one (the selection as it is if they cannot be listed), in the order
+    # of what killed the mutants so far.
+    tests = collected(trees[0], module) or SELECTIONS[module]
+    order = KillOrder(tests, _module_source(module))
+    for mutant, result in session.results():
+        if _killed(result):
+            order.note(mutant, result.output or "")
     passed, output = run_tests(trees[0], tests, timeout=1800)
     baseline = time.monotonic() - started
     if passed is not False:
@@ -809,7 +837,7 @@ def measure(module: str, trees: list[Path], fresh: bool) -> Session:
                 mutant = work.get_nowait()
             except Empty:
                 return
-            killed, output, diff = mutate_and_test(tree, mutant, tests, timeout)
+            killed, output, diff = mutate_and_test(tree, mutant, order.tests_for(mutant), timeout)
             done.put((mutant, killed, output, diff))
 
     threads = [threading.Thread(target=worker, args=(tree,), daemon=True) for tree in trees]
@@ -818,6 +846,8 @@ def measure(module: str, trees: list[Path], fresh: bool) -> Session:
     for count in range(1, len(pending) + 1):
         mutant, killed, output, diff = done.get()
         session.record(mutant, killed, output, diff)  # the database stays on this thread
+        if killed:
+            order.note(mutant, output)
         mark = {True: "killed", False: "SURVIVED", None: "incompetent"}[killed]
         if killed is not True or count % 25 == 0:
             print(

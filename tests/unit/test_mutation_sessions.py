@@ -12,7 +12,7 @@ from textwrap import dedent
 import pytest
 
 from tests.support import mutation, mutation_reviews
-from tests.support.mutation import Mutant, enclosing, killers_first, unit_keys
+from tests.support.mutation import Mutant, enclosing, unit_keys
 
 BEFORE = dedent(
     """\
@@ -108,19 +108,26 @@ def test_a_moved_method_is_not_the_same_unit() -> None:
 TESTS = ["t.py::a", "t.py::b", "t.py::c[x - y]", "t.py::d"]
 
 
-def test_the_tests_that_killed_most_run_first_and_the_rest_keep_their_order() -> None:
-    outputs = [
-        "....F\nFAILED t.py::c[x - y] - assert 1 == 2\nFAILED t.py::a - later\n",
-        "FAILED t.py::c[x - y] - AssertionError\n",
-        "ERROR t.py::d - fixture\n",
-        "timeout\nFAILED t.py::unknown - gone\n",
-        "FAILED t.py::a_longer_name - not a\n",
-    ]
-    assert killers_first(TESTS, outputs) == ["t.py::c[x - y]", "t.py::d", "t.py::a", "t.py::b"]
+def test_a_runs_first_failure_is_named_even_with_a_dash_in_its_id() -> None:
+    known = set(TESTS)
+    output = "....F\nFAILED t.py::c[x - y] - assert 1 == 2\nFAILED t.py::a - later\n"
+    assert mutation.first_failure(output, known) == "t.py::c[x - y]"
+    assert mutation.first_failure("ERROR t.py::d - fixture\n", known) == "t.py::d"
+    assert mutation.first_failure("FAILED t.py::a_longer_name - not a\n", known) is None
+    assert mutation.first_failure("timeout\nFAILED t.py::gone - x\n", known) is None
 
 
-def test_without_kills_the_order_is_the_selections() -> None:
-    assert killers_first(TESTS, []) == TESTS
+def test_the_tests_that_killed_the_functions_mutants_run_first_then_the_modules() -> None:
+    order = mutation.KillOrder(TESTS, BEFORE)
+    in_kept = _mutant("k", "Add_Sub", 5, 13)
+    in_edited = _mutant("e", "Mul_Add", 12, 16)
+    assert order.tests_for(in_kept) == TESTS  # nothing killed yet: the selection's order
+    order.note(_mutant("k1", "Add_Mul", 5, 13), "FAILED t.py::d - x\n")
+    for job in ("e1", "e2"):
+        order.note(_mutant(job, "Mul_Sub", 12, 16), "FAILED t.py::c[x - y] - x\n")
+    order.note(_mutant("k2", "Number", 5, 15), "timeout\n")  # names no test: no count
+    assert order.tests_for(in_kept) == ["t.py::d", "t.py::c[x - y]", "t.py::a", "t.py::b"]
+    assert order.tests_for(in_edited) == ["t.py::c[x - y]", "t.py::d", "t.py::a", "t.py::b"]
 
 
 def _session_root(root: Path, monkeypatch: pytest.MonkeyPatch) -> str:
