@@ -223,7 +223,12 @@ def fingerprints(module: str) -> dict[str, str]:
     """What a session's results depend on: the module, and its tests (with the support
     code and the options they run with)."""
 
-    support = sorted((ROOT / "tests" / "support").glob("*.py"))
+    # The support code the tests run; not this tool or its reviews, which no test runs.
+    support = sorted(
+        path
+        for path in (ROOT / "tests" / "support").glob("*.py")
+        if not path.name.startswith("mutation")
+    )
     files = [t.split("::")[0] for t in SELECTIONS[module] if not t.startswith("-")]
     tests = [ROOT / "tests" / "conftest.py", *(ROOT / t for t in files), *support]
     options = " ".join([*PYTEST, *(t for t in SELECTIONS[module] if t.startswith("-"))])
