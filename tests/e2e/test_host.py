@@ -133,6 +133,30 @@ def test_an_idle_port_uses_no_cpu_after_a_large_request(app: AppProcess) -> None
         host.kill()
 
 
+def _wake_ups(pid: int) -> int:
+    """How many times process ``pid`` (one thread) gave up the CPU to wait (``/proc``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("voluntary_ctxt_switches:"):
+            return int(line.split()[1])
+    raise AssertionError("no voluntary_ctxt_switches in /proc")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+def test_an_idle_port_does_not_wake_up(app: AppProcess) -> None:
+    """A port with nothing waiting for an answer sleeps until the browser or the app says
+    something: not once a second, not ever (a laptop's battery)."""
+    host = HostProcess(app.home)
+    try:
+        host.send({"type": "ping", "id": 1})
+        assert host.read()["id"] == 1
+        time.sleep(0.3)  # the host goes back to its wait after writing the reply
+        before = _wake_ups(host.process.pid)
+        time.sleep(2.5)
+        assert _wake_ups(host.process.pid) - before == 0
+    finally:
+        host.kill()
+
+
 BAD_INPUTS: list[tuple[str, bytes, str]] = [
     ("broken-json", b'{"type": "ping",', "bad_request"),
     ("invalid-utf8", b'{"type": "ping", "id": "\xff\xfe"}', "bad_request"),
@@ -567,6 +591,12 @@ def test_host_tells_app_at_end_of_input_and_exits_within_a_second(home: Home) ->
         assert host.wait() == 0
         assert time.monotonic() - started < 1.0
         assert fake.ended.is_set()
+        # As host/protocol.py documents them: HELLO and END are seq 0, END is empty (a
+        # probe, under load, may come between).
+        hello, request, end = [f for f in fake.frames if f[0] != protocol.ALIVE]
+        assert hello[:2] == (protocol.HELLO, 0)
+        assert request[:2] == (protocol.REQUEST, held[0])
+        assert end == (protocol.END, 0, 0)
     finally:
         host.kill()
 
@@ -753,6 +783,33 @@ def test_an_app_that_does_not_read_stops_the_host_reading_the_browser_past_8_mib
 
 
 @pytest.mark.unix_socket
+def test_an_answer_comes_through_while_the_app_has_not_read_what_it_was_sent(
+    home: Home,
+) -> None:
+    """The app answers an early request while later ones, more than the socket holds,
+    wait for it to read (a dialog's answer while a large request is on its way): the
+    answer reaches the browser at once, not when the app reads or is given up 10 s on."""
+    server = _app_socket_served_by_hand(home)
+    host = HostProcess(home)
+    try:
+        host.send({"type": "ping", "id": "early"})
+        conn, _ = server.accept()
+        conn.settimeout(10)
+        (hello, _, _), (kind, seq, _) = _frames_from(conn, 2)
+        assert (hello, kind) == (b"\x01", b"\x02")
+        _send_more_than_the_socket_holds(host)
+        time.sleep(0.3)  # the host holds what the socket does not take
+        conn.sendall(_frame(b"\x03", seq, b'{"id":"early","ok":true}'))
+        ready, _, _ = select.select([host.stdout], [], [], 3.0)
+        assert ready, "the answer did not come through within 3 s"
+        assert host.read() == {"id": "early", "ok": True}
+        conn.close()
+    finally:
+        server.close()
+        host.kill()
+
+
+@pytest.mark.unix_socket
 def test_an_app_that_catches_up_after_input_ended_answers_within_the_grace(
     home: Home,
 ) -> None:
@@ -859,6 +916,28 @@ def test_an_app_that_closes_without_reading_is_answered_not_a_crash(home: Home) 
         reply = host.read()
         assert reply["id"] == 1
         assert reply["error"]["code"] == "app_unavailable"
+        host.close()
+        assert host.wait() == 0
+        assert "Traceback" not in host.stderr_text()
+    finally:
+        server.close()
+        host.kill()
+
+
+@pytest.mark.unix_socket
+def test_an_app_that_closes_while_the_host_holds_what_it_did_not_read(home: Home) -> None:
+    """The app dies with more unread than the socket holds and more held by the host: the
+    host's next write fails (a reset), and every request is answered, no crash."""
+    server = _app_socket_served_by_hand(home)
+    host = HostProcess(home)
+    try:
+        ids = _send_more_than_the_socket_holds(host)
+        conn, _ = server.accept()
+        time.sleep(0.3)  # the socket is full; the host holds the rest
+        conn.close()
+        replies = [host.read() for _ in ids]
+        assert [r["id"] for r in replies] == ids
+        assert {r["error"]["code"] for r in replies} == {"app_unavailable"}
         host.close()
         assert host.wait() == 0
         assert "Traceback" not in host.stderr_text()

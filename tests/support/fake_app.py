@@ -33,6 +33,8 @@ class FakeApp:
         """When each ALIVE arrived (``time.monotonic()``); never answered, as by a stopped
         app."""
         self.ended = threading.Event()
+        self.frames: list[tuple[int, int, int]] = []
+        """Every frame's header as received, in order: (kind, seq, length)."""
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -50,6 +52,7 @@ class FakeApp:
             while header := reader.read(protocol.SOCKET_HEADER.size):
                 kind, seq, length = protocol.SOCKET_HEADER.unpack(header)
                 payload = reader.read(length)
+                self.frames.append((kind, seq, length))
                 if kind == protocol.HELLO:
                     self.hellos.append(json.loads(payload))
                 elif kind == protocol.REQUEST:

