@@ -207,23 +207,26 @@ def stage(tree: Path) -> None:
             target = tree / os.fsdecode(name)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
-    # What cosmic-ray's ExceptionReplacer writes into an ``except``: an exception nothing
-    # raises, in every process of the copy (the host and the app included).
-    (tree / "sitecustomize.py").write_text(
-        "import builtins\n\n\n"
-        "class CosmicRayTestingException(Exception):\n"
-        '    """Raised by nothing: an except clause naming it catches nothing."""\n\n\n'
-        "builtins.CosmicRayTestingException = CosmicRayTestingException  # type: ignore\n"
-        # A tracing run (``trace``): which tests run which lines of the module.
-        "\nimport os\n\n"
-        f"if os.environ.get({mutation_trace.FOLDER_ENV!r}):\n"
-        "    from tests.support import mutation_trace\n\n"
-        "    mutation_trace.start()\n"
-    )
+    (tree / "sitecustomize.py").write_text(SITECUSTOMIZE)
     # Built by ./dev test, not tracked: the demo extension's copy of the client.
     vendor = ROOT / "assets" / "extension" / "vendor"
     if vendor.is_dir():
         shutil.copytree(vendor, tree / "assets" / "extension" / "vendor")
+
+
+SITECUSTOMIZE = (
+    "import builtins\n\n\n"
+    "class CosmicRayTestingException(Exception):\n"
+    '    """Raised by nothing: an except clause naming it catches nothing."""\n\n\n'
+    "builtins.CosmicRayTestingException = CosmicRayTestingException  # type: ignore\n"
+    "\nimport os\n\n"
+    f"if os.environ.get({mutation_trace.FOLDER_ENV!r}):\n"
+    "    from tests.support import mutation_trace\n\n"
+    "    mutation_trace.start()\n"
+)
+"""Every Python process of a copy runs this first: what cosmic-ray's ExceptionReplacer
+writes into an ``except`` (an exception nothing raises) is defined in the host and the
+app too, and a tracing run (``trace``) traces them all."""
 
 
 def fingerprints(module: str) -> dict[str, str]:
