@@ -157,6 +157,26 @@ def test_an_idle_port_does_not_wake_up(app: AppProcess) -> None:
         host.kill()
 
 
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+def test_a_port_waiting_for_an_answer_sleeps(home: Home) -> None:
+    """While a request waits for its answer (a dialog open), the host wakes only to probe
+    the app's liveness (every PROBE_INTERVAL, 2 s), not hundreds of times a second."""
+    held: list[int] = []
+    fake = FakeApp(home.socket, lambda _conn, seq, _req: held.append(seq))
+    host = HostProcess(home)
+    try:
+        host.send({"type": "confirm", "id": 1, "title": "t"})
+        wait_for(lambda: held, 5, "the fake app to hold the request")
+        time.sleep(0.2)
+        before = _wake_ups(host.process.pid)
+        time.sleep(3.0)  # past the first probe (this app never answers one)
+        assert _wake_ups(host.process.pid) - before <= 3  # one probe falls due, maybe two
+        assert 1 <= len(fake.probes) <= 2
+    finally:
+        host.kill()
+        fake.crash()
+
+
 BAD_INPUTS: list[tuple[str, bytes, str]] = [
     ("broken-json", b'{"type": "ping",', "bad_request"),
     ("invalid-utf8", b'{"type": "ping", "id": "\xff\xfe"}', "bad_request"),
@@ -594,6 +614,8 @@ def test_host_tells_app_at_end_of_input_and_exits_within_a_second(home: Home) ->
         # As host/protocol.py documents them: HELLO and END are seq 0, END is empty (a
         # probe, under load, may come between).
         hello, request, end = [f for f in fake.frames if f[0] != protocol.ALIVE]
+        browser = Path("/proc/self/exe")  # the host's parent: this process, as a browser
+        assert fake.hellos[0]["browser_exe"] == (os.readlink(browser) if browser.exists() else None)
         assert hello[:2] == (protocol.HELLO, 0)
         assert request[:2] == (protocol.REQUEST, held[0])
         assert end == (protocol.END, 0, 0)
@@ -843,6 +865,9 @@ def test_a_port_waits_for_an_app_that_takes_a_while_to_listen(home: Home) -> Non
         time.sleep(0.5)
         host.send({"type": "ping", "id": 2})
         assert [host.read()["ok"] for _ in range(2)] == [True, True]
+        # It looked for the socket every few milliseconds, sleeping between looks: not a
+        # core spent for the 1.5 s (a login's other programs want it).
+        assert _cpu_seconds(host.process.pid) < 0.4
     finally:
         host.kill()
         os.kill(_app_pid(home), signal.SIGTERM)

@@ -246,6 +246,7 @@ def test_a_refusal_gives_its_reason_whatever_it_holds(payload: bytes, reason: st
         ("win32", '!"x"', ['!"x"']),  # quoted only at its end: kept whole
         ("win32", 'a"b"', ['a"b"']),
         ("win32", "#x#", ["#x#"]),  # same first and last character, not a quote
+        ("win32", "!x!", ["!x!"]),  # nor one that sorts before it
         ("win32", '"" a', ["", "a"]),
         ("win32", r"C:\Tools\C#\bkw.exe --x", [r"C:\Tools\C#\bkw.exe", "--x"]),
         ("win32", r"C:\Users\O'Brien\bkw.exe", [r"C:\Users\O'Brien\bkw.exe"]),
