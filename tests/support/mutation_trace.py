@@ -76,6 +76,13 @@ def start() -> None:
     sys.settrace(tracer.calls)
 
 
+def rearm() -> None:
+    """Trace again if tracing stopped: Python drops a trace function that raises, as it
+    does when called at the recursion limit (a test of input nested too deeply)."""
+    if _running and sys.gettrace() is None:
+        sys.settrace(_running[0].calls)
+
+
 def set_current(number: int) -> None:
     """Say that test ``number`` runs now (0: none), to every process of the run."""
     with open(os.path.join(os.environ[FOLDER_ENV], "current"), "r+b") as shared:

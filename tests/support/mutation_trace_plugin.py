@@ -13,6 +13,7 @@ from tests.support import mutation_trace
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    mutation_trace.rearm()
     mutation_trace.set_current(mutation_trace.name_test(item.nodeid))
     try:
         return (yield)

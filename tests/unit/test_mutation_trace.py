@@ -49,6 +49,17 @@ TESTS = dedent(
     server = []
 
 
+    def test_deep():
+        # At the recursion limit Python drops the trace function (calling it raises).
+        def down(n):
+            return down(n + 1)
+
+        try:
+            down(0)
+        except RecursionError:
+            pass
+
+
     def test_here():
         assert mod.here() == 1
 
@@ -94,10 +105,10 @@ def test_each_line_is_credited_to_the_tests_that_ran_it(
     monkeypatch.setattr(mutation, "WORK", tmp_path / "build")
     names = ["test_here", "test_child", "test_killed", "test_starts_a_server", "test_is_served"]
     tests = [f"tests/test_mod.py::{name}" for name in names]
-    covered = mutation.trace(tmp_path, "pkg/mod.py", tests, timeout=120)
+    covered = mutation.trace(tmp_path, "pkg/mod.py", ["tests/test_mod.py::test_deep", *tests], 120)
     assert covered is not None
     body = {"here": 2, "child": 6, "killed": 10, "served": 14, "never": 18}
-    assert covered.by_line.get(body["here"]) == {tests[0]}  # pytest's own process
+    assert covered.by_line.get(body["here"]) == {tests[0]}  # pytest's, after test_deep
     assert covered.by_line.get(body["child"]) == {tests[1]}  # a process it started
     assert covered.by_line.get(body["killed"]) == {tests[2]}  # one ended by SIGKILL
     assert covered.by_line.get(body["served"]) == {tests[4]}  # started earlier, serving now
