@@ -440,11 +440,16 @@ def test_stale_socket_file_is_replaced(home: Home) -> None:
 
 
 @pytest.mark.parametrize(
-    "command",
-    ["/nonexistent/bridgekeeper", "'/opt/bridgekeeper"],
+    ("command", "named"),
+    [
+        ("/nonexistent/bridgekeeper --tray", "'/nonexistent/bridgekeeper' could not be started"),
+        ("'/opt/bridgekeeper", "quotation"),
+    ],
     ids=["missing", "quote-not-closed"],
 )
-def test_unstartable_app_gets_app_unavailable_not_a_hang(home: Home, command: str) -> None:
+def test_unstartable_app_gets_app_unavailable_not_a_hang(
+    home: Home, command: str, named: str
+) -> None:
     host = HostProcess(home, env={"BRIDGEKEEPER_APP_COMMAND": command})
     try:
         host.send({"type": "ping", "id": 1})
@@ -454,6 +459,7 @@ def test_unstartable_app_gets_app_unavailable_not_a_hang(home: Home, command: st
         for reply in (first, second):
             assert reply["error"]["code"] == "app_unavailable"
             assert "bridgekeeper doctor" in reply["error"]["message"]
+            assert named in reply["error"]["message"]  # the program, not its argument
         assert host.wait() == 0
     finally:
         host.kill()
@@ -825,6 +831,26 @@ def test_an_answer_comes_through_while_the_app_has_not_read_what_it_was_sent(
         ready, _, _ = select.select([host.stdout], [], [], 3.0)
         assert ready, "the answer did not come through within 3 s"
         assert host.read() == {"id": "early", "ok": True}
+        conn.close()
+    finally:
+        server.close()
+        host.kill()
+
+
+@pytest.mark.unix_socket
+def test_an_app_that_starts_reading_late_gets_everything_at_once(home: Home) -> None:
+    """The host holds what the socket did not take; when the app reads, the room is used
+    at once, with the browser silent (not at the next probe, 2 s after the requests)."""
+    server = _app_socket_served_by_hand(home)
+    host = HostProcess(home)
+    try:
+        ids = _send_more_than_the_socket_holds(host)
+        conn, _ = server.accept()
+        time.sleep(0.3)  # the host holds what the socket does not take
+        started = time.monotonic()
+        threading.Thread(target=_answer_requests, args=(conn, len(ids)), daemon=True).start()
+        assert [host.read() for _ in ids] == [{"id": 1, "ok": True}] * len(ids)
+        assert time.monotonic() - started < 1.0
         conn.close()
     finally:
         server.close()

@@ -57,7 +57,8 @@ NO_POLLOUT_WAIT = (
     "with 8 MiB got it all in 0.78 s instead of 0.17 s"
 )
 NOINHERIT_WINDOWS = (
-    "Windows only: os.O_NOINHERIT exists only there; elsewhere the mutant shifts or adds 0"
+    "Windows only: os.O_NOINHERIT exists only there; elsewhere the mutant shifts, adds, "
+    "subtracts or xors 0"
 )
 NEGATIVE_TIMEOUT = "any negative poll timeout waits without end"
 APP_SENDS_NO_HELLO = "the app sends no HELLO or REQUEST frames (kinds 1 and 2), only to it"
@@ -108,7 +109,7 @@ IDENTITY_EQ = (
 )
 
 CLOEXEC_REDUNDANT = (
-    "'|' made '*' or '%' next to O_CLOEXEC: drops it from the launch lock, "
+    "'|' made '*', '%' or '&' next to O_CLOEXEC: drops it from the launch lock, "
     "which the app does not inherit all the same (it is started with close_fds=True)"
 )
 POLL_MADE_LATER = (
@@ -143,6 +144,27 @@ END_LONGER = (
     "waits 0.1 % longer for the app's last answers (under 1 ms past the end's grace "
     "of 0.75 s); the loop checks the grace again"
 )
+SMALL_STR_IS = (
+    "'==' made 'is' between two characters that must then both be '\"': CPython keeps one "
+    "object for each character below U+0100"
+)
+POLLER_EACH_LOOP = (
+    "'==' made 'is' on a fresh tuple (never the same object): the poll object is asked "
+    "for through _poller on every loop, which finds nothing changed and modifies nothing"
+)
+FLUSH_ON_ERRORS = (
+    "'&' made '//' on poll events: a flush also on an error or hang-up event (8, 16), "
+    "which then fails and is handled as the app gone, as the receive would"
+)
+SEQ_STEP = (
+    "the host's seqs go up by 2 instead of 1: any seq unique on the link works, the app "
+    "echoes it (it would wrap after 2**31 requests on one port instead of 2**32)"
+)
+SMALL_INT_FD = (
+    "'!=' made 'is not' on the host's file descriptors (it holds a handful, far under "
+    "256): ints up to 256 are one object each"
+)
+POLLIN_IS_1 = "0 made 1 in a mask or'ed with POLLIN, which is 1: the same mask"
 ANY_SEQ = (
     "ALIVE's seq may be any (host/protocol.py, rule 7): the app echoes it, and the host "
     "reads no ALIVE's seq"
@@ -960,4 +982,125 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         "if browser != was_browser:",
         "if browser is not was_browser:",
     ): SMALL_INT_MASK,
+    (
+        "host/relay.py",
+        "app_command",
+        'if platform == "win32":',
+        'if platform >= "win32":',
+    ): PLATFORM_ORDER,
+    (
+        "host/relay.py",
+        "split_command",
+        "return [word[1:-1] if len(word) > 1 and word[0] == word[-1] == '\"' else word for word in lexer]",
+        "return [word[1:-1] if len(word) > 1 and word[0] is word[-1] == '\"' else word for word in lexer]",
+    ): SMALL_STR_IS,
+    (
+        "host/relay.py",
+        "split_command",
+        "return [word[1:-1] if len(word) > 1 and word[0] == word[-1] == '\"' else word for word in lexer]",
+        "return [word[1:-1] if len(word) > 1 and word[0] == word[not 1] == '\"' else word for word in lexer]",
+    ): QUOTED_WORD,
+    (
+        "host/relay.py",
+        "start_app_and_connect",
+        '| getattr(os, "O_NOINHERIT", 0),',
+        '& getattr(os, "O_NOINHERIT", 0),',
+    ): CLOEXEC_REDUNDANT,
+    (
+        "host/relay.py",
+        "start_app_and_connect",
+        '| getattr(os, "O_NOINHERIT", 0),',
+        '^ getattr(os, "O_NOINHERIT", 0),',
+    ): NOINHERIT_WINDOWS,
+    (
+        "host/relay.py",
+        "start_app_and_connect",
+        '| getattr(os, "O_NOINHERIT", 0),',
+        '- getattr(os, "O_NOINHERIT", 0),',
+    ): NOINHERIT_WINDOWS,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "settled = not link.unsent and self._polled == (link, select.POLLIN, select.POLLIN)",
+        "settled = not link.unsent and self._polled is (link, select.POLLIN, select.POLLIN)",
+    ): POLLER_EACH_LOOP,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "for fd, events in poller.poll(timeout * 1000 if timeout >= 0 else -1):",
+        "for fd, events in poller.poll(timeout * 1000 if timeout >= 0 else - 2):",
+    ): NEGATIVE_TIMEOUT,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "if events & select.POLLOUT:",
+        "if events // select.POLLOUT:",
+    ): FLUSH_ON_ERRORS,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "if events & ~select.POLLOUT and link.alive:",
+        "if events / ~select.POLLOUT and link.alive:",
+    ): EXTRA_RECEIVE,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "if events & ~select.POLLOUT and link.alive:",
+        "if events - ~select.POLLOUT and link.alive:",
+    ): EXTRA_RECEIVE,
+    (
+        "host/relay.py",
+        "Relay._poller",
+        "if app != was_app:",
+        "if app is was_app:",
+    ): MASK_ONE_POLL_LATE,
+    (
+        "host/relay.py",
+        "Relay._poller",
+        "if app != was_app:",
+        "if app is not was_app:",
+    ): SMALL_INT_MASK,
+    (
+        "host/relay.py",
+        "Relay",
+        'if sys.platform == "win32":',
+        'if sys.platform > "win32":',
+    ): PLATFORM_ORDER_WINDOWS,
+    (
+        "host/relay.py",
+        "Relay._liveness",
+        "return max(0.0, min(give_up, probe) - now)",
+        "return max(0.0, min(give_up, probe) / now)",
+    ): EARLY_WAKEUP,
+    ("host/relay.py", "Relay._forward", "self._next_seq += 1", "self._next_seq += 2"): SEQ_STEP,
+    (
+        "host/relay.py",
+        "Relay._finish",
+        "if events & select.POLLOUT:",
+        "if events * select.POLLOUT:",
+    ): EXTRA_FLUSH,
+    (
+        "host/relay.py",
+        "Relay._finish",
+        "if events & select.POLLOUT:",
+        "if events ** select.POLLOUT:",
+    ): EXTRA_FLUSH,
+    (
+        "host/relay.py",
+        "Relay._finish",
+        "if events & ~select.POLLOUT and link.alive:",
+        "if events ^ ~select.POLLOUT and link.alive:",
+    ): EXTRA_RECEIVE,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "if fd != link.fileno():",
+        "if fd is not link.fileno():",
+    ): SMALL_INT_FD,
+    (
+        "host/relay.py",
+        "Relay._finish",
+        "waiting.register(link.fileno(), select.POLLIN | (select.POLLOUT if link.unsent else 0))",
+        "waiting.register(link.fileno(), select.POLLIN | (select.POLLOUT if link.unsent else 1))",
+    ): POLLIN_IS_1,
 }
