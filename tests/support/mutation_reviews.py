@@ -165,6 +165,18 @@ SMALL_INT_FD = (
     "256): ints up to 256 are one object each"
 )
 POLLIN_IS_1 = "0 made 1 in a mask or'ed with POLLIN, which is 1: the same mask"
+BODY_NEVER_OVERFILLED = (
+    "'<' made '!=' on the bytes read into a frame's buffer and its length: readinto is "
+    "given the rest of the buffer, so they never pass it"
+)
+SKIP_FAR = (
+    "max(0, ...) made max(-1, ...) on the rest of an oversize frame to skip: the frame is "
+    "over 64 MiB and the buffer holds at most one read of 64 KiB, so the rest is far above 0"
+)
+SAME_BYTES = (
+    "'>' made '>=', '!=' or 'is not' on a frame's end and READ_CHUNK: a partial frame of 64 KiB "
+    "or less is read into a buffer of its own too; the same bytes come out"
+)
 ANY_SEQ = (
     "ALIVE's seq may be any (host/protocol.py, rule 7): the app echoes it, and the host "
     "reads no ALIVE's seq"
@@ -220,7 +232,7 @@ MOD_OF_LARGER = (
     "'-' made '%' on a deadline and now: (now + x) % now is x for the under 10 s left, "
     "the monotonic clock (seconds since boot) being far above 10 s once a browser runs"
 )
-ONE_ELEMENT_LIST = "frame[0] made frame[-1] on a list that holds one element"
+ONE_ELEMENT_LIST = "[0] made [-1] on a list that holds one element (a frame, the encoder)"
 
 LATER_RECEIVE = (
     "'&' made '+' on poll events: no receive when the app is readable and writable at "
@@ -1103,4 +1115,46 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         "waiting.register(link.fileno(), select.POLLIN | (select.POLLOUT if link.unsent else 0))",
         "waiting.register(link.fileno(), select.POLLIN | (select.POLLOUT if link.unsent else 1))",
     ): POLLIN_IS_1,
+    (
+        "host/protocol.py",
+        "BrowserFrames.next_frame",
+        "if self._filled < len(self._body):",
+        "if self._filled != len(self._body):",
+    ): BODY_NEVER_OVERFILLED,
+    (
+        "host/protocol.py",
+        "BrowserFrames.next_frame",
+        "self._skip = max(0, end - len(buffer))",
+        "self._skip = max( -1, end - len(buffer))",
+    ): SKIP_FAR,
+    (
+        "host/protocol.py",
+        "BrowserFrames.next_frame",
+        "if end > READ_CHUNK:",
+        "if end >= READ_CHUNK:",
+    ): SAME_BYTES,
+    (
+        "host/protocol.py",
+        "BrowserFrames.next_frame",
+        "if end > READ_CHUNK:",
+        "if end is not READ_CHUNK:",
+    ): SAME_BYTES,
+    (
+        "host/protocol.py",
+        "encode_json",
+        'return _ENCODER[0].encode(value).encode("ascii")',
+        'return _ENCODER[ -1].encode(value).encode("ascii")',
+    ): ONE_ELEMENT_LIST,
+    (
+        "host/protocol.py",
+        "BrowserFrames.__init__",
+        "self._filled = 0",
+        "self._filled = 1",
+    ): OVERWRITTEN,
+    (
+        "host/protocol.py",
+        "BrowserFrames.next_frame",
+        "if end > READ_CHUNK:",
+        "if end != READ_CHUNK:",
+    ): SAME_BYTES,
 }

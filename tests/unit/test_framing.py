@@ -164,6 +164,15 @@ def test_any_mix_of_frames_comes_out_whole_in_order_within_limits(
     assert stream.largest_read <= protocol.READ_CHUNK  # none of these is read into place
 
 
+def test_an_oversize_frame_equals_only_one_of_the_same_length() -> None:
+    # What the tests here compare frames by: a wrong length must not pass for the right one.
+    big = SPEC_MAX_REQUEST + 1
+    assert protocol.Oversize(big) == protocol.Oversize(SPEC_MAX_REQUEST + 1)
+    assert protocol.Oversize(big) != protocol.Oversize(big + 1)
+    assert protocol.Oversize(big + 1) != protocol.Oversize(big)
+    assert protocol.Oversize(big) != big
+
+
 def test_a_frame_of_exactly_64_mib_is_a_request_and_one_byte_more_is_oversize() -> None:
     for length, expected in (
         (SPEC_MAX_REQUEST, "request"),
