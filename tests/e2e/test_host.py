@@ -465,6 +465,23 @@ def test_unstartable_app_gets_app_unavailable_not_a_hang(
         host.kill()
 
 
+def test_a_port_starts_an_app_that_exits_at_once_only_once(home: Home, tmp_path: Path) -> None:
+    """An app command that fails (exits at once) is tried once per host: the port's next
+    requests are answered with the same reason, not by starting it again each time."""
+    starts = tmp_path / "starts"
+    failing = shlex.join(["/bin/sh", "-c", f"echo started >> {shlex.quote(str(starts))}; exit 3"])
+    host = HostProcess(home, env={"BRIDGEKEEPER_APP_COMMAND": failing})
+    try:
+        for rid in (1, 2, 3):
+            host.send({"type": "ping", "id": rid})
+            reply = host.read()
+            assert (reply["id"], reply["error"]["code"]) == (rid, "app_unavailable")
+            assert "exited with status 3" in reply["error"]["message"]
+        assert starts.read_text() == "started\n"
+    finally:
+        host.kill()
+
+
 def test_input_ended_while_the_app_starts_is_answered_half_a_second_later(home: Home) -> None:
     """``sendNativeMessage``'s host reads one request, then its input ends: an app that has
     not listened by 0.5 s after that end (AFTER_END_CONNECT) is given up, and the request
@@ -705,6 +722,31 @@ def test_an_app_that_stops_answering_is_given_up_after_10_s(home: Home) -> None:
         host.close()
         assert host.wait() == 0
         assert "Traceback" not in host.stderr_text()
+    finally:
+        host.kill()
+
+
+def test_a_stopped_app_is_given_up_whatever_the_browser_sends_meanwhile(home: Home) -> None:
+    """A message from the browser between two probes, one the host answers itself (over
+    1 MiB), neither holds the give-up off nor leaves the host waiting without end: the
+    app, silent since the request (this FAKE app ignores ALIVE), is given up 10 s on."""
+    held: list[int] = []
+    fake = FakeApp(home.socket, lambda _conn, seq, _req: held.append(seq))
+    host = HostProcess(home)
+    try:
+        host.send({"type": "confirm", "id": "c", "title": "t"})
+        wait_for(lambda: held, 5, "the fake app to hold the request")
+        sent = time.monotonic()
+        time.sleep(1.5)  # half a second before the first probe
+        host.send(_frame_of(1_048_577, "over"))
+        assert host.read()["id"] == "over"
+        ready, _, _ = select.select([host.stdout], [], [], 14.0)
+        assert ready, "the host waits without end for an app that stopped answering"
+        reply = host.read()
+        waited = time.monotonic() - sent
+        assert (reply["id"], reply["error"]["code"]) == ("c", "app_unavailable")
+        assert 9.9 <= waited < 11.5, waited
+        assert len(fake.probes) == 4  # at 2, 4, 6 and 8 s
     finally:
         host.kill()
 

@@ -177,6 +177,18 @@ SAME_BYTES = (
     "'>' made '>=', '!=' or 'is not' on a frame's end and READ_CHUNK: a partial frame of 64 KiB "
     "or less is read into a buffer of its own too; the same bytes come out"
 )
+WAIT_LONGER = (
+    "waits 0.1 % longer for the next probe (2 ms in 2 s); each wake looks at the probe "
+    "and the give-up again"
+)
+PLATFORM_IS = (
+    "Windows only: 'sys.platform is \"win32\"' is false on linux and darwin, as '==' is; "
+    "on win32 it depends on string interning (Python warns of it: SyntaxWarning)"
+)
+HELD_AT_LIMIT = (
+    "'<' made '<=' on what is held and 8 MiB: at exactly 8 MiB the browser is read once "
+    "more (64 KiB at most)"
+)
 ANY_SEQ = (
     "ALIVE's seq may be any (host/protocol.py, rule 7): the app echoes it, and the host "
     "reads no ALIVE's seq"
@@ -203,7 +215,7 @@ BUSIER_START = (
     "that_takes_a_while_to_listen's bound, which '//', no pause at all, breaks)"
 )
 BUSIER_END = (
-    "'*' made '**', '%' or '//' on the end's wait (under a second): polls (nearly) without "
+    "'*' made '**', '%', '/' or '//' on the end's wait (under a second): polls (nearly) without "
     "sleeping until the "
     "end's grace is over; busier for at most a second, not wrong"
 )
@@ -235,8 +247,9 @@ MOD_OF_LARGER = (
 ONE_ELEMENT_LIST = "[0] made [-1] on a list that holds one element (a frame, the encoder)"
 
 LATER_RECEIVE = (
-    "'&' made '+' on poll events: no receive when the app is readable and writable at "
-    "once (poll reports it again at the next round, at once), one more non-blocking "
+    "'&' made '+', '-' or '%' on poll events: no receive for some events (the app "
+    "readable and writable at once, 5; or 10, 15, ...) "
+    "(poll reports them again at the next round, at once), one more non-blocking "
     "receive otherwise"
 )
 SMALL_INT_KIND = "'==' made 'is' on a frame's kind: ints up to 256 are one object each"
@@ -1157,4 +1170,156 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         "if end > READ_CHUNK:",
         "if end != READ_CHUNK:",
     ): SAME_BYTES,
+    (
+        "host/relay.py",
+        "start_app_and_connect",
+        '| getattr(os, "O_NOFOLLOW", 0)',
+        '+ getattr(os, "O_NOFOLLOW", 0)',
+    ): DISJOINT_BITS,
+    (
+        "host/relay.py",
+        "start_app_and_connect",
+        '| getattr(os, "O_CLOEXEC", 0)',
+        '| getattr(os, "O_CLOEXEC", -1)',
+    ): WINDOWS_FLAG_DEFAULT,
+    (
+        "host/relay.py",
+        "Relay.__init__",
+        'if sys.platform != "win32":',
+        'if sys.platform == "win32":',
+    ): POLL_ON_WINDOWS,
+    (
+        "host/relay.py",
+        "Relay.__init__",
+        'if sys.platform != "win32":',
+        'if sys.platform < "win32":',
+    ): PLATFORM_ORDER,
+    (
+        "host/relay.py",
+        "Relay.__init__",
+        "self._polled: tuple[PlatformLink | None, int, int] = (None, 0, 0)",
+        "self._polled: tuple[PlatformLink | None, int, int] = (None, -1, 0)",
+    ): OVERWRITTEN,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        'if sys.platform == "win32":',
+        'if sys.platform > "win32":',
+    ): PLATFORM_ORDER_WINDOWS,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "for fd, events in poller.poll(timeout * 1000 if timeout >= 0 else -1):",
+        "for fd, events in poller.poll(timeout * 1001 if timeout >= 0 else -1):",
+    ): WAIT_LONGER,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "for fd, events in poller.poll(timeout * 1000 if timeout >= 0 else -1):",
+        "for fd, events in poller.poll(timeout * 1000 if timeout >= 1 else -1):",
+    ): WAIT_LONGER,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "for fd, events in poller.poll(timeout * 1000 if timeout >= 0 else -1):",
+        "for fd, events in poller.poll(timeout * 1000 if timeout >= 0 else ~1):",
+    ): NEGATIVE_TIMEOUT,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "if events & ~select.POLLOUT and link.alive:",
+        "if events // ~select.POLLOUT and link.alive:",
+    ): EXTRA_RECEIVE,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "if events & ~select.POLLOUT and link.alive:",
+        "if events % ~select.POLLOUT and link.alive:",
+    ): LATER_RECEIVE,
+    (
+        "host/relay.py",
+        "Relay._poller",
+        "browser = select.POLLIN if link.unsent < MAX_UNSENT else 0",
+        "browser = select.POLLIN if link.unsent <= MAX_UNSENT else 0",
+    ): HELD_AT_LIMIT,
+    (
+        "host/relay.py",
+        "Relay._poller",
+        "app = select.POLLIN | (select.POLLOUT if link.unsent else 0)",
+        "app = select.POLLIN ** (select.POLLOUT if link.unsent else 0)",
+    ): NO_POLLOUT_WAIT,
+    (
+        "host/relay.py",
+        "Relay._poller",
+        "app = select.POLLIN | (select.POLLOUT if link.unsent else 0)",
+        "app = select.POLLIN | (select.POLLOUT if link.unsent else 1)",
+    ): POLLIN_IS_1,
+    (
+        "host/relay.py",
+        "Relay._poller",
+        "if app != was_app:",
+        "if app <= was_app:",
+    ): MASK_ONE_POLL_LATE,
+    (
+        "host/relay.py",
+        "Relay",
+        'if sys.platform == "win32":',
+        'if not sys.platform == "win32":',
+    ): WINDOWS_METHODS_LEFT_OUT,
+    ("host/relay.py", "Relay._liveness", "return -1.0", "return 1.0"): UNUSED_AFTER_LOST,
+    (
+        "host/relay.py",
+        "Relay._liveness",
+        "probe = now + protocol.PROBE_INTERVAL",
+        "probe = now / protocol.PROBE_INTERVAL",
+    ): EXTRA_LOOP,
+    (
+        "host/relay.py",
+        "Relay._liveness",
+        "probe = now + protocol.PROBE_INTERVAL",
+        "probe = now % protocol.PROBE_INTERVAL",
+    ): EXTRA_LOOP,
+    (
+        "host/relay.py",
+        "Relay._finish",
+        'if sys.platform == "win32":',
+        'if sys.platform is "win32":',
+    ): PLATFORM_IS,
+    (
+        "host/relay.py",
+        "Relay._finish",
+        "waiting.register(link.fileno(), select.POLLIN | (select.POLLOUT if link.unsent else 0))",
+        "waiting.register(link.fileno(), select.POLLIN ^ (select.POLLOUT if link.unsent else 0))",
+    ): DISJOINT_BITS,
+    (
+        "host/relay.py",
+        "Relay._finish",
+        "for _fd, events in waiting.poll(left * 1000):",
+        "for _fd, events in waiting.poll(left / 1000):",
+    ): BUSIER_END,
+    (
+        "host/relay.py",
+        "Relay._finish",
+        "if events & select.POLLOUT:",
+        "if events + select.POLLOUT:",
+    ): EXTRA_FLUSH,
+    (
+        "host/relay.py",
+        "Relay._finish",
+        "if events & select.POLLOUT:",
+        "if events | select.POLLOUT:",
+    ): EXTRA_FLUSH,
+    (
+        "host/relay.py",
+        "Relay._finish",
+        "if events & select.POLLOUT:",
+        "if events // select.POLLOUT:",
+    ): FLUSH_ON_ERRORS,
+    (
+        "host/relay.py",
+        "Relay._finish",
+        "if events & ~select.POLLOUT and link.alive:",
+        "if events + ~select.POLLOUT and link.alive:",
+    ): LATER_RECEIVE,
+    ("host/relay.py", "_take_stdout", "os.dup2(2, 1)", "os.dup2(2, 2)"): NOTHING_PRINTS,
 }
