@@ -168,9 +168,10 @@ def test_a_port_waiting_for_an_answer_sleeps(home: Home) -> None:
         host.send({"type": "confirm", "id": 1, "title": "t"})
         wait_for(lambda: held, 5, "the fake app to hold the request")
         time.sleep(0.2)
-        before = _wake_ups(host.process.pid)
+        before, cpu = _wake_ups(host.process.pid), _cpu_seconds(host.process.pid)
         time.sleep(3.0)  # past the first probe (this app never answers one)
         assert _wake_ups(host.process.pid) - before <= 3  # one probe falls due, maybe two
+        assert _cpu_seconds(host.process.pid) - cpu < 0.2  # nor polls without waiting
         assert 1 <= len(fake.probes) <= 2
     finally:
         host.kill()

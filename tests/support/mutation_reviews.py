@@ -128,8 +128,8 @@ POLL_ON_WINDOWS = (
     "the host would fail as it starts. No test here builds a Relay as on Windows"
 )
 HELD_LESS = (
-    "holds 8 KiB (0.1 %) less for an app that does not read before it stops reading the "
-    "browser: the bound on the host's memory is a little lower"
+    "holds 1 or 8 KiB (0.1 %) less, or more, for an app that does not read before it stops "
+    "reading the browser: the bound on the host's memory moves by 0.1 %"
 )
 LAST_PAUSE = (
     "'-' made '//' on a deadline and now: the quotient is 1 until the deadline passes, "
@@ -189,6 +189,10 @@ HELD_AT_LIMIT = (
     "'<' made '<=' on what is held and 8 MiB: at exactly 8 MiB the browser is read once "
     "more (64 KiB at most)"
 )
+BROWSER_FD_LOWER = (
+    "'!=' made '<' between the browser's descriptor (0) and the app's socket (opened "
+    "later, so higher): the same truth"
+)
 ANY_SEQ = (
     "ALIVE's seq may be any (host/protocol.py, rule 7): the app echoes it, and the host "
     "reads no ALIVE's seq"
@@ -209,7 +213,7 @@ SHOWN_IS_FIRST = (
 )
 
 BUSIER_START = (
-    "'*' made '/' on the pause between looks for the starting app's socket: it pauses "
+    "'*' made '/' or '%' on the pause between looks for the starting app's socket: it pauses "
     "1 ms (poll's least) instead of 5 ms, for at most 10 s; busier, not wrong (measured: "
     "its CPU while an app takes 1.5 s to start stays under test_a_port_waits_for_an_app_"
     "that_takes_a_while_to_listen's bound, which '//', no pause at all, breaks)"
@@ -1322,4 +1326,132 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         "if events + ~select.POLLOUT and link.alive:",
     ): LATER_RECEIVE,
     ("host/relay.py", "_take_stdout", "os.dup2(2, 1)", "os.dup2(2, 2)"): NOTHING_PRINTS,
+    (
+        "host/relay.py",
+        "",
+        "MAX_UNSENT = 8 * 1024 * 1024",
+        "MAX_UNSENT = 8 * 1025 * 1024",
+    ): HELD_LESS,
+    (
+        "host/relay.py",
+        "",
+        "MAX_UNSENT = 8 * 1024 * 1024",
+        "MAX_UNSENT = 8 * 1024 * 1023",
+    ): HELD_LESS,
+    ("host/relay.py", "start_app_and_connect", "| os.O_CREAT", "+ os.O_CREAT"): DISJOINT_BITS,
+    (
+        "host/relay.py",
+        "start_app_and_connect",
+        '| getattr(os, "O_NOFOLLOW", 0)',
+        '| getattr(os, "O_NOFOLLOW", 1)',
+    ): WINDOWS_FLAG_DEFAULT,
+    (
+        "host/relay.py",
+        "start_app_and_connect",
+        '| getattr(os, "O_CLOEXEC", 0)',
+        '^ getattr(os, "O_CLOEXEC", 0)',
+    ): DISJOINT_BITS,
+    (
+        "host/relay.py",
+        "Relay.__init__",
+        "self._polled: tuple[PlatformLink | None, int, int] = (None, 0, 0)",
+        "self._polled: tuple[PlatformLink | None, int, int] = (None, 1, 0)",
+    ): OVERWRITTEN,
+    (
+        "host/relay.py",
+        "Relay._pause",
+        "browser_ready = bool(waiting.poll(seconds * 1000))",
+        "browser_ready = bool(waiting.poll(seconds % 1000))",
+    ): BUSIER_START,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "for fd, events in poller.poll(timeout * 1000 if timeout >= 0 else -1):",
+        "for fd, events in poller.poll(timeout * 1000 if timeout != 0 else -1):",
+    ): NEGATIVE_TIMEOUT,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "if fd != link.fileno():",
+        "if fd < link.fileno():",
+    ): BROWSER_FD_LOWER,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "if events & select.POLLOUT:",
+        "if events + select.POLLOUT:",
+    ): EXTRA_FLUSH,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "if events & select.POLLOUT:",
+        "if events / select.POLLOUT:",
+    ): EXTRA_FLUSH,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "if events & select.POLLOUT:",
+        "if events ** select.POLLOUT:",
+    ): EXTRA_FLUSH,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "if events & ~select.POLLOUT and link.alive:",
+        "if events & ~select.POLLOUT or link.alive:",
+    ): EXTRA_RECEIVE,
+    (
+        "host/relay.py",
+        "Relay",
+        'if sys.platform != "win32":',
+        'if sys.platform <= "win32":',
+    ): PLATFORM_ORDER_WINDOWS,
+    (
+        "host/relay.py",
+        "Relay._poller",
+        "if browser != was_browser:",
+        "if not browser != was_browser:",
+    ): MASK_ONE_POLL_LATE,
+    (
+        "host/relay.py",
+        "Relay",
+        'if sys.platform == "win32":',
+        'if sys.platform != "win32":',
+    ): WINDOWS_METHODS_LEFT_OUT,
+    (
+        "host/relay.py",
+        "Relay._liveness",
+        "if now >= give_up:",
+        "if now > give_up:",
+    ): DEADLINE_INSTANT,
+    ("host/relay.py", "Relay._liveness", "return -1.0", "return not 1.0"): UNUSED_AFTER_LOST,
+    (
+        "host/relay.py",
+        "Relay._finish",
+        "for _fd, events in waiting.poll(left * 1000):",
+        "for _fd, events in waiting.poll(left * 999):",
+    ): SHORTER_WAIT,
+    (
+        "host/relay.py",
+        "Relay._finish",
+        "if events & select.POLLOUT:",
+        "if events / select.POLLOUT:",
+    ): EXTRA_FLUSH,
+    (
+        "host/relay.py",
+        "Relay._finish",
+        "if events & ~select.POLLOUT and link.alive:",
+        "if events % ~select.POLLOUT and link.alive:",
+    ): LATER_RECEIVE,
+    (
+        "host/relay.py",
+        "Relay._finish",
+        "if events & ~select.POLLOUT and link.alive:",
+        "if events - ~select.POLLOUT and link.alive:",
+    ): LATER_RECEIVE,
+    (
+        "host/relay.py",
+        "_take_stdout",
+        'if sys.platform == "win32":',
+        'if sys.platform >= "win32":',
+    ): PLATFORM_ORDER,
 }
