@@ -638,6 +638,7 @@ def test_host_tells_app_at_end_of_input_and_exits_within_a_second(home: Home) ->
         # As host/protocol.py documents them: HELLO and END are seq 0, END is empty (a
         # probe, under load, may come between).
         hello, request, end = [f for f in fake.frames if f[0] != protocol.ALIVE]
+        assert fake.hellos[0]["protocol"] == 2  # socket protocol 2: with ALIVE
         browser = Path("/proc/self/exe")  # the host's parent: this process, as a browser
         assert fake.hellos[0]["browser_exe"] == (os.readlink(browser) if browser.exists() else None)
         assert hello[:2] == (protocol.HELLO, 0)
