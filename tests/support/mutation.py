@@ -100,7 +100,12 @@ SELECTIONS: dict[str, list[str]] = {
     "host/__main__.py": ["tests/e2e/test_host.py"],
     "app/core/dispatch.py": _REQUEST_TESTS,
     "app/core/fields.py": _REQUEST_TESTS,
-    "app/core/handlers/basics.py": _REQUEST_TESTS,
+    "app/core/handlers/basics.py": [
+        *_REQUEST_TESTS,
+        "tests/qt/test_server.py",  # ping on the socket thread, while the GUI thread is busy
+        "tests/e2e/test_host.py::test_host_answers_status",
+        "tests/e2e/test_host.py::test_the_socket_speaks_the_documented_frames_to_a_protocol_1_host",
+    ],
     "app/core/handlers/prompts.py": _REQUEST_TESTS,
     "app/core/handlers/secrets.py": [
         "tests/qt/test_secret_handlers.py",

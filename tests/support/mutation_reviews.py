@@ -193,6 +193,10 @@ BROWSER_FD_LOWER = (
     "'!=' made '<' between the browser's descriptor (0) and the app's socket (opened "
     "later, so higher): the same truth"
 )
+PROTOCOL_CLASS = (
+    "a decorator removed from a member of a typing.Protocol, which only type checkers "
+    "read (nothing calls a Protocol's members)"
+)
 ANY_SEQ = (
     "ALIVE's seq may be any (host/protocol.py, rule 7): the app echoes it, and the host "
     "reads no ALIVE's seq"
@@ -1454,4 +1458,11 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         'if sys.platform == "win32":',
         'if sys.platform >= "win32":',
     ): PLATFORM_ORDER,
+    (
+        "host/relay.py",
+        "Relay._wait_for_input",
+        "for fd, events in poller.poll(timeout * 1000 if timeout >= 0 else -1):",
+        "for fd, events in poller.poll(timeout + 1000 if timeout >= 0 else -1):",
+    ): EARLY_WAKEUP,
+    ("app/core/handlers/basics.py", "StatusSource", "\n@property", ""): PROTOCOL_CLASS,
 }
