@@ -197,6 +197,10 @@ PROTOCOL_CLASS = (
     "a decorator removed from a member of a typing.Protocol, which only type checkers "
     "read (nothing calls a Protocol's members)"
 )
+ID_AT_MOST_100 = (
+    "an option id quoted in a message is at most 100 characters (a longer one is refused "
+    "first): [:100] and [:101] cut nothing"
+)
 ANY_SEQ = (
     "ALIVE's seq may be any (host/protocol.py, rule 7): the app echoes it, and the host "
     "reads no ALIVE's seq"

@@ -89,6 +89,14 @@ BAD: list[tuple[dict[str, Any], str]] = [
         "'options[2].id' repeats",
     ),
     ({"type": "choose", "title": "t", "options": OPTIONS, "default": "z"}, "'default'"),
+    (
+        {"type": "choose", "title": "t", "options": [*OPTIONS, {"id": "c", "label": "C", "x": 1}]},
+        "'options[2]' must be an object with exactly",
+    ),
+    ({"type": "choose", "options": OPTIONS}, "'title' is required"),
+    ({"type": "prompt"}, "'title' is required"),
+    ({"type": "prompt", "title": "t", "max_length": 5.5}, "'max_length'"),
+    ({"type": "prompt", "title": "t", "max_length": "10"}, "'max_length'"),
     ({"type": "prompt", "title": "t", "max_length": 4097}, "'max_length'"),
     ({"type": "prompt", "title": "t", "max_length": 0}, "'max_length'"),
     ({"type": "prompt", "title": "t", "max_length": 10, "default": "x" * 11}, "'default'"),
@@ -255,6 +263,10 @@ def test_defaults_are_filled_in() -> None:
         ("https://user:pw@example.com/", "https://example.com"),
         ("http://[::1]:3000/", "http://[::1]:3000"),
         ("chrome-extension://abcdef/page.html", "chrome-extension://abcdef"),
+        ("ws://example.com:80/socket", "ws://example.com"),  # each scheme's default port
+        ("wss://example.com:443", "wss://example.com"),
+        ("ws://example.com:443", "ws://example.com:443"),  # another scheme's is shown
+        ("https://example.com:80", "https://example.com:80"),
     ],
 )
 def test_site_is_reduced_to_its_origin(site: str, origin: str) -> None:

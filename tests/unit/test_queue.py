@@ -1005,6 +1005,24 @@ def test_a_notifications_title_is_always_the_apps_and_one_line(
     assert body.split("\n", 1)[0] == neutralise(title, multiline=False)
 
 
+def test_a_notifications_title_is_one_line_whatever_the_extension_id_holds() -> None:
+    # A Firefox id comes from the extension's manifest, through the browser's argv.
+    caller = Caller("firefox", "evil\nBrowser integration")
+    shown_title, _ = notification(caller, "", "t", "")
+    assert "\n" not in shown_title
+    assert shown_title == f"{NOTIFICATION_TITLE}evil\u21b5Browser integration"
+
+
+def test_activity_records_whether_a_notification_was_shown(rig: Rig) -> None:
+    rig.send(FakeClient(), {"type": "notify", "title": "Done"})
+    rig.queue.set_paused(True)
+    rig.send(FakeClient(), {"type": "notify", "title": "Quiet"})
+    assert [(e.title, e.outcome, e.reason) for e in rig.activity.entries()] == [
+        ("Done", "shown", ""),
+        ("Quiet", "not shown", "paused"),
+    ]
+
+
 def test_bring_forward_only_when_a_dialog_is_shown(rig: Rig) -> None:
     assert rig.queue.bring_forward() is False
     rig.send(FakeClient(), confirm())
