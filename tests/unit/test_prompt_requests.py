@@ -94,6 +94,14 @@ BAD: list[tuple[dict[str, Any], str]] = [
         "'options[2]' must be an object with exactly",
     ),
     ({"type": "choose", "options": OPTIONS}, "'title' is required"),
+    (
+        {
+            "type": "choose",
+            "title": "t",
+            "options": [{"id": "same", "label": "One"}, {"id": "same", "label": "Two"}],
+        },
+        "'options[1].id' repeats the id 'same'",  # equal, not the same object
+    ),
     ({"type": "prompt"}, "'title' is required"),
     ({"type": "prompt", "title": "t", "max_length": 5.5}, "'max_length'"),
     ({"type": "prompt", "title": "t", "max_length": "10"}, "'max_length'"),
