@@ -1469,4 +1469,10 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         "for fd, events in poller.poll(timeout + 1000 if timeout >= 0 else -1):",
     ): EARLY_WAKEUP,
     ("app/core/handlers/basics.py", "StatusSource", "\n@property", ""): PROTOCOL_CLASS,
+    (
+        "app/core/handlers/prompts.py",
+        "validate_choose",
+        "raise BadRequest(f\"field '{where}.id' repeats the id {option_id[:100]!r}\")",
+        "raise BadRequest(f\"field '{where}.id' repeats the id {option_id[: 101]!r}\")",
+    ): ID_AT_MOST_100,
 }

@@ -95,6 +95,18 @@ BAD: list[tuple[dict[str, Any], str]] = [
     ),
     ({"type": "choose", "options": OPTIONS}, "'title' is required"),
     (
+        {"type": "choose", "title": "t", "options": [*OPTIONS, {"id": "c", "label": "   "}]},
+        "'options[2].label'",
+    ),
+    (
+        {"type": "choose", "title": "t", "options": [*OPTIONS, {"id": "c", "label": 5}]},
+        "'options[2].label'",
+    ),
+    (
+        {"type": "choose", "title": "t", "options": [{"id": "i" * 100, "label": "x"}] * 2},
+        "repeats the id '" + "i" * 100 + "'",  # the longest id, whole
+    ),
+    (
         {
             "type": "choose",
             "title": "t",

@@ -1023,6 +1023,33 @@ def test_activity_records_whether_a_notification_was_shown(rig: Rig) -> None:
     ]
 
 
+def test_a_notification_that_fails_to_show_is_answered_not_shown_once(
+    tmp_path: Path, logged_errors: ErrorRecords
+) -> None:
+    """The desktop's notification service failing, or the extension's name not found,
+    still gives one answer, ``shown: false``, and a line in the log."""
+
+    def names(_caller: Caller) -> str:
+        raise OSError("the browser's profile is unreadable")
+
+    def notify(_title: str, _message: str) -> bool:
+        raise RuntimeError("no notification service")
+
+    activity = ActivityLog()
+    queue = PromptQueue(
+        RecordingPresenter(), ManualScheduler(), DecisionStore(tmp_path), activity, names=names
+    )
+    dispatcher = Dispatcher(lambda _caller: True)
+    register_prompts(dispatcher, queue, activity, notify, names)
+    client = FakeClient()
+    dispatcher.handle(client, 1, json.dumps({"type": "notify", "id": 1, "title": "t"}).encode())
+    assert client.replies == {1: {"id": 1, "ok": True, "result": {"shown": False}}}
+    assert [e.outcome for e in activity.entries()] == ["not shown"]
+    expected = ["looking up the extension's name failed", "showing a notification failed"]
+    assert logged_errors.messages == expected
+    logged_errors.allowed.extend(expected)
+
+
 def test_bring_forward_only_when_a_dialog_is_shown(rig: Rig) -> None:
     assert rig.queue.bring_forward() is False
     rig.send(FakeClient(), confirm())
