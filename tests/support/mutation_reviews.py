@@ -170,7 +170,7 @@ BODY_NEVER_OVERFILLED = (
     "given the rest of the buffer, so they never pass it"
 )
 SKIP_FAR = (
-    "max(0, ...) made max(-1, ...) on the rest of an oversize frame to skip: the frame is "
+    "max(0, ...) made max(-1, ...) or max(1, ...) on the rest of an oversize frame to skip: the frame is "
     "over 64 MiB and the buffer holds at most one read of 64 KiB, so the rest is far above 0"
 )
 SAME_BYTES = (
@@ -1475,4 +1475,16 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         "raise BadRequest(f\"field '{where}.id' repeats the id {option_id[:100]!r}\")",
         "raise BadRequest(f\"field '{where}.id' repeats the id {option_id[: 101]!r}\")",
     ): ID_AT_MOST_100,
+    (
+        "host/protocol.py",
+        "BrowserFrames.__init__",
+        "self._filled = 0",
+        "self._filled = -1",
+    ): OVERWRITTEN,
+    (
+        "host/protocol.py",
+        "BrowserFrames.next_frame",
+        "self._skip = max(0, end - len(buffer))",
+        "self._skip = max( 1, end - len(buffer))",
+    ): SKIP_FAR,
 }
