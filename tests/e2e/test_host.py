@@ -635,15 +635,15 @@ def test_host_tells_app_at_end_of_input_and_exits_within_a_second(home: Home) ->
         assert host.wait() == 0
         assert time.monotonic() - started < 1.0
         assert fake.ended.is_set()
-        # As host/protocol.py documents them: HELLO and END are seq 0, END is empty (a
-        # probe, under load, may come between).
-        hello, request, end = [f for f in fake.frames if f[0] != protocol.ALIVE]
+        # As host/protocol.py documents them, written out: HELLO (1) and END (5) are seq
+        # 0, END is empty (a probe, ALIVE (6), may come between under load).
+        hello, request, end = [f for f in fake.frames if f[0] != 6]
+        assert hello[:2] == (1, 0)
+        assert request[:2] == (2, held[0])
+        assert end == (5, 0, 0)
         assert fake.hellos[0]["protocol"] == 2  # socket protocol 2: with ALIVE
         browser = Path("/proc/self/exe")  # the host's parent: this process, as a browser
         assert fake.hellos[0]["browser_exe"] == (os.readlink(browser) if browser.exists() else None)
-        assert hello[:2] == (protocol.HELLO, 0)
-        assert request[:2] == (protocol.REQUEST, held[0])
-        assert end == (protocol.END, 0, 0)
     finally:
         host.kill()
 
