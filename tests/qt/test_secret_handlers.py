@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -140,8 +141,9 @@ class World:
 
 
 def make_world(
-    qtbot: QtBot, folder: Path, store: Any, keychain_timeout: float = 120.0
+    qtbot: QtBot, folder: Path, store: Any, keychain_timeout: float | None = None
 ) -> Iterator[World]:
+    """The handlers as the app composes them (its keychain timeout unless one is given)."""
     presenter = RecordingPresenter()
     decisions = DecisionStore(folder)
     decisions.load()
@@ -150,9 +152,16 @@ def make_world(
     dispatcher = Dispatcher(lambda _caller: True)
     register_basics(dispatcher, queue, "0.0-test")
     runner = ThreadRunner()
-    SecretHandlers(
-        queue, store, runner, lambda c: "Demo" if c == ALICE else "", keychain_timeout
-    ).register(dispatcher)
+
+    def names(caller: Caller) -> str:
+        return "Demo" if caller == ALICE else ""
+
+    handlers = (
+        SecretHandlers(queue, store, runner, names)
+        if keychain_timeout is None
+        else SecretHandlers(queue, store, runner, names, keychain_timeout)
+    )
+    handlers.register(dispatcher)
     yield World(qtbot, dispatcher, queue, presenter, decisions, activity, runner)
     runner.close()
 
@@ -259,6 +268,23 @@ def test_dialog_says_plainly_who_wants_what_and_never_shows_the_value(
     assert not prompt.danger
     assert "do-not-show-me" not in repr(prompt)
     assert "do-not-show-me" not in repr(list(world.activity.entries()))
+
+
+def test_a_secret_request_waits_60_s_for_its_dialog_and_120_s_for_the_keychain(
+    world: World, alice: RecordingClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    timeouts: list[float] = []
+    run = world.runner.run
+
+    def recording(work: Any, done: Any, failed: Any, timeout: float) -> None:
+        timeouts.append(timeout)
+        run(work, done, failed, timeout)
+
+    monkeypatch.setattr(world.runner, "run", recording)
+    asked = time.monotonic()
+    world.ask(alice, {"type": "secret.set", "name": "token", "value": "v"})
+    assert 60.0 <= world.presenter.shown[-1].deadline - asked < 61.0
+    assert timeouts == [120.0]  # an unlock prompt of the keychain's own included
 
 
 def test_title_of_an_unnamed_extension_uses_its_id_and_fits(world: World) -> None:

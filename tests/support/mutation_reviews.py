@@ -201,6 +201,10 @@ ID_AT_MOST_100 = (
     "an option id quoted in a message is at most 100 characters (a longer one is refused "
     "first): [:100] and [:101] cut nothing"
 )
+OPERATION_ORDER = (
+    "'==' made '>=' on the operation after secret.get is handled: only secret.set and "
+    "secret.delete reach it, and 'secret.delete' sorts before 'secret.set'"
+)
 ANY_SEQ = (
     "ALIVE's seq may be any (host/protocol.py, rule 7): the app echoes it, and the host "
     "reads no ALIVE's seq"
@@ -1487,4 +1491,10 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         "self._skip = max(0, end - len(buffer))",
         "self._skip = max( 1, end - len(buffer))",
     ): SKIP_FAR,
+    (
+        "app/core/handlers/secrets.py",
+        "SecretHandlers._decided",
+        'elif operation == "secret.set":',
+        'elif operation >= "secret.set":',
+    ): OPERATION_ORDER,
 }
