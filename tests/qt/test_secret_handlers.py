@@ -292,11 +292,10 @@ def test_title_of_an_unnamed_extension_uses_its_id_and_fits(world: World) -> Non
     title = dialog_title("secret.get", long_id, "n" * 100)
     assert len(title) == 200
     assert title.endswith(' wants to read the secret "' + "n" * 100 + '"')
-    tail = ' wants to read the secret "' + "n" * 100 + '"'
+    tail = ' wants to read the secret "token"'
     exact = "y" * (200 - len(tail))  # fits exactly: nothing is cut
-    assert dialog_title("secret.get", exact, "n" * 100) == exact + tail
-    cut = dialog_title("secret.get", exact + "z", "n" * 100)
-    assert cut == exact[:-1] + "…" + tail
+    assert dialog_title("secret.get", exact, "token") == exact + tail
+    assert dialog_title("secret.get", exact + "z", "token") == exact[:-1] + "…" + tail
     unnamed = RecordingClient(MALLORY)
     world.ask(unnamed, {"type": "secret.get", "name": "t"}, "deny")
     assert world.presenter.shown[-1].title == f'{MALLORY.extension} wants to read the secret "t"'
