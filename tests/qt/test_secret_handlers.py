@@ -11,7 +11,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,8 +140,16 @@ class World:
         return reply
 
 
+def _demo_names(caller: Caller) -> str:
+    return "Demo" if caller == ALICE else ""
+
+
 def make_world(
-    qtbot: QtBot, folder: Path, store: Any, keychain_timeout: float | None = None
+    qtbot: QtBot,
+    folder: Path,
+    store: Any,
+    keychain_timeout: float | None = None,
+    names: Callable[[Caller], str] = _demo_names,
 ) -> Iterator[World]:
     """The handlers as the app composes them (its keychain timeout unless one is given)."""
     presenter = RecordingPresenter()
@@ -152,9 +160,6 @@ def make_world(
     dispatcher = Dispatcher(lambda _caller: True)
     register_basics(dispatcher, queue, "0.0-test")
     runner = ThreadRunner()
-
-    def names(caller: Caller) -> str:
-        return "Demo" if caller == ALICE else ""
 
     handlers = (
         SecretHandlers(queue, store, runner, names)
@@ -285,6 +290,18 @@ def test_a_secret_request_waits_60_s_for_its_dialog_and_120_s_for_the_keychain(
     world.ask(alice, {"type": "secret.set", "name": "token", "value": "v"})
     assert 60.0 <= world.presenter.shown[-1].deadline - asked < 61.0
     assert timeouts == [120.0]  # an unlock prompt of the keychain's own included
+
+
+def test_a_name_that_cannot_be_looked_up_leaves_the_id_in_the_title(
+    qtbot: QtBot, tmp_path: Path, alice: RecordingClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    def unreadable(_caller: Caller) -> str:
+        raise OSError("the browser's profile is unreadable")
+
+    for world in make_world(qtbot, tmp_path, BlockingStore(), names=unreadable):  # denied: unused
+        world.ask(alice, {"type": "secret.get", "name": "t"}, "deny")
+        assert world.presenter.shown[-1].title == f'{ALICE.extension} wants to read the secret "t"'
+    assert "looking up the extension's name failed" in caplog.text
 
 
 def test_title_of_an_unnamed_extension_uses_its_id_and_fits(world: World) -> None:
