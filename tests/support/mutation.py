@@ -564,21 +564,22 @@ class Session:
                 carried += 1
         return carried
 
-    def pending(self) -> list[Mutant]:
+    def pending(self, recheck: bool = False) -> list[Mutant]:
         """The survivors when the tests changed since they ran, then the mutants without a
-        result."""
+        result. ``recheck``: every survivor, the reviewed ones too (the tests grew, and a
+        review may be of a mutant a test now kills)."""
         from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
         pending = [self._mutant(item) for item in self.db.pending_work_items]
-        if self.retest:
+        if self.retest or recheck:
             # The survivors first: whether the new tests kill them is the news. Those
-            # reviewed as equivalent or harmless are not run again (--fresh runs them).
+            # reviewed as equivalent or harmless are run again only when asked.
             pending[:0] = [
                 mutant
                 for mutant, result in self.results()
                 if result.worker_outcome != WorkerOutcome.SKIPPED
                 and result.test_outcome != TestOutcome.KILLED
-                and reviewed(mutant, result.diff or "") is None
+                and (recheck or reviewed(mutant, result.diff or "") is None)
             ]
         return pending
 
@@ -883,11 +884,11 @@ def mutate_and_test(
     return killed, output, diff
 
 
-def measure(module: str, trees: list[Path], fresh: bool) -> Session:
+def measure(module: str, trees: list[Path], fresh: bool, recheck: bool = False) -> Session:
     session = Session(module, fresh)
     if session.carried:
         print(f"{module}: changed; {session.carried} results kept from its unchanged functions")
-    pending = session.pending()
+    pending = session.pending(recheck)
     if not pending:
         print(f"{module}: nothing to run (module and tests unchanged since the last run)")
         session.done()
@@ -1068,6 +1069,11 @@ def main() -> int:
     parser.add_argument(
         "--report", action="store_true", help="only print the sessions' results so far"
     )
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="run the reviewed survivors again too (after the tests grew)",
+    )
     args = parser.parse_args()
     modules = modules_named(args.paths)
     sessions: list[Session] = []
@@ -1080,7 +1086,7 @@ def main() -> int:
             for tree in trees:
                 stage(tree)
             for module in modules:
-                sessions.append(measure(module, trees, args.fresh))
+                sessions.append(measure(module, trees, args.fresh, args.recheck))
         finally:
             for tree in trees:
                 shutil.rmtree(tree, ignore_errors=True)
