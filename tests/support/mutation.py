@@ -41,6 +41,7 @@ from queue import Empty, Queue
 from typing import Any
 
 from tests.support import mutation_trace
+from tests.support.mutation_reviews import EQUIVALENT
 
 ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / "build" / "mutate"
@@ -163,11 +164,20 @@ class Tally:
     reviewed: int = 0
     """Survivors reviewed as equivalent or harmless (``mutation_reviews.REVIEWED``), of
     ``survived``."""
+    equivalent: int = 0
+    """Of ``reviewed``, those whose review says no test can kill them (``EQUIVALENT``)."""
 
     @property
     def raw_score(self) -> float:
         """Killed of all that ran, reviewed survivors counted as survivors."""
         tested = self.killed + self.survived
+        return 100.0 * self.killed / tested if tested else 100.0
+
+    @property
+    def killable_score(self) -> float:
+        """Killed of all that ran less the equivalent survivors, which no test can kill:
+        the harmless and Windows-only survivors count as survivors."""
+        tested = self.killed + self.survived - self.equivalent
         return 100.0 * self.killed / tested if tested else 100.0
 
     @property
@@ -629,8 +639,11 @@ class Session:
                 tally.killed += 1
             elif result.test_outcome == TestOutcome.SURVIVED:
                 tally.survived += 1
-                if reviewed(mutant, result.diff or "") is not None:
+                why = reviewed(mutant, result.diff or "")
+                if why is not None:
                     tally.reviewed += 1
+                    if why in EQUIVALENT:
+                        tally.equivalent += 1
             else:
                 tally.incompetent += 1
         return tally
@@ -1047,16 +1060,17 @@ def report(sessions: list[Session]) -> None:
         for key in stale_reviews(session):
             print(f"  review matching no survivor of a complete run (remove it): {key}")
     print(
-        "\n| module | mutants run | killed | survived | of which reviewed | skipped "
-        "| other platform | score | score counting the reviewed |"
+        "\n| module | mutants run | killed | survived | of which reviewed (equivalent) "
+        "| skipped | other platform | score | score less the equivalent only | raw score |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for session in sessions:
         tally = session.tally()
         print(
             f"| `{session.module}` | {tally.killed + tally.survived + tally.incompetent} | "
-            f"{tally.killed} | {tally.survived} | {tally.reviewed} | {tally.skipped} | "
-            f"{tally.elsewhere} | {tally.score:.1f} % | {tally.raw_score:.1f} % |"
+            f"{tally.killed} | {tally.survived} | {tally.reviewed} ({tally.equivalent}) | "
+            f"{tally.skipped} | {tally.elsewhere} | {tally.score:.1f} % | "
+            f"{tally.killable_score:.1f} % | {tally.raw_score:.1f} % |"
             + (f" ({tally.incompetent} could not run)" if tally.incompetent else "")
         )
 

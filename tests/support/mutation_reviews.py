@@ -250,10 +250,6 @@ QUOTED_WORD = (
     "shlex (not POSIX) ends a word that starts with a quote at its closing quote: its "
     "last character is '\"' whenever its first is"
 )
-SLOWER_START = (
-    "looks for the starting app's socket once a second instead of every 5 ms: the first "
-    "reply after a cold start comes up to a second later (./dev bench coldstart shows it)"
-)
 EXTRA_LOOP = "after each probe the host polls once without waiting, then waits as before"
 
 MOD_OF_LARGER = (
@@ -762,12 +758,6 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         '| getattr(os, "O_CLOEXEC", 0)',
         '% getattr(os, "O_CLOEXEC", 0)',
     ): CLOEXEC_REDUNDANT,
-    (
-        "host/relay.py",
-        "Relay._pause",
-        "browser_ready = bool(waiting.poll(seconds * 1000))",
-        "browser_ready = bool(waiting.poll(seconds + 1000))",
-    ): SLOWER_START,
     (
         "host/relay.py",
         "Relay._poller",
@@ -1498,3 +1488,96 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         'elif operation >= "secret.set":',
     ): OPERATION_ORDER,
 }
+
+
+EQUIVALENT = frozenset(
+    {
+        AFTER_APPEND,
+        ALWAYS_POSITIVE,
+        ANY_SEQ,
+        APP_SENDS_NO_HELLO,
+        BODY_NEVER_OVERFILLED,
+        BROWSER_FD_LOWER,
+        COUNT_STOPS_AT_LIMIT,
+        DATACLASS_EQ,
+        DEADLINE_INSTANT,
+        DEFAULT_NEVER_USED,
+        DISJOINT_BITS,
+        EXITS_NEXT,
+        FD0_AT_EXIT,
+        IDENTITY_EQ,
+        ID_AT_MOST_100,
+        KEYWORD_ONLY,
+        LAST_RESORT,
+        LITERAL_ORDER,
+        LONE_QUOTE,
+        MOD_OF_LARGER,
+        NEGATIVE_TIMEOUT,
+        NOTHING_PRINTS,
+        NOT_FROZEN,
+        ONE_ELEMENT_LIST,
+        OPERATION_ORDER,
+        OVERWRITTEN,
+        PLATFORM_ORDER,
+        POLLIN_IS_1,
+        POLL_MADE_LATER,
+        POSITIVE_WAIT,
+        PROTOCOL_CLASS,
+        PROTOCOL_PROPERTY,
+        QUOTED_WORD,
+        SAME_BYTES,
+        SAME_OBJECT,
+        SEQ_STEP,
+        SHOWN_IS_FIRST,
+        SINGLETON_IS,
+        SKIP_FAR,
+        SMALL_INT_FD,
+        SMALL_INT_IS,
+        SMALL_INT_KIND,
+        SMALL_INT_MASK,
+        SMALL_STR_IS,
+        UNUSED_AFTER_LOST,
+        WINDOWS_METHODS_DEFINED,
+    }
+)
+"""The program does the same on every platform the code runs on: no test can kill these."""
+
+HARMLESS = frozenset(
+    {
+        BUSIER_END,
+        BUSIER_START,
+        BUSY_UNTIL_MORE,
+        CLOEXEC_REDUNDANT,
+        EARLY_WAKEUP,
+        END_LONGER,
+        EXTRA_FLUSH,
+        EXTRA_LOOP,
+        EXTRA_RECEIVE,
+        FLUSH_ON_ERRORS,
+        HELD_AT_LIMIT,
+        HELD_LESS,
+        LAST_PAUSE,
+        LATER_RECEIVE,
+        LONGER_PAUSE,
+        MASK_ONE_POLL_LATE,
+        NO_POLLOUT_WAIT,
+        POLLER_EACH_LOOP,
+        SAME_POLL_LATER,
+        SHORTER_WAIT,
+        WAIT_LONGER,
+    }
+)
+"""Busier or slower, never a wrong answer, a lost request or a wait without end: a test
+could kill these only by timing the host more tightly than any user could notice."""
+
+WINDOWS_ONLY = frozenset(
+    {
+        NOINHERIT_WINDOWS,
+        PLATFORM_IS,
+        PLATFORM_ORDER_WINDOWS,
+        POLL_ON_WINDOWS,
+        WINDOWS_FLAG_DEFAULT,
+        WINDOWS_METHODS_LEFT_OUT,
+    }
+)
+"""The same wherever the code has run; the difference needs Windows."""

@@ -278,3 +278,18 @@ def test_what_a_run_left_behind_in_a_session_of_its_own_is_ended(tmp_path: Path)
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_every_review_says_which_kind_it_is() -> None:
+    kinds = (mutation_reviews.EQUIVALENT, mutation_reviews.HARMLESS, mutation_reviews.WINDOWS_ONLY)
+    for key, why in mutation_reviews.REVIEWED.items():
+        assert sum(why in kind for kind in kinds) == 1, key
+    assert all(why.startswith("Windows only") for why in mutation_reviews.WINDOWS_ONLY)
+
+
+def test_the_three_scores() -> None:
+    # 90 killed; 10 survived, 8 of them reviewed, 5 of those as equivalent.
+    tally = mutation.Tally(killed=90, survived=10, reviewed=8, equivalent=5)
+    assert round(tally.score, 1) == 97.8  # 90 / (100 - 8): what no review explains
+    assert round(tally.killable_score, 1) == 94.7  # 90 / (100 - 5): equivalents apart
+    assert tally.raw_score == 90.0
