@@ -293,3 +293,21 @@ def test_the_three_scores() -> None:
     assert round(tally.score, 1) == 97.8  # 90 / (100 - 8): what no review explains
     assert round(tally.killable_score, 1) == 94.7  # 90 / (100 - 5): equivalents apart
     assert tally.raw_score == 90.0
+
+
+def test_recheck_runs_the_reviewed_survivors_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = _session_root(tmp_path, monkeypatch)
+    session = mutation.Session(module, fresh=False)
+    pending = session.pending()
+    survivor = next(m for m in pending if enclosing(BEFORE, m.start[0]) == "kept")
+    diff = "--- a\n+++ b\n@@ -5 +5 @@\n-    return x + 1\n+    return x - 1\n"
+    reviews = {(module, "kept", "return x + 1", "return x - 1"): "equivalent"}
+    monkeypatch.setattr(mutation_reviews, "REVIEWED", reviews)
+    for mutant in pending:
+        session.record(mutant, killed=mutant is not survivor, output="", diff=diff)
+    session.done()
+    session.retest = True  # the tests changed: reviewed survivors stay reviewed
+    assert session.pending() == []
+    assert session.pending(recheck=True) == [survivor]
