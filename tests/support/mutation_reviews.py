@@ -344,12 +344,6 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
     ): DISJOINT_BITS,
     (
         "host/relay.py",
-        "Relay._poller",
-        "app = select.POLLIN | (select.POLLOUT if link.unsent else 0)",
-        "app = select.POLLIN << (select.POLLOUT if link.unsent else 0)",
-    ): NO_POLLOUT_WAIT,
-    (
-        "host/relay.py",
         "Relay",
         'if sys.platform == "win32":',
         'if sys.platform <= "win32":',
@@ -418,7 +412,6 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         "if browser != was_browser:",
         "if browser == was_browser:",
     ): MASK_ONE_POLL_LATE,
-    ("host/relay.py", "Relay._poller", "if app != was_app:", "if app < was_app:"): NO_POLLOUT_WAIT,
     (
         "host/relay.py",
         "Relay._receive",
@@ -443,12 +436,6 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         "fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)",
         "fcntl.flock(fd, fcntl.LOCK_EX ^ fcntl.LOCK_NB)",
     ): DISJOINT_BITS,
-    (
-        "host/relay.py",
-        "Relay._wait_for_input",
-        "if events & select.POLLOUT:",
-        "if events >> select.POLLOUT:",
-    ): BUSY_UNTIL_MORE,
     (
         "app/core/fields.py",
         "text",
@@ -712,12 +699,6 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
     (
         "host/relay.py",
         "Relay._wait_for_input",
-        "if events & select.POLLOUT:",
-        "if not events & select.POLLOUT:",
-    ): BUSY_UNTIL_MORE,
-    (
-        "host/relay.py",
-        "Relay._wait_for_input",
         "if events & ~select.POLLOUT and link.alive:",
         "if events ** ~select.POLLOUT and link.alive:",
     ): EXTRA_RECEIVE,
@@ -746,12 +727,6 @@ REVIEWED: dict[tuple[str, str, str, str], str] = {
         "if browser >= was_browser:",
     ): MASK_ONE_POLL_LATE,
     ("host/relay.py", "_take_stdout", "os.dup2(2, 1)", "os.dup2( 1, 1)"): NOTHING_PRINTS,
-    (
-        "host/relay.py",
-        "split_command",
-        "return [word[1:-1] if len(word) > 1 and word[0] == word[-1] == '\"' else word for word in lexer]",
-        "return [word[1:-1] if len(word) > 1 and word[0] == word[- 0] == '\"' else word for word in lexer]",
-    ): QUOTED_WORD,
     (
         "host/relay.py",
         "start_app_and_connect",
