@@ -903,7 +903,7 @@ def measure(module: str, trees: list[Path], fresh: bool, recheck: bool = False) 
         print(f"{module}: changed; {session.carried} results kept from its unchanged functions")
     pending = session.pending(recheck)
     if not pending:
-        print(f"{module}: nothing to run (module and tests unchanged since the last run)")
+        print(f"{module}: nothing to run (every mutant has a result; no unreviewed survivor)")
         session.done()
         return session
     started = time.monotonic()
@@ -917,10 +917,10 @@ def measure(module: str, trees: list[Path], fresh: bool, recheck: bool = False) 
             order.note(mutant, result.output or "")
     passed, output = run_tests(trees[0], tests, timeout=1800)
     baseline = time.monotonic() - started
-    covered = trace(trees[0], module, listed, timeout=10 * baseline + 120) if listed else None
     if passed is not False:
         print(output[-3000:])
         raise SystemExit(f"mutate: the tests of {module} fail without any mutant; fix them first")
+    covered = trace(trees[0], module, listed, timeout=10 * baseline + 120) if listed else None
     timeout = 3 * baseline + 30
     print(
         f"{module}: {len(pending)} mutants to run, tests "
