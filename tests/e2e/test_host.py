@@ -751,6 +751,7 @@ def test_a_stopped_app_is_given_up_whatever_the_browser_sends_meanwhile(home: Ho
         assert len(fake.probes) == 4  # at 2, 4, 6 and 8 s
     finally:
         host.kill()
+        fake.crash()
 
 
 def test_an_app_that_never_listens_is_given_up_10_s_after_the_host_started(home: Home) -> None:
