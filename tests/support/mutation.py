@@ -445,8 +445,9 @@ class Session:
             self._init()
             self.carried = self._carry(earlier)
             recorded = {"module": self.current["module"], "tests": tested}
-            self._source.write_bytes((ROOT / module).read_bytes())
             self._stamp.write_text(json.dumps(recorded))
+        if recorded.get("module") == self.current["module"] and not self._source.exists():
+            self._source.write_bytes((ROOT / module).read_bytes())  # a session from before copies
         # Changed tests: the survivors are tried again (a killed mutant stays killed;
         # --fresh measures everything again).
         self.retest = recorded.get("tests") != self.current["tests"]
