@@ -13,7 +13,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -157,25 +159,33 @@ def test_an_idle_port_does_not_wake_up(app: AppProcess) -> None:
         host.kill()
 
 
-@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
-def test_a_port_waiting_for_an_answer_sleeps(home: Home) -> None:
-    """While a request waits for its answer (a dialog open), the host wakes only to probe
-    the app's liveness (every PROBE_INTERVAL, 2 s), not hundreds of times a second."""
+@contextmanager
+def _request_held(home: Home, rid: object) -> Iterator[tuple[FakeApp, HostProcess, int]]:
+    """A host whose ``confirm`` ``rid`` this FAKE app holds, never answering it nor ALIVE
+    (as a stopped app would); yields the app, the host and the request's seq."""
     held: list[int] = []
     fake = FakeApp(home.socket, lambda _conn, seq, _req: held.append(seq))
     host = HostProcess(home)
     try:
-        host.send({"type": "confirm", "id": 1, "title": "t"})
+        host.send({"type": "confirm", "id": rid, "title": "t"})
         wait_for(lambda: held, 5, "the fake app to hold the request")
+        yield fake, host, held[0]
+    finally:
+        host.kill()
+        fake.crash()
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+def test_a_port_waiting_for_an_answer_sleeps(home: Home) -> None:
+    """While a request waits for its answer (a dialog open), the host wakes only to probe
+    the app's liveness (every PROBE_INTERVAL, 2 s), not hundreds of times a second."""
+    with _request_held(home, 1) as (fake, host, _seq):
         time.sleep(0.2)
         before, cpu = _wake_ups(host.process.pid), _cpu_seconds(host.process.pid)
         time.sleep(3.0)  # past the first probe (this app never answers one)
         assert _wake_ups(host.process.pid) - before <= 3  # one probe falls due, maybe two
         assert _cpu_seconds(host.process.pid) - cpu < 0.2  # nor polls without waiting
         assert 1 <= len(fake.probes) <= 2
-    finally:
-        host.kill()
-        fake.crash()
 
 
 BAD_INPUTS: list[tuple[str, bytes, str]] = [
@@ -625,12 +635,7 @@ def test_reply_of_exactly_1_048_576_bytes_passes_whole(home: Home) -> None:
 
 @pytest.mark.unix_socket
 def test_host_tells_app_at_end_of_input_and_exits_within_a_second(home: Home) -> None:
-    held: list[int] = []
-    fake = FakeApp(home.socket, lambda _conn, seq, _req: held.append(seq))
-    host = HostProcess(home)
-    try:
-        host.send({"type": "confirm", "id": 1, "title": "t"})
-        wait_for(lambda: held, 5, "the fake app to hold the request")
+    with _request_held(home, 1) as (fake, host, seq):
         started = time.monotonic()
         assert host.wait() == 0
         assert time.monotonic() - started < 1.0
@@ -639,13 +644,11 @@ def test_host_tells_app_at_end_of_input_and_exits_within_a_second(home: Home) ->
         # 0, END is empty (a probe, ALIVE (6), may come between under load).
         hello, request, end = [f for f in fake.frames if f[0] != 6]
         assert hello[:2] == (1, 0)
-        assert request[:2] == (2, held[0])
+        assert request[:2] == (2, seq)
         assert end == (5, 0, 0)
         assert fake.hellos[0]["protocol"] == 2  # socket protocol 2: with ALIVE
         browser = Path("/proc/self/exe")  # the host's parent: this process, as a browser
         assert fake.hellos[0]["browser_exe"] == (os.readlink(browser) if browser.exists() else None)
-    finally:
-        host.kill()
 
 
 def test_host_imports_only_the_standard_library(home: Home) -> None:
@@ -704,12 +707,7 @@ def test_an_app_that_stops_answering_is_given_up_after_10_s(home: Home) -> None:
     """SPEC (1.1): a host whose app says nothing for 10 s (this FAKE app holds the request
     and ignores ALIVE, as a stopped one would) answers it app_unavailable. Meanwhile it
     asks ALIVE after 2 s of silence, and every 2 s again."""
-    held: list[int] = []
-    fake = FakeApp(home.socket, lambda _conn, seq, _req: held.append(seq))
-    host = HostProcess(home)
-    try:
-        host.send({"type": "confirm", "id": "c", "title": "t"})
-        wait_for(lambda: held, 5, "the fake app to hold the request")
+    with _request_held(home, "c") as (fake, host, _seq):
         sent = time.monotonic()
         reply = host.read()
         waited = time.monotonic() - sent
@@ -724,20 +722,13 @@ def test_an_app_that_stops_answering_is_given_up_after_10_s(home: Home) -> None:
         host.close()
         assert host.wait() == 0
         assert "Traceback" not in host.stderr_text()
-    finally:
-        host.kill()
 
 
 def test_a_stopped_app_is_given_up_whatever_the_browser_sends_meanwhile(home: Home) -> None:
     """A message from the browser between two probes, one the host answers itself (over
     1 MiB), neither holds the give-up off nor leaves the host waiting without end: the
     app, silent since the request (this FAKE app ignores ALIVE), is given up 10 s on."""
-    held: list[int] = []
-    fake = FakeApp(home.socket, lambda _conn, seq, _req: held.append(seq))
-    host = HostProcess(home)
-    try:
-        host.send({"type": "confirm", "id": "c", "title": "t"})
-        wait_for(lambda: held, 5, "the fake app to hold the request")
+    with _request_held(home, "c") as (fake, host, _seq):
         sent = time.monotonic()
         time.sleep(1.5)  # half a second before the first probe
         host.send(_frame_of(1_048_577, "over"))
@@ -749,9 +740,6 @@ def test_a_stopped_app_is_given_up_whatever_the_browser_sends_meanwhile(home: Ho
         assert (reply["id"], reply["error"]["code"]) == ("c", "app_unavailable")
         assert 9.9 <= waited < 11.5, waited
         assert len(fake.probes) == 4  # at 2, 4, 6 and 8 s
-    finally:
-        host.kill()
-        fake.crash()
 
 
 def test_an_app_that_never_listens_is_given_up_10_s_after_the_host_started(home: Home) -> None:
